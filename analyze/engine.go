@@ -1,0 +1,212 @@
+package analyze
+
+import (
+	"errors"
+	"io"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/tcptrace/tcptrace/internal/capture"
+	"github.com/tcptrace/tcptrace/internal/decode"
+	"github.com/tcptrace/tcptrace/report"
+)
+
+// Engine runs frames through decoding and the connection table. It is owned
+// by one goroutine.
+type Engine struct {
+	cfg   Config
+	dec   *decode.Decoder
+	table *Table
+	seg   decode.Segment
+
+	frames      int64
+	tcp         int64
+	skipped     [decode.NumSkips]int64
+	truncated   int64
+	overSnaplen int64
+	firstTS     int64
+	lastTS      int64
+	errs        []error
+}
+
+// NewEngine returns an engine with the given configuration.
+func NewEngine(cfg Config) *Engine {
+	return &Engine{cfg: cfg, dec: decode.NewDecoder(), table: NewTable(cfg)}
+}
+
+// Feed processes one frame.
+func (e *Engine) Feed(f *capture.Frame) {
+	e.frames++
+	if e.frames == 1 || f.TS < e.firstTS {
+		e.firstTS = f.TS
+	}
+	if f.TS > e.lastTS {
+		e.lastTS = f.TS
+	}
+	if f.OverSnaplen {
+		e.overSnaplen++
+	}
+	s := &e.seg
+	if r := e.dec.Decode(f, s); r != decode.OK {
+		e.skipped[r]++
+		return
+	}
+	e.tcp++
+	if s.Notes&decode.NoteTruncated != 0 {
+		e.truncated++
+	}
+	e.table.Add(s)
+}
+
+// Run reads src to its end. Damage in the input is recorded (Errors) and
+// reading goes on with what remains readable; the returned error is the
+// first such damage, or nil.
+func (e *Engine) Run(src capture.Source) error {
+	var first error
+	for {
+		f, err := src.Next()
+		if err == io.EOF {
+			return first
+		}
+		if err != nil {
+			e.errs = append(e.errs, err)
+			if first == nil {
+				first = err
+			}
+			var ce *capture.Error
+			if !errors.As(err, &ce) {
+				return first // an I/O error we cannot step over
+			}
+			continue
+		}
+		e.Feed(f)
+	}
+}
+
+// AddError records an input error that happened outside Run (opening a file).
+func (e *Engine) AddError(err error) { e.errs = append(e.errs, err) }
+
+// Errors returns the input errors met so far.
+func (e *Engine) Errors() []error { return e.errs }
+
+// Report builds the report model. files are the input names, by index.
+func (e *Engine) Report(files []string) *report.Report {
+	r := &report.Report{}
+	multi := len(files) > 1
+	for _, c := range e.table.Conns() {
+		rc := &report.Conn{
+			Type:       "conn",
+			ID:         c.ID,
+			Client:     c.Client.String(),
+			Server:     c.Server.String(),
+			VLAN:       c.VLANs[C2S].String(),
+			RoleBy:     c.RoleBy,
+			FirstFrame: c.FirstFrame,
+			LastFrame:  c.LastFrame,
+			Start:      FormatTS(c.FirstTS),
+			StartNS:    c.FirstTS,
+			Duration:   float64(c.LastTS-c.FirstTS) / 1e9,
+			Packets:    report.Dir{Client: c.Packets[C2S], Server: c.Packets[S2C]},
+			Bytes:      report.Dir{Client: c.Bytes[C2S], Server: c.Bytes[S2C]},
+			SYN:        report.Dir{Client: c.SYN[C2S], Server: c.SYN[S2C]},
+			FIN:        report.Dir{Client: c.FIN[C2S], Server: c.FIN[S2C]},
+			RST:        report.Dir{Client: c.RST[C2S], Server: c.RST[S2C]},
+			State:      coarseState(c),
+			Truncated:  c.Truncated,
+			Reused:     c.Reused,
+		}
+		if c.Packets[C2S] == 0 {
+			rc.VLAN = c.VLANs[S2C].String()
+		} else if c.Packets[S2C] > 0 && c.VLANs[S2C] != c.VLANs[C2S] {
+			rc.ServerVLAN = c.VLANs[S2C].String()
+			if rc.ServerVLAN == "" {
+				rc.ServerVLAN = "none"
+			}
+			if rc.VLAN == "" {
+				rc.VLAN = "none"
+			}
+		}
+		if multi {
+			rc.FirstFile, rc.LastFile = files[c.FirstFile], files[c.LastFile]
+		}
+		r.Conns = append(r.Conns, rc)
+	}
+	sort.SliceStable(r.Conns, func(i, j int) bool { return r.Conns[i].ID < r.Conns[j].ID })
+	s := &r.Summary
+	s.Type = "summary"
+	s.Files = append([]string{}, files...)
+	s.Frames = e.frames
+	s.TCPSegments = e.tcp
+	s.Connections = len(r.Conns)
+	s.Skipped = map[string]int64{}
+	for i, n := range e.skipped {
+		if n > 0 {
+			s.Skipped[decode.Skip(i).Key()] = n
+		}
+	}
+	for lt, n := range e.dec.UnsupportedLinks {
+		if s.UnsupportedLTs == nil {
+			s.UnsupportedLTs = map[string]int64{}
+		}
+		s.UnsupportedLTs[strconv.Itoa(int(lt))] = int64(n)
+	}
+	s.Truncated = e.truncated
+	s.OverSnaplen = e.overSnaplen
+	if st := e.dec.Defrag().Stats; st.Fragments > 0 {
+		s.Fragments = &report.Fragments{
+			Fragments: st.Fragments, Completed: st.Completed, Pending: e.dec.Defrag().Pending(),
+			Evicted: st.Evicted, TimedOut: st.TimedOut, Overlaps: st.Overlaps, Conflicts: st.Conflicts,
+		}
+	}
+	for _, err := range e.errs {
+		s.Errors = append(s.Errors, err.Error())
+	}
+	if e.frames > 0 {
+		s.First, s.Last = FormatTS(e.firstTS), FormatTS(e.lastTS)
+	}
+	return r
+}
+
+// FormatTS renders a capture time as RFC 3339 in UTC with microseconds or
+// nanoseconds as needed.
+func FormatTS(ns int64) string {
+	return time.Unix(0, ns).UTC().Format("2006-01-02T15:04:05.000000000Z")
+}
+
+// coarseState names how far the connection got from the flags seen. The
+// replay state machine refines this.
+func coarseState(c *Conn) string {
+	var st string
+	synC, synS := c.SYN[C2S] > 0, c.SYN[S2C] > 0
+	switch {
+	case synC && c.SYNACK:
+		st = "established"
+	case synC && synS:
+		st = "established"
+	case synC:
+		st = "syn-sent"
+	case c.SYNACK:
+		st = "syn-ack-only"
+	default:
+		st = "mid-stream"
+	}
+	switch {
+	case c.RST[C2S] > 0 && c.RST[S2C] > 0:
+		st += ", reset both"
+	case c.RST[C2S] > 0:
+		st += ", reset by client"
+	case c.RST[S2C] > 0:
+		if st == "syn-sent" {
+			return "refused"
+		}
+		st += ", reset by server"
+	case c.FIN[C2S] > 0 && c.FIN[S2C] > 0:
+		st += ", closed"
+	case c.FIN[C2S] > 0:
+		st += ", half-closed by client"
+	case c.FIN[S2C] > 0:
+		st += ", half-closed by server"
+	}
+	return st
+}

@@ -1,0 +1,266 @@
+// Package analyze is tcptrace's engine: it feeds decoded segments into a
+// connection table that finds every TCP connection (direction, roles, port
+// reuse) and builds the report model.
+package analyze
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/tcptrace/tcptrace/internal/decode"
+	"github.com/tcptrace/tcptrace/internal/seqnum"
+)
+
+// Config tunes the connection table.
+type Config struct {
+	// ReuseIdle: a SYN with a new ISN on a tuple idle for longer than this
+	// starts a new connection even if the old one never closed.
+	ReuseIdle time.Duration
+}
+
+// DefaultConfig returns the defaults used by the CLI.
+func DefaultConfig() Config { return Config{ReuseIdle: 60 * time.Second} }
+
+// Role reasons: how the client of a connection was chosen (ARCHITECTURE.md
+// principle 4: SYN sender; else SYN-ACK receiver; else ports; else first packet).
+const (
+	RoleSYN         = "syn"
+	RoleSYNACK      = "syn-ack"
+	RolePort        = "port"
+	RoleFirstPacket = "first-packet"
+)
+
+// Directions, indexing per-direction arrays.
+const (
+	C2S = 0 // client → server
+	S2C = 1 // server → client
+)
+
+// Key identifies a tuple: the two endpoints in canonical order plus the VLAN
+// tags, so that the same 4-tuple on two VLANs is two connections.
+type Key struct {
+	A, B netip.AddrPort
+	VLAN decode.VLANs
+}
+
+// KeyOf returns the canonical key of a segment (both directions map to the
+// same key).
+func KeyOf(s *decode.Segment) Key {
+	a, b := s.Src, s.Dst
+	if b.Compare(a) < 0 {
+		a, b = b, a
+	}
+	return Key{A: a, B: b, VLAN: s.VLAN}
+}
+
+// tupleKey is a Key without the VLAN tags.
+type tupleKey struct{ A, B netip.AddrPort }
+
+// Conn is the engine's state for one connection.
+type Conn struct {
+	ID  int
+	Key Key
+	// VLANs per direction: they differ when the two directions of one
+	// connection cross the capture point on different VLANs (asymmetric
+	// routing, router on a stick); then both keys lead to this connection.
+	VLANs          [2]decode.VLANs
+	keys           []Key
+	Client, Server netip.AddrPort
+	RoleBy         string
+	Reused         bool
+
+	FirstFile, LastFile   int
+	FirstFrame, LastFrame int64
+	FirstTS, LastTS       int64
+
+	Packets, Bytes, SYN, FIN, RST [2]int64
+	Truncated                     int64
+	SYNACK                        bool // the server sent a SYN-ACK
+	ISN                           [2]seqnum.Value
+	ISNSet                        [2]bool
+}
+
+// Dir returns the direction of s within c.
+func (c *Conn) Dir(s *decode.Segment) int {
+	if s.Src == c.Client {
+		return C2S
+	}
+	return S2C
+}
+
+// Closed reports whether the connection ended: FINs both ways or a RST.
+func (c *Conn) Closed() bool {
+	return (c.FIN[C2S] > 0 && c.FIN[S2C] > 0) || c.RST[C2S]+c.RST[S2C] > 0
+}
+
+// Table maps tuples to their current connection. It is owned by one
+// goroutine: no locking.
+type Table struct {
+	cfg    Config
+	live   map[Key]*Conn
+	tuple  map[tupleKey]*Conn // latest connection of a tuple, whatever its VLAN
+	all    []*Conn            // every connection, in order of creation (= ID order)
+	nextID int
+}
+
+// NewTable returns an empty table.
+func NewTable(cfg Config) *Table {
+	return &Table{cfg: cfg, live: make(map[Key]*Conn, 1024), tuple: make(map[tupleKey]*Conn, 1024), nextID: 1}
+}
+
+// Conns returns every connection in ID order.
+func (t *Table) Conns() []*Conn { return t.all }
+
+// Add files a segment into its connection, creating the connection (or a new
+// one on a reused tuple) when needed, and returns it with the direction.
+func (t *Table) Add(s *decode.Segment) (*Conn, int) {
+	k := KeyOf(s)
+	c := t.live[k]
+	if c == nil {
+		c = t.joinOtherVLAN(k, s)
+	}
+	if c != nil && t.startsNew(c, s) {
+		for _, ok := range c.keys {
+			delete(t.live, ok)
+		}
+		n := t.create(k, s)
+		n.Reused = true
+		c = n
+	} else if c == nil {
+		c = t.create(k, s)
+	}
+	d := c.Dir(s)
+	if c.Packets[d] == 0 {
+		c.VLANs[d] = s.VLAN
+	}
+	c.LastFile, c.LastFrame, c.LastTS = s.File, s.Frame, s.TS
+	c.Packets[d]++
+	c.Bytes[d] += int64(s.Len)
+	if s.Notes&decode.NoteTruncated != 0 {
+		c.Truncated++
+	}
+	if s.Flags&decode.SYN != 0 {
+		c.SYN[d]++
+		if !c.ISNSet[d] {
+			c.ISN[d], c.ISNSet[d] = s.Seq, true
+		}
+		if s.Flags&decode.ACK != 0 && d == S2C {
+			c.SYNACK = true
+		}
+	}
+	if s.Flags&decode.FIN != 0 {
+		c.FIN[d]++
+	}
+	if s.Flags&decode.RST != 0 {
+		c.RST[d]++
+	}
+	return c, d
+}
+
+// startsNew decides whether segment s, on a tuple whose current connection is
+// c, opens a new connection (ARCHITECTURE.md principle 3: a closed connection
+// absorbs trailing ACKs and retransmissions; only a SYN with a new ISN starts
+// a new one).
+func (t *Table) startsNew(c *Conn, s *decode.Segment) bool {
+	if s.Flags&(decode.SYN|decode.ACK) != decode.SYN {
+		return false // only a bare SYN opens a connection
+	}
+	d := c.Dir(s)
+	if c.ISNSet[d] && c.ISN[d] == s.Seq {
+		return false // the same SYN again: a retransmission
+	}
+	if c.Closed() {
+		return true
+	}
+	if s.TS-c.LastTS > int64(t.cfg.ReuseIdle) {
+		return true
+	}
+	if c.ISNSet[d] {
+		// A new ISN from the same side: a new attempt when the first was never
+		// answered; on a live, answered connection it stays (an anomaly).
+		return c.SYN[1-d] == 0
+	}
+	// No SYN seen from this side yet: a SYN cannot appear inside a connection
+	// that already carried data or a FIN (mid-stream capture of an older one).
+	return c.Bytes[C2S]+c.Bytes[S2C] > 0 || c.FIN[C2S]+c.FIN[S2C] > 0
+}
+
+// joinOtherVLAN finds the connection of the same tuple on another VLAN that
+// this segment's direction has not used yet: the first packet of a direction
+// that crosses the capture point on its own VLAN. The same tuple carrying
+// both directions on each of two VLANs stays two connections.
+func (t *Table) joinOtherVLAN(k Key, s *decode.Segment) *Conn {
+	o := t.tuple[tupleKey{k.A, k.B}]
+	if o == nil || o.Key.VLAN == k.VLAN || len(o.keys) > 1 {
+		return nil
+	}
+	if o.Packets[o.Dir(s)] != 0 || s.TS-o.LastTS > int64(t.cfg.ReuseIdle) {
+		return nil
+	}
+	o.keys = append(o.keys, k)
+	t.live[k] = o
+	return o
+}
+
+func (t *Table) create(k Key, s *decode.Segment) *Conn {
+	c := &Conn{ID: t.nextID, Key: k, FirstFile: s.File, FirstFrame: s.Frame, FirstTS: s.TS, keys: []Key{k}}
+	t.nextID++
+	switch {
+	case s.Flags&(decode.SYN|decode.ACK) == decode.SYN:
+		c.Client, c.Server, c.RoleBy = s.Src, s.Dst, RoleSYN
+	case s.Flags&(decode.SYN|decode.ACK) == decode.SYN|decode.ACK:
+		c.Client, c.Server, c.RoleBy = s.Dst, s.Src, RoleSYNACK
+	default:
+		switch serverSide(s.Src.Port(), s.Dst.Port()) {
+		case 0:
+			c.Client, c.Server, c.RoleBy = s.Dst, s.Src, RolePort
+		case 1:
+			c.Client, c.Server, c.RoleBy = s.Src, s.Dst, RolePort
+		default:
+			c.Client, c.Server, c.RoleBy = s.Src, s.Dst, RoleFirstPacket
+		}
+	}
+	t.live[k] = c
+	t.tuple[tupleKey{k.A, k.B}] = c
+	t.all = append(t.all, c)
+	return c
+}
+
+// wellKnown lists registered service ports above 1023 that are servers far
+// more often than clients.
+var wellKnown = map[uint16]bool{
+	1080: true, 1433: true, 1521: true, 1883: true, 2049: true, 2181: true, 2375: true,
+	2376: true, 3000: true, 3128: true, 3306: true, 3389: true, 4222: true, 5000: true,
+	5060: true, 5061: true, 5222: true, 5432: true, 5672: true, 5900: true, 5984: true,
+	6379: true, 6443: true, 6666: true, 6667: true, 6669: true, 8000: true, 8008: true,
+	8053: true, 8080: true, 8081: true, 8443: true, 8888: true, 9000: true, 9042: true,
+	9090: true, 9092: true, 9200: true, 9300: true, 11211: true, 27017: true,
+}
+
+// serverSide guesses which port is the server's: 0 for the first (the
+// sender's source port), 1 for the second, -1 when the ports do not tell.
+func serverSide(p0, p1 uint16) int {
+	w0, w1 := p0 < 1024, p1 < 1024
+	if w0 != w1 {
+		if w0 {
+			return 0
+		}
+		return 1
+	}
+	k0, k1 := wellKnown[p0], wellKnown[p1]
+	if k0 != k1 {
+		if k0 {
+			return 0
+		}
+		return 1
+	}
+	// An ephemeral port (IANA 49152+, Linux 32768+) against a lower one.
+	e0, e1 := p0 >= 32768, p1 >= 32768
+	if e0 != e1 {
+		if e0 {
+			return 1
+		}
+		return 0
+	}
+	return -1
+}

@@ -1,0 +1,157 @@
+package analyze
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/tcptrace/tcptrace/internal/decode"
+	"github.com/tcptrace/tcptrace/internal/seqnum"
+)
+
+var (
+	cli = netip.MustParseAddrPort("10.0.0.1:40000")
+	srv = netip.MustParseAddrPort("10.0.0.2:80")
+)
+
+// seg builds a segment; from is the sender, to the receiver.
+type segSpec struct {
+	from, to netip.AddrPort
+	flags    decode.Flags
+	seq, ack uint32
+	n        int
+	at       time.Duration
+	vlan     []uint16
+}
+
+func c2s(fl decode.Flags, seq, ack uint32, n int) segSpec {
+	return segSpec{cli, srv, fl, seq, ack, n, 0, nil}
+}
+func s2c(fl decode.Flags, seq, ack uint32, n int) segSpec {
+	return segSpec{srv, cli, fl, seq, ack, n, 0, nil}
+}
+
+func (s segSpec) after(d time.Duration) segSpec { s.at = d; return s }
+func (s segSpec) onVLAN(v ...uint16) segSpec    { s.vlan = v; return s }
+
+const (
+	S  = decode.SYN
+	A  = decode.ACK
+	F  = decode.FIN
+	R  = decode.RST
+	SA = decode.SYN | decode.ACK
+	FA = decode.FIN | decode.ACK
+	RA = decode.RST | decode.ACK
+	PA = decode.PSH | decode.ACK
+)
+
+// run feeds the specs through a table; frame numbers are 1.. in order and
+// each spec's time is its offset from the start (default: 1 ms per frame).
+func run(specs []segSpec) []*Conn {
+	t := NewTable(DefaultConfig())
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	for i, sp := range specs {
+		at := sp.at
+		if at == 0 {
+			at = time.Duration(i) * time.Millisecond
+		}
+		s := &decode.Segment{
+			Frame: int64(i + 1), TS: base + int64(at), Src: sp.from, Dst: sp.to,
+			Flags: sp.flags, Seq: seqnum.Value(sp.seq), Ack: seqnum.Value(sp.ack), Len: sp.n,
+		}
+		for j, v := range sp.vlan {
+			s.VLAN.IDs[j] = v
+			s.VLAN.N++
+		}
+		t.Add(s)
+	}
+	return t.Conns()
+}
+
+func TestTable(t *testing.T) {
+	type want struct {
+		client netip.AddrPort
+		roleBy string
+		first  int64
+		last   int64
+		pk     [2]int64
+		reused bool
+	}
+	handshake := []segSpec{c2s(S, 100, 0, 0), s2c(SA, 500, 101, 0), c2s(A, 101, 501, 0)}
+	closeFIN := []segSpec{c2s(FA, 101, 501, 0), s2c(FA, 501, 102, 0), c2s(A, 102, 502, 0)}
+	cat := func(parts ...[]segSpec) []segSpec {
+		var out []segSpec
+		for _, p := range parts {
+			out = append(out, p...)
+		}
+		return out
+	}
+	tests := []struct {
+		name  string
+		segs  []segSpec
+		conns []want
+	}{
+		{"handshake and close", cat(handshake, closeFIN),
+			[]want{{cli, RoleSYN, 1, 6, [2]int64{4, 2}, false}}},
+		{"syn-ack first (reordered handshake)", []segSpec{s2c(SA, 500, 101, 0), c2s(S, 100, 0, 0), c2s(A, 101, 501, 0)},
+			[]want{{cli, RoleSYNACK, 1, 3, [2]int64{2, 1}, false}}},
+		{"mid-stream: server port by number", []segSpec{s2c(PA, 500, 101, 10), c2s(A, 101, 510, 0)},
+			[]want{{cli, RolePort, 1, 2, [2]int64{1, 1}, false}}},
+		{"mid-stream: ports say nothing, first packet is client", []segSpec{
+			{netip.MustParseAddrPort("10.0.0.1:5555"), netip.MustParseAddrPort("10.0.0.2:7777"), PA, 1, 1, 10, 0, nil}},
+			[]want{{netip.MustParseAddrPort("10.0.0.1:5555"), RoleFirstPacket, 1, 1, [2]int64{1, 0}, false}}},
+		{"retransmitted SYN stays", []segSpec{c2s(S, 100, 0, 0), c2s(S, 100, 0, 0).after(time.Second), s2c(SA, 500, 101, 0).after(1001 * time.Millisecond)},
+			[]want{{cli, RoleSYN, 1, 3, [2]int64{2, 1}, false}}},
+		{"port reuse after close, trailing ACK absorbed", cat(handshake, closeFIN,
+			[]segSpec{s2c(FA, 501, 102, 0)}, // retransmitted FIN after the close
+			[]segSpec{c2s(S, 9000, 0, 0), s2c(SA, 7000, 9001, 0), c2s(A, 9001, 7001, 0)}),
+			[]want{{cli, RoleSYN, 1, 7, [2]int64{4, 3}, false}, {cli, RoleSYN, 8, 10, [2]int64{2, 1}, true}}},
+		{"new ISN after refused SYN", []segSpec{c2s(S, 100, 0, 0), s2c(RA, 0, 101, 0), c2s(S, 200, 0, 0), s2c(RA, 0, 201, 0)},
+			[]want{{cli, RoleSYN, 1, 2, [2]int64{1, 1}, false}, {cli, RoleSYN, 3, 4, [2]int64{1, 1}, true}}},
+		{"new ISN on a live answered connection stays", cat(handshake, []segSpec{c2s(S, 7777, 0, 0)}),
+			[]want{{cli, RoleSYN, 1, 4, [2]int64{3, 1}, false}}},
+		{"new ISN after long idle", cat(handshake, []segSpec{c2s(S, 7777, 0, 0).after(10 * time.Minute)}),
+			[]want{{cli, RoleSYN, 1, 3, [2]int64{2, 1}, false}, {cli, RoleSYN, 4, 4, [2]int64{1, 0}, true}}},
+		{"SYN after mid-stream data opens a new connection", []segSpec{s2c(PA, 500, 101, 10), c2s(S, 9000, 0, 0)},
+			[]want{{cli, RolePort, 1, 1, [2]int64{0, 1}, false}, {cli, RoleSYN, 2, 2, [2]int64{1, 0}, true}}},
+		{"simultaneous open is one connection", []segSpec{c2s(S, 100, 0, 0), s2c(S, 500, 0, 0), c2s(SA, 100, 501, 0), s2c(SA, 500, 101, 0)},
+			[]want{{cli, RoleSYN, 1, 4, [2]int64{2, 2}, false}}},
+		{"same tuple on two VLANs is two connections", []segSpec{
+			c2s(S, 100, 0, 0).onVLAN(10), c2s(S, 100, 0, 0).onVLAN(20), s2c(SA, 500, 101, 0).onVLAN(10), s2c(SA, 500, 101, 0).onVLAN(20)},
+			[]want{{cli, RoleSYN, 1, 3, [2]int64{1, 1}, false}, {cli, RoleSYN, 2, 4, [2]int64{1, 1}, false}}},
+		{"directions on different VLANs are one connection", []segSpec{
+			c2s(S, 100, 0, 0).onVLAN(81), s2c(SA, 500, 101, 0).onVLAN(80), c2s(A, 101, 501, 0).onVLAN(81)},
+			[]want{{cli, RoleSYN, 1, 3, [2]int64{2, 1}, false}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := run(tt.segs)
+			if len(got) != len(tt.conns) {
+				t.Fatalf("got %d connections, want %d", len(got), len(tt.conns))
+			}
+			for i, w := range tt.conns {
+				c := got[i]
+				if c.ID != i+1 || c.Client != w.client || c.RoleBy != w.roleBy || c.FirstFrame != w.first ||
+					c.LastFrame != w.last || c.Packets != w.pk || c.Reused != w.reused {
+					t.Errorf("conn %d: got id=%d client=%s role=%s frames=%d-%d pk=%v reused=%v; want client=%s role=%s frames=%d-%d pk=%v reused=%v",
+						i, c.ID, c.Client, c.RoleBy, c.FirstFrame, c.LastFrame, c.Packets, c.Reused,
+						w.client, w.roleBy, w.first, w.last, w.pk, w.reused)
+				}
+			}
+		})
+	}
+}
+
+func TestServerSide(t *testing.T) {
+	tests := []struct {
+		p0, p1 uint16
+		want   int
+	}{
+		{80, 40000, 0}, {40000, 443, 1}, {3306, 40000, 0}, {5555, 7777, -1}, {50000, 2000, 1}, {22, 23, -1},
+	}
+	for _, tt := range tests {
+		if got := serverSide(tt.p0, tt.p1); got != tt.want {
+			t.Errorf("serverSide(%d, %d) = %d, want %d", tt.p0, tt.p1, got, tt.want)
+		}
+	}
+}

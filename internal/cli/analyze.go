@@ -1,0 +1,166 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/tcptrace/tcptrace/analyze"
+	"github.com/tcptrace/tcptrace/internal/capture"
+	"github.com/tcptrace/tcptrace/render"
+)
+
+// AnalyzeOptions are the flags of `tcptrace analyze`.
+type AnalyzeOptions struct {
+	Files     []string
+	Format    string // text, json, csv
+	Color     string // auto, always, never
+	ReuseIdle time.Duration
+	Progress  string // auto, never
+}
+
+func newAnalyzeCmd(io IO) *cobra.Command {
+	o := AnalyzeOptions{}
+	cmd := &cobra.Command{
+		Use:   "analyze FILE...",
+		Short: "One line per TCP connection: who, when, how much, how it ended",
+		Long: `analyze reads one or more captures (pcap or pcapng, optionally gzip-compressed;
+"-" reads standard input), merges them in timestamp order, and prints one row per
+TCP connection followed by a summary of what was read and skipped.`,
+		Example: `  tcptrace analyze testdata/pcaps/handshake-data-close.pcap
+  tcptrace analyze --format json capture.pcapng.gz | jq 'select(.type=="conn")'
+  tcpdump -w - -i eth0 | tcptrace analyze -`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return &ExitError{Code: ExitUsage, Err: errors.New("analyze needs at least one capture file (or - for stdin)")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Files = args
+			return RunAnalyze(o, io)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Format, "format", "text", "output format: text, json (JSON lines, docs/json.md) or csv")
+	f.StringVar(&o.Color, "color", "auto", "colour: auto (on a terminal, unless NO_COLOR is set), always or never")
+	f.DurationVar(&o.ReuseIdle, "reuse-idle", analyze.DefaultConfig().ReuseIdle, "a SYN with a new ISN after this much idle time starts a new connection on the same tuple")
+	f.StringVar(&o.Progress, "progress", "auto", "progress bar on stderr: auto (terminal and inputs over 50 MB) or never")
+	return cmd
+}
+
+// RunAnalyze runs the analyze command.
+func RunAnalyze(o AnalyzeOptions, io IO) error {
+	switch o.Format {
+	case "text", "json", "csv":
+	default:
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--format must be text, json or csv, not %q", o.Format)}
+	}
+	useColor, err := colorMode(o.Color, io.OutTTY, io.Getenv)
+	if err != nil {
+		return err
+	}
+	if o.Format != "text" {
+		useColor = false
+	}
+	cfg := analyze.DefaultConfig()
+	cfg.ReuseIdle = o.ReuseIdle
+	eng := analyze.NewEngine(cfg)
+
+	srcs, names, code := openInputs(o.Files, io, eng)
+	if len(srcs) == 0 {
+		return &ExitError{Code: code, Err: errors.New("no readable input")}
+	}
+	src := capture.Merge(srcs)
+	defer src.Close()
+
+	var bar *progressbar.ProgressBar
+	if o.Progress != "never" && io.ErrTTY && src.Size() > 50<<20 {
+		bar = progressbar.NewOptions64(src.Size(),
+			progressbar.OptionSetWriter(io.Err),
+			progressbar.OptionShowBytes(true),
+			progressbar.OptionSetDescription("reading"),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+		)
+		src = &progressSource{Source: src, bar: bar}
+	}
+	if err := eng.Run(src); err != nil {
+		fmt.Fprintln(io.Err, "tcptrace: "+err.Error())
+		if code == ExitOK {
+			code = ExitPartial
+		}
+		// Further errors (other files) are in the summary too; print them all.
+		for _, e := range eng.Errors()[1:] {
+			var ce *capture.Error
+			if errors.As(e, &ce) && ce.Kind == capture.ErrOpen {
+				continue // printed when opening
+			}
+			fmt.Fprintln(io.Err, "tcptrace: "+e.Error())
+		}
+	}
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	rep := eng.Report(names)
+	switch o.Format {
+	case "json":
+		err = render.JSONLines(io.Out, rep)
+	case "csv":
+		err = render.CSV(io.Out, rep)
+	default:
+		err = render.Text(io.Out, rep, render.Options{Color: useColor})
+	}
+	if err != nil {
+		return &ExitError{Code: ExitOutput, Err: fmt.Errorf("writing output: %w", err)}
+	}
+	if code != ExitOK {
+		return &ExitError{Code: code, Err: errors.New("")}
+	}
+	return nil
+}
+
+// openInputs opens every file; failures are reported on stderr and recorded
+// in the engine, and the worst exit code so far is returned.
+func openInputs(files []string, io IO, eng *analyze.Engine) ([]capture.Source, []string, int) {
+	var srcs []capture.Source
+	var names []string
+	code := ExitOK
+	for _, name := range files {
+		var s capture.Source
+		var err error
+		if name == "-" {
+			s, err = capture.OpenReader("-", io.In, 0)
+		} else {
+			s, err = capture.Open(name)
+		}
+		if err != nil {
+			fmt.Fprintln(io.Err, "tcptrace: "+err.Error())
+			eng.AddError(err)
+			code = ExitUnreadable
+			continue
+		}
+		srcs = append(srcs, s)
+		names = append(names, name)
+	}
+	return srcs, names, code
+}
+
+// progressSource advances a progress bar as frames are read.
+type progressSource struct {
+	capture.Source
+	bar *progressbar.ProgressBar
+	n   int
+}
+
+func (p *progressSource) Next() (*capture.Frame, error) {
+	f, err := p.Source.Next()
+	p.n++
+	if p.n&4095 == 0 {
+		_ = p.bar.Set64(p.Source.Pos())
+	}
+	return f, err
+}

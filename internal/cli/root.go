@@ -1,0 +1,105 @@
+// Package cli holds tcptrace's commands: one file per command, each an
+// options struct filled from flags and a run function testable without cobra.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// Exit codes (documented in README.md).
+const (
+	ExitOK         = 0 // success
+	ExitUsage      = 1 // bad command line
+	ExitUnreadable = 2 // an input could not be read at all (missing, not a capture)
+	ExitPartial    = 3 // an input is damaged: what was readable before the damage was analyzed
+	ExitOutput     = 4 // writing the output failed
+)
+
+// ExitError carries an exit code with the message already printed (or to print).
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// IO is where a command reads and writes; tests substitute buffers.
+type IO struct {
+	In     io.Reader
+	Out    io.Writer
+	Err    io.Writer
+	OutTTY bool // stdout is a terminal
+	ErrTTY bool // stderr is a terminal
+	Getenv func(string) string
+}
+
+// StdIO returns the process's standard streams.
+func StdIO() IO {
+	return IO{
+		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
+		OutTTY: term.IsTerminal(int(os.Stdout.Fd())),
+		ErrTTY: term.IsTerminal(int(os.Stderr.Fd())),
+		Getenv: os.Getenv,
+	}
+}
+
+// NewRoot builds the command tree.
+func NewRoot(io IO) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "tcptrace",
+		Short: "Replay and explain every TCP connection of a capture",
+		Long: `tcptrace reads pcap/pcapng captures (gzip too, "-" for stdin), finds every TCP
+connection, and reports how each began, carried data and ended.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(io.In)
+	root.SetOut(io.Out)
+	root.SetErr(io.Err)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
+	})
+	root.AddCommand(newAnalyzeCmd(io))
+	return root
+}
+
+// Main runs the CLI with args and returns the process exit code.
+func Main(args []string, io IO) int {
+	root := NewRoot(io)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return ExitOK
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		if ee.Err != nil && ee.Err.Error() != "" {
+			fmt.Fprintln(io.Err, "tcptrace: "+ee.Err.Error())
+		}
+		return ee.Code
+	}
+	// cobra's own errors (unknown command, missing args) are usage errors.
+	fmt.Fprintln(io.Err, "tcptrace: "+err.Error())
+	return ExitUsage
+}
+
+// colorMode decides colour once: --color always|never|auto; auto means a
+// terminal and no NO_COLOR in the environment (https://no-color.org).
+func colorMode(mode string, tty bool, getenv func(string) string) (bool, error) {
+	switch mode {
+	case "always":
+		return true, nil
+	case "never":
+		return false, nil
+	case "auto", "":
+		return tty && getenv("NO_COLOR") == "", nil
+	}
+	return false, &ExitError{Code: ExitUsage, Err: fmt.Errorf("--color must be auto, always or never, not %q", mode)}
+}

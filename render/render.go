@@ -1,0 +1,234 @@
+// Package render writes the report model as text tables, JSON lines or CSV.
+// It imports only the report model.
+package render
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/fatih/color"
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/tcptrace/tcptrace/report"
+)
+
+// Options control rendering.
+type Options struct {
+	Color bool // ANSI colours (decided once by the CLI: TTY, --color, NO_COLOR)
+}
+
+// JSONLines writes one JSON object per line: every connection ("type":"conn")
+// then the summary ("type":"summary"). See docs/json.md.
+func JSONLines(w io.Writer, r *report.Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for _, c := range r.Conns {
+		if err := enc.Encode(c); err != nil {
+			return err
+		}
+	}
+	return enc.Encode(&r.Summary)
+}
+
+// CSVHeader is the column list of the CSV format (docs/json.md).
+var CSVHeader = []string{
+	"id", "client", "server", "vlan", "vlan_server", "role_by", "first_file", "first_frame", "last_file", "last_frame",
+	"start", "duration", "packets_client", "packets_server", "bytes_client", "bytes_server",
+	"syn_client", "syn_server", "fin_client", "fin_server", "rst_client", "rst_server",
+	"state", "truncated_packets", "reused_tuple",
+}
+
+// CSV writes one row per connection under CSVHeader. The summary is not part
+// of the CSV; it goes to the text or JSON outputs.
+func CSV(w io.Writer, r *report.Report) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(CSVHeader); err != nil {
+		return err
+	}
+	i64 := func(n int64) string { return strconv.FormatInt(n, 10) }
+	for _, c := range r.Conns {
+		row := []string{
+			strconv.Itoa(c.ID), c.Client, c.Server, c.VLAN, c.ServerVLAN, c.RoleBy, c.FirstFile, i64(c.FirstFrame),
+			c.LastFile, i64(c.LastFrame), c.Start, strconv.FormatFloat(c.Duration, 'f', 6, 64),
+			i64(c.Packets.Client), i64(c.Packets.Server), i64(c.Bytes.Client), i64(c.Bytes.Server),
+			i64(c.SYN.Client), i64(c.SYN.Server), i64(c.FIN.Client), i64(c.FIN.Server),
+			i64(c.RST.Client), i64(c.RST.Server), c.State, i64(c.Truncated), strconv.FormatBool(c.Reused),
+		}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// Text writes the connection table and the summary for people.
+func Text(w io.Writer, r *report.Report, o Options) error {
+	if len(r.Conns) > 0 {
+		if err := connTable(w, r, o); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+	}
+	return summary(w, &r.Summary, o)
+}
+
+func connTable(w io.Writer, r *report.Report, o Options) error {
+	multi := len(r.Summary.Files) > 1
+	vlan := false
+	for _, c := range r.Conns {
+		if c.VLAN != "" {
+			vlan = true
+		}
+	}
+	hdr := []string{"id", "client → server"}
+	if vlan {
+		hdr = append(hdr, "vlan")
+	}
+	hdr = append(hdr, "frames", "start (UTC)", "duration", "pkts →", "pkts ←", "bytes →", "bytes ←", "state")
+	tbl := tablewriter.NewTable(w,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithTrimSpace(tw.Off),
+		tablewriter.WithRendition(tw.Rendition{
+			Borders: tw.BorderNone,
+			Settings: tw.Settings{
+				Separators: tw.Separators{ShowHeader: tw.On, BetweenColumns: tw.Off},
+				Lines:      tw.Lines{ShowHeaderLine: tw.On},
+			},
+		}),
+	)
+	tbl.Header(toAny(hdr)...)
+	stateColor := color.New(color.FgRed)
+	okColor := color.New(color.FgGreen)
+	stateColor.EnableColor()
+	okColor.EnableColor()
+	for _, c := range r.Conns {
+		frames := fmt.Sprintf("%d-%d", c.FirstFrame, c.LastFrame)
+		if multi && c.FirstFile == c.LastFile {
+			frames = fmt.Sprintf("%s:%d-%d", baseName(c.FirstFile), c.FirstFrame, c.LastFrame)
+		} else if multi {
+			frames = fmt.Sprintf("%s:%d-%s:%d", baseName(c.FirstFile), c.FirstFrame, baseName(c.LastFile), c.LastFrame)
+		}
+		state := c.State
+		if c.RoleBy != "syn" {
+			state += " (roles by " + c.RoleBy + ")"
+		}
+		if o.Color {
+			switch {
+			case strings.Contains(c.State, "reset") || c.State == "refused":
+				state = stateColor.Sprint(state)
+			case strings.HasSuffix(c.State, ", closed"):
+				state = okColor.Sprint(state)
+			}
+		}
+		row := []string{strconv.Itoa(c.ID), c.Client + " → " + c.Server}
+		if vlan {
+			v := c.VLAN
+			if c.ServerVLAN != "" {
+				v += "/" + c.ServerVLAN
+			}
+			row = append(row, v)
+		}
+		row = append(row, frames, shortTime(c.Start), fmt.Sprintf("%.6f", c.Duration),
+			strconv.FormatInt(c.Packets.Client, 10), strconv.FormatInt(c.Packets.Server, 10),
+			strconv.FormatInt(c.Bytes.Client, 10), strconv.FormatInt(c.Bytes.Server, 10), state)
+		if err := tbl.Append(toAny(row)...); err != nil {
+			return err
+		}
+	}
+	return tbl.Render()
+}
+
+func summary(w io.Writer, s *report.Summary, o Options) error {
+	bold := color.New(color.Bold)
+	bold.EnableColor()
+	title := "Summary"
+	if o.Color {
+		title = bold.Sprint(title)
+	}
+	fmt.Fprintln(w, title)
+	fmt.Fprintf(w, "  files:        %s\n", strings.Join(s.Files, ", "))
+	fmt.Fprintf(w, "  frames:       %d\n", s.Frames)
+	fmt.Fprintf(w, "  tcp segments: %d\n", s.TCPSegments)
+	fmt.Fprintf(w, "  connections:  %d\n", s.Connections)
+	if s.First != "" {
+		fmt.Fprintf(w, "  time:         %s .. %s\n", s.First, s.Last)
+	}
+	if len(s.Skipped) > 0 {
+		keys := make([]string, 0, len(s.Skipped))
+		for k := range s.Skipped {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var parts []string
+		for _, k := range keys {
+			parts = append(parts, fmt.Sprintf("%s %d", k, s.Skipped[k]))
+		}
+		fmt.Fprintf(w, "  skipped:      %s\n", strings.Join(parts, ", "))
+	}
+	if len(s.UnsupportedLTs) > 0 {
+		keys := make([]string, 0, len(s.UnsupportedLTs))
+		for k := range s.UnsupportedLTs {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var parts []string
+		for _, k := range keys {
+			parts = append(parts, fmt.Sprintf("LINKTYPE %s: %d frames", k, s.UnsupportedLTs[k]))
+		}
+		fmt.Fprintf(w, "  unsupported:  %s\n", strings.Join(parts, ", "))
+	}
+	if s.Truncated > 0 {
+		fmt.Fprintf(w, "  truncated:    %d segments cut by the snaplen (sequence space taken from the IP length)\n", s.Truncated)
+	}
+	if s.OverSnaplen > 0 {
+		fmt.Fprintf(w, "  over snaplen: %d records longer than the file's snaplen\n", s.OverSnaplen)
+	}
+	if f := s.Fragments; f != nil {
+		fmt.Fprintf(w, "  ip fragments: %d, %d datagrams reassembled, %d incomplete, %d evicted, %d timed out, %d overlaps (%d conflicting)\n",
+			f.Fragments, f.Completed, f.Pending, f.Evicted, f.TimedOut, f.Overlaps, f.Conflicts)
+	}
+	for _, e := range s.Errors {
+		line := "  error:        " + e
+		if o.Color {
+			line = color.New(color.FgRed).Sprint(line)
+		}
+		fmt.Fprintln(w, line)
+	}
+	return nil
+}
+
+func toAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+// shortTime drops the date part of an RFC 3339 time when rendering tables:
+// "2026-01-01T00:00:00.123456000Z" → "2026-01-01 00:00:00.123456".
+func shortTime(s string) string {
+	s = strings.TrimSuffix(s, "Z")
+	s = strings.Replace(s, "T", " ", 1)
+	if i := strings.IndexByte(s, '.'); i >= 0 && len(s) > i+7 {
+		s = s[:i+7]
+	}
+	return s
+}
+
+func baseName(p string) string {
+	if i := strings.LastIndexAny(p, "/\\"); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
