@@ -180,3 +180,41 @@ func TestConnectionsMatchTshark(t *testing.T) {
 	t.Logf("connection counts agree on %d of %d files (%d listed exceptions); frames agree on %d of %d tuples",
 		agreeCount, len(files), len(connCountExceptions), agreeFrames, tuples)
 }
+
+// TestLoopbackScenarios checks the real loopback capture against what each
+// server port of its generator does (corpus/MANIFEST.md): 18999 is a closed
+// port (refused), 18091 and 18094 reset the connection from the server side,
+// 18092 is a client half-close followed by server data.
+func TestLoopbackScenarios(t *testing.T) {
+	path := filepath.Join(corpusDir, "raw/loopback/real-lo-dev.pcap")
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("loopback capture not found (%v)", err)
+	}
+	rep := analyzeFile(t, path)
+	seen := map[string]int{}
+	for _, c := range rep.Conns {
+		port := c.Server[strings.LastIndexByte(c.Server, ':')+1:]
+		seen[port]++
+		desc := fmt.Sprintf("conn %d %s → %s (frames %d-%d): %s", c.ID, c.Client, c.Server, c.FirstFrame, c.LastFrame, c.State)
+		switch port {
+		case "18999":
+			if c.Handshake.Class != "refused" || c.Close.Class != "reset" || c.ClosedBy != "server" {
+				t.Errorf("closed port must refuse: %s", desc)
+			}
+		case "18091", "18094":
+			if c.Close.Class != "reset" || c.ClosedBy != "server" || c.Close.ResetBy != "server" {
+				t.Errorf("server must reset: %s", desc)
+			}
+		case "18092":
+			if c.ClosedBy != "client" || c.Close.HalfCloseData == 0 || c.Close.FirstFIN == 0 {
+				t.Errorf("client half-close followed by server data expected: %s (half-close bytes %d)", desc, c.Close.HalfCloseData)
+			}
+		}
+	}
+	for _, p := range []string{"18999", "18091", "18094", "18092"} {
+		if seen[p] == 0 {
+			t.Errorf("no connection to port %s found", p)
+		}
+	}
+	t.Logf("connections per server port: %v", seen)
+}

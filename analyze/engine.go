@@ -10,6 +10,7 @@ import (
 	"github.com/tcptrace/tcptrace/internal/capture"
 	"github.com/tcptrace/tcptrace/internal/decode"
 	"github.com/tcptrace/tcptrace/report"
+	"github.com/tcptrace/tcptrace/statemachine"
 )
 
 // Engine runs frames through decoding and the connection table. It is owned
@@ -112,10 +113,10 @@ func (e *Engine) Report(files []string) *report.Report {
 			SYN:        report.Dir{Client: c.SYN[C2S], Server: c.SYN[S2C]},
 			FIN:        report.Dir{Client: c.FIN[C2S], Server: c.FIN[S2C]},
 			RST:        report.Dir{Client: c.RST[C2S], Server: c.RST[S2C]},
-			State:      coarseState(c),
 			Truncated:  c.Truncated,
 			Reused:     c.Reused,
 		}
+		fillState(rc, c, e.lastTS, int64(e.cfg.Idle))
 		if c.Packets[C2S] == 0 {
 			rc.VLAN = c.VLANs[S2C].String()
 		} else if c.Packets[S2C] > 0 && c.VLANs[S2C] != c.VLANs[C2S] {
@@ -174,39 +175,65 @@ func FormatTS(ns int64) string {
 	return time.Unix(0, ns).UTC().Format("2006-01-02T15:04:05.000000000Z")
 }
 
-// coarseState names how far the connection got from the flags seen. The
-// replay state machine refines this.
-func coarseState(c *Conn) string {
-	var st string
-	synC, synS := c.SYN[C2S] > 0, c.SYN[S2C] > 0
-	switch {
-	case synC && c.SYNACK:
-		st = "established"
-	case synC && synS:
-		st = "established"
-	case synC:
-		st = "syn-sent"
-	case c.SYNACK:
-		st = "syn-ack-only"
-	default:
-		st = "mid-stream"
+// fillState adds the state machine's verdict to a connection record.
+func fillState(rc *report.Conn, c *Conn, end, idle int64) {
+	sm := c.SM.Finish(c.LastTS, end, idle)
+	h := sm.Handshake
+	rh := &report.Handshake{
+		Class: h.Class, SynFrame: h.SynFrame, SynAckFrame: h.SynAckFrame, AckFrame: h.AckFrame,
+		SynRetrans: h.SynRetrans, Backoff: h.Backoff, SACKPermitted: h.SACKPermitted,
+		Timestamps: h.Timestamps, TFO: h.TFO, SynData: h.SynData, ECN: h.ECN,
 	}
-	switch {
-	case c.RST[C2S] > 0 && c.RST[S2C] > 0:
-		st += ", reset both"
-	case c.RST[C2S] > 0:
-		st += ", reset by client"
-	case c.RST[S2C] > 0:
-		if st == "syn-sent" {
-			return "refused"
-		}
-		st += ", reset by server"
-	case c.FIN[C2S] > 0 && c.FIN[S2C] > 0:
-		st += ", closed"
-	case c.FIN[C2S] > 0:
-		st += ", half-closed by client"
-	case c.FIN[S2C] > 0:
-		st += ", half-closed by server"
+	if h.RTTClient >= 0 {
+		v := h.RTTClient
+		rh.RTTClient = &v
 	}
-	return st
+	if h.RTTServer >= 0 {
+		v := h.RTTServer
+		rh.RTTServer = &v
+	}
+	if h.MSS[0] != 0 || h.MSS[1] != 0 {
+		rh.MSS = &report.Dir{Client: int64(h.MSS[0]), Server: int64(h.MSS[1])}
+	}
+	if h.Class != statemachine.HSNotCaptured {
+		rh.WScale = &report.WScale{Client: h.WScale[0], Server: h.WScale[1], Known: h.ScaleKnown}
+	}
+	rc.Handshake = rh
+	cl := sm.Close
+	rc.Close = &report.Close{
+		Class: cl.Class, FirstFIN: cl.FirstFIN, SecondFIN: cl.SecondFIN, LastACK: cl.LastACK,
+		ResetFrame: cl.ResetFrame, ResetBy: cl.ResetBy, HalfCloseData: cl.HalfCloseData,
+		HalfCloseDur: cl.HalfCloseDur, IdleFor: cl.IdleFor,
+	}
+	rc.ClosedBy = cl.ClosedBy
+	rc.ClientState, rc.ServerState = sm.ClientState.String(), sm.ServerState.String()
+	rc.State = h.Class + ", " + cl.Class
+	if cl.ClosedBy != "" {
+		rc.State += " by " + cl.ClosedBy
+	}
+	for _, t := range c.SM.Transitions {
+		rc.Transitions = append(rc.Transitions, report.Transition{
+			Frame: t.Frame, Endpoint: statemachine.EndpointName(t.Endpoint), From: t.From.String(), To: t.To.String(),
+		})
+	}
+	for _, r := range c.SM.Resets {
+		rc.Resets = append(rc.Resets, report.Reset{
+			Frame: r.Frame, Sender: statemachine.EndpointName(r.Sender), SenderState: r.SenderState.String(),
+			ReceiverState: r.ReceiverState.String(), Verdict: verdictName(r.Verdict), Seq: uint32(r.Seq),
+			Expected: uint32(r.Expected), Window: r.Window, WindowKnown: r.WindowKnown,
+			ChallengeACK: r.ChallengeSeen, Len: r.Len,
+		})
+	}
+}
+
+func verdictName(k statemachine.EventKind) string {
+	switch k {
+	case statemachine.EvRSTAccepted:
+		return "accepted"
+	case statemachine.EvRSTChallenge:
+		return "in_window"
+	case statemachine.EvRSTIgnored:
+		return "out_of_window"
+	}
+	return "unchecked"
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tcptrace/tcptrace/internal/decode"
 	"github.com/tcptrace/tcptrace/internal/seqnum"
+	"github.com/tcptrace/tcptrace/statemachine"
 )
 
 // Config tunes the connection table.
@@ -16,10 +17,13 @@ type Config struct {
 	// ReuseIdle: a SYN with a new ISN on a tuple idle for longer than this
 	// starts a new connection even if the old one never closed.
 	ReuseIdle time.Duration
+	// Idle: an open connection silent for longer than this before the end of
+	// the capture is classified idle.
+	Idle time.Duration
 }
 
 // DefaultConfig returns the defaults used by the CLI.
-func DefaultConfig() Config { return Config{ReuseIdle: 60 * time.Second} }
+func DefaultConfig() Config { return Config{ReuseIdle: 60 * time.Second, Idle: 5 * time.Minute} }
 
 // Role reasons: how the client of a connection was chosen (ARCHITECTURE.md
 // principle 4: SYN sender; else SYN-ACK receiver; else ports; else first packet).
@@ -78,6 +82,8 @@ type Conn struct {
 	SYNACK                        bool // the server sent a SYN-ACK
 	ISN                           [2]seqnum.Value
 	ISNSet                        [2]bool
+
+	SM *statemachine.Conn // the replay of both endpoints
 }
 
 // Dir returns the direction of s within c.
@@ -154,6 +160,7 @@ func (t *Table) Add(s *decode.Segment) (*Conn, int) {
 	if s.Flags&decode.RST != 0 {
 		c.RST[d]++
 	}
+	c.SM.Step(d, s)
 	return c, d
 }
 
@@ -203,7 +210,7 @@ func (t *Table) joinOtherVLAN(k Key, s *decode.Segment) *Conn {
 }
 
 func (t *Table) create(k Key, s *decode.Segment) *Conn {
-	c := &Conn{ID: t.nextID, Key: k, FirstFile: s.File, FirstFrame: s.Frame, FirstTS: s.TS, keys: []Key{k}}
+	c := &Conn{ID: t.nextID, Key: k, FirstFile: s.File, FirstFrame: s.Frame, FirstTS: s.TS, keys: []Key{k}, SM: statemachine.New()}
 	t.nextID++
 	switch {
 	case s.Flags&(decode.SYN|decode.ACK) == decode.SYN:

@@ -41,7 +41,8 @@ var CSVHeader = []string{
 	"id", "client", "server", "vlan", "vlan_server", "role_by", "first_file", "first_frame", "last_file", "last_frame",
 	"start", "duration", "packets_client", "packets_server", "bytes_client", "bytes_server",
 	"syn_client", "syn_server", "fin_client", "fin_server", "rst_client", "rst_server",
-	"state", "truncated_packets", "reused_tuple",
+	"state", "handshake", "close", "closed_by", "client_state", "server_state", "conn_state", "history",
+	"truncated_packets", "reused_tuple",
 }
 
 // CSV writes one row per connection under CSVHeader. The summary is not part
@@ -58,7 +59,8 @@ func CSV(w io.Writer, r *report.Report) error {
 			c.LastFile, i64(c.LastFrame), c.Start, strconv.FormatFloat(c.Duration, 'f', 6, 64),
 			i64(c.Packets.Client), i64(c.Packets.Server), i64(c.Bytes.Client), i64(c.Bytes.Server),
 			i64(c.SYN.Client), i64(c.SYN.Server), i64(c.FIN.Client), i64(c.FIN.Server),
-			i64(c.RST.Client), i64(c.RST.Server), c.State, i64(c.Truncated), strconv.FormatBool(c.Reused),
+			i64(c.RST.Client), i64(c.RST.Server), c.State, hsClass(c), closeClass(c), c.ClosedBy,
+			c.ClientState, c.ServerState, c.ConnState, c.History, i64(c.Truncated), strconv.FormatBool(c.Reused),
 		}
 		if err := cw.Write(row); err != nil {
 			return err
@@ -91,7 +93,7 @@ func connTable(w io.Writer, r *report.Report, o Options) error {
 	if vlan {
 		hdr = append(hdr, "vlan")
 	}
-	hdr = append(hdr, "frames", "start (UTC)", "duration", "pkts →", "pkts ←", "bytes →", "bytes ←", "state")
+	hdr = append(hdr, "frames", "start (UTC)", "duration", "pkts →", "pkts ←", "bytes →", "bytes ←", "state", "end c/s")
 	tbl := tablewriter.NewTable(w,
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
@@ -124,9 +126,9 @@ func connTable(w io.Writer, r *report.Report, o Options) error {
 		}
 		if o.Color {
 			switch {
-			case strings.Contains(c.State, "reset") || c.State == "refused":
+			case strings.Contains(c.State, "reset") || strings.HasPrefix(c.State, "refused"):
 				state = stateColor.Sprint(state)
-			case strings.HasSuffix(c.State, ", closed"):
+			case strings.Contains(c.State, "-way") || strings.Contains(c.State, "simultaneous"):
 				state = okColor.Sprint(state)
 			}
 		}
@@ -140,7 +142,8 @@ func connTable(w io.Writer, r *report.Report, o Options) error {
 		}
 		row = append(row, frames, shortTime(c.Start), fmt.Sprintf("%.6f", c.Duration),
 			strconv.FormatInt(c.Packets.Client, 10), strconv.FormatInt(c.Packets.Server, 10),
-			strconv.FormatInt(c.Bytes.Client, 10), strconv.FormatInt(c.Bytes.Server, 10), state)
+			strconv.FormatInt(c.Bytes.Client, 10), strconv.FormatInt(c.Bytes.Server, 10), state,
+			c.ClientState+"/"+c.ServerState)
 		if err := tbl.Append(toAny(row)...); err != nil {
 			return err
 		}
@@ -205,6 +208,20 @@ func summary(w io.Writer, s *report.Summary, o Options) error {
 		fmt.Fprintln(w, line)
 	}
 	return nil
+}
+
+func hsClass(c *report.Conn) string {
+	if c.Handshake == nil {
+		return ""
+	}
+	return c.Handshake.Class
+}
+
+func closeClass(c *report.Conn) string {
+	if c.Close == nil {
+		return ""
+	}
+	return c.Close.Class
 }
 
 func toAny(s []string) []any {

@@ -30,12 +30,86 @@ type Conn struct {
 	SYN        Dir     `json:"syn"`   // SYN segments (with or without ACK)
 	FIN        Dir     `json:"fin"`
 	RST        Dir     `json:"rst"`
-	State      string  `json:"state"`
-	Truncated  int64   `json:"truncated_packets,omitempty"` // packets whose payload the snaplen cut
-	Reused     bool    `json:"reused_tuple,omitempty"`      // an earlier connection used the same tuple
+	State      string  `json:"state"` // one-line summary: "<handshake>, <close>[ by <side>]"
+
+	Handshake   *Handshake   `json:"handshake,omitempty"`
+	Close       *Close       `json:"close,omitempty"`
+	ClosedBy    string       `json:"closed_by,omitempty"`
+	ClientState string       `json:"client_state,omitempty"` // final RFC 9293 state of each endpoint
+	ServerState string       `json:"server_state,omitempty"`
+	ConnState   string       `json:"conn_state,omitempty"` // Zeek's conn_state
+	History     string       `json:"history,omitempty"`    // Zeek's history (upper case = Zeek's originator)
+	ZeekFlipped bool         `json:"zeek_flipped,omitempty"`
+	Transitions []Transition `json:"transitions,omitempty"`
+	Resets      []Reset      `json:"resets,omitempty"`
+	Truncated   int64        `json:"truncated_packets,omitempty"` // packets whose payload the snaplen cut
+	Reused      bool         `json:"reused_tuple,omitempty"`      // an earlier connection used the same tuple
 
 	// Sort keys, not rendered.
 	StartNS int64 `json:"-"`
+}
+
+// Handshake says how the connection began.
+type Handshake struct {
+	Class         string    `json:"class"`
+	SynFrame      int64     `json:"syn_frame,omitempty"`
+	SynAckFrame   int64     `json:"synack_frame,omitempty"`
+	AckFrame      int64     `json:"ack_frame,omitempty"`
+	SynRetrans    int       `json:"syn_retransmissions,omitempty"`
+	Backoff       []float64 `json:"syn_backoff,omitempty"` // seconds between successive SYNs
+	RTTClient     *float64  `json:"rtt_client,omitempty"`  // SYN → SYN-ACK at the capture point (s)
+	RTTServer     *float64  `json:"rtt_server,omitempty"`  // SYN-ACK → ACK at the capture point (s)
+	MSS           *Dir      `json:"mss,omitempty"`
+	WScale        *WScale   `json:"wscale,omitempty"`
+	SACKPermitted bool      `json:"sack_permitted"`
+	Timestamps    bool      `json:"timestamps"`
+	TFO           bool      `json:"tfo,omitempty"`
+	SynData       int       `json:"syn_data,omitempty"`
+	ECN           bool      `json:"ecn,omitempty"`
+}
+
+// WScale is the window-scale shift each side offered (-1 = none) and whether
+// scaling is known (both SYNs seen).
+type WScale struct {
+	Client int  `json:"client"`
+	Server int  `json:"server"`
+	Known  bool `json:"known"`
+}
+
+// Close says how the connection ended.
+type Close struct {
+	Class         string  `json:"class"`
+	FirstFIN      int64   `json:"first_fin_frame,omitempty"`
+	SecondFIN     int64   `json:"second_fin_frame,omitempty"`
+	LastACK       int64   `json:"last_ack_frame,omitempty"`
+	ResetFrame    int64   `json:"rst_frame,omitempty"`
+	ResetBy       string  `json:"rst_by,omitempty"`
+	HalfCloseData int64   `json:"half_close_bytes,omitempty"`
+	HalfCloseDur  float64 `json:"half_close_duration,omitempty"`
+	IdleFor       float64 `json:"idle_before_end,omitempty"`
+}
+
+// Transition is one endpoint's state change and the frame that caused it.
+type Transition struct {
+	Frame    int64  `json:"frame"`
+	Endpoint string `json:"endpoint"` // client or server
+	From     string `json:"from"`
+	To       string `json:"to"`
+}
+
+// Reset is one RST segment checked against its receiver (RFC 5961).
+type Reset struct {
+	Frame         int64  `json:"frame"`
+	Sender        string `json:"sender"`
+	SenderState   string `json:"sender_state"`
+	ReceiverState string `json:"receiver_state"`
+	Verdict       string `json:"verdict"` // accepted, in_window (challenge ACK expected), out_of_window, unchecked
+	Seq           uint32 `json:"seq"`
+	Expected      uint32 `json:"expected_seq"`
+	Window        uint32 `json:"window,omitempty"`
+	WindowKnown   bool   `json:"window_known"`
+	ChallengeACK  int64  `json:"challenge_ack_frame,omitempty"`
+	Len           int    `json:"len,omitempty"`
 }
 
 // Summary closes every report.

@@ -1,0 +1,448 @@
+package statemachine
+
+import (
+	"github.com/tcptrace/tcptrace/internal/decode"
+	"github.com/tcptrace/tcptrace/internal/seqnum"
+)
+
+// Endpoints, indexing Conn.H: the client (SYN sender) and the server.
+const (
+	Client = 0
+	Server = 1
+)
+
+// EndpointName names an endpoint index.
+func EndpointName(e int) string {
+	if e == Client {
+		return "client"
+	}
+	return "server"
+}
+
+// EventKind says what an Event observed.
+type EventKind uint8
+
+const (
+	EvTransition    EventKind = iota + 1 // an endpoint changed state
+	EvRSTAccepted                        // a RST whose sequence number is exactly rcv.nxt (RFC 5961 §3.2): the receiver resets
+	EvRSTChallenge                       // a RST inside the window but not exact: the receiver must send a challenge ACK and stay open
+	EvRSTIgnored                         // a RST outside the window (or unacceptable in SYN-SENT): ignored by the receiver
+	EvRSTUnchecked                       // a RST whose acceptability cannot be checked (the sender's sequence space is unknown): taken as accepted
+	EvChallengeACK                       // the challenge ACK that answers an in-window RST
+	EvFINOutOfOrder                      // a FIN captured before data that precedes it: held until the hole fills
+	EvFINRetransmit                      // the same FIN again
+	EvFINMoved                           // a FIN with a different sequence number than the first
+	EvSYNRetransmit                      // the same SYN again
+	EvFINInvalid                         // a FIN at a sequence number already used: ignored
+)
+
+var eventNames = [...]string{
+	EvTransition: "transition", EvRSTAccepted: "rst_accepted", EvRSTChallenge: "rst_in_window",
+	EvRSTIgnored: "rst_out_of_window", EvRSTUnchecked: "rst_unchecked", EvChallengeACK: "challenge_ack",
+	EvFINOutOfOrder: "fin_out_of_order", EvFINRetransmit: "fin_retransmission",
+	EvFINMoved: "fin_changed_seq", EvSYNRetransmit: "syn_retransmission", EvFINInvalid: "fin_invalid_seq",
+}
+
+func (k EventKind) String() string {
+	if int(k) < len(eventNames) && eventNames[k] != "" {
+		return eventNames[k]
+	}
+	return "event"
+}
+
+// Event is one thing a Step observed, with the frame that is its evidence.
+type Event struct {
+	Kind     EventKind
+	Frame    int64 // frame that caused it
+	Endpoint int   // endpoint concerned (Client or Server)
+	From, To State // for transitions
+	Related  int64 // another frame involved (e.g. the FIN an out-of-order hole delayed)
+}
+
+// Reset describes one RST segment.
+type Reset struct {
+	Frame         int64
+	TS            int64
+	Sender        int // Client or Server
+	SenderState   State
+	ReceiverState State // state of the receiver just before the RST
+	Verdict       EventKind
+	ChallengeSeen int64 // frame of the challenge ACK, when one followed an in-window RST
+	Seq, Ack      seqnum.Value
+	HasAck        bool
+	Expected      seqnum.Value // the receiver's rcv.nxt at that moment (when known)
+	Window        uint32       // the receiver's window used for the check
+	WindowKnown   bool
+	Len           int // payload carried by the RST (RFC 1122 §4.2.2.12 diagnostic text)
+}
+
+// Conn is the replay of one connection: two Halves and what was seen.
+type Conn struct {
+	H [2]Half
+
+	started bool
+	ev      []Event
+
+	// Handshake evidence.
+	SynFrames     []int64 // every bare SYN from the client, first included
+	SynTimes      []int64
+	SynAckFrame   int64
+	SynAckTS      int64
+	HandshakeAck  int64 // frame of the client's ACK completing the handshake
+	HandshakeTS   int64
+	SimOpen       bool // both sides sent a bare SYN
+	SynDataBytes  int  // payload carried by SYNs (TFO)
+	ECNSyn        bool // the client's SYN set ECE+CWR
+	ECNSynAck     bool // the server's SYN-ACK set ECE
+	MidStream     bool // the first segment was not part of a handshake
+	FirstFrame    int64
+	FirstDir      int
+	FirstIsSynAck bool
+
+	Resets []Reset
+
+	challengeWait [2]int // index+1 into Resets of an in-window RST awaiting this endpoint's challenge ACK
+	Transitions   []Event
+}
+
+// New returns a connection replay with both endpoints unknown.
+func New() *Conn {
+	c := &Conn{}
+	c.H[0].WScale, c.H[1].WScale = -1, -1
+	return c
+}
+
+func (c *Conn) emit(e Event) {
+	c.ev = append(c.ev, e)
+	if e.Kind == EvTransition {
+		c.Transitions = append(c.Transitions, e)
+	}
+}
+
+func (c *Conn) setState(ep int, to State, frame int64) {
+	h := &c.H[ep]
+	if h.State == to {
+		return
+	}
+	c.emit(Event{Kind: EvTransition, Frame: frame, Endpoint: ep, From: h.State, To: to})
+	h.State = to
+	if to >= Established {
+		h.synced = true
+	}
+}
+
+// Step replays one segment sent by endpoint dir (Client or Server) and returns
+// what it observed. The returned slice is reused by the next call.
+func (c *Conn) Step(dir int, s *decode.Segment) []Event {
+	c.ev = c.ev[:0]
+	me := &c.H[dir]
+	fl := s.Flags
+	syn, ack, fin, rst := fl&decode.SYN != 0, fl&decode.ACK != 0, fl&decode.FIN != 0, fl&decode.RST != 0
+
+	if !c.started {
+		c.start(dir, s)
+	}
+	me.Packets++
+	me.Bytes += int64(s.Len)
+	me.LastTS = s.TS
+	me.Window, me.WinSet = s.Window, true
+	if c.H[1-dir].FinSeen && s.Len > 0 && !rst {
+		me.bytesAfterPeerFIN += int64(s.Len)
+	}
+
+	// A challenge ACK answers an in-window RST: a pure ACK from the RST's
+	// receiver.
+	if i := c.challengeWait[dir]; i > 0 && ack && !syn && !fin && !rst && s.Len == 0 {
+		c.Resets[i-1].ChallengeSeen = s.Frame
+		c.emit(Event{Kind: EvChallengeACK, Frame: s.Frame, Endpoint: dir, Related: c.Resets[i-1].Frame})
+		c.challengeWait[dir] = 0
+	}
+
+	if rst {
+		c.rst(dir, s)
+		return c.ev
+	}
+
+	// 1. The SYN and the sequence space of the sender.
+	if syn {
+		c.syn(dir, s)
+	}
+	if !me.NxtSet && !syn {
+		// First sight of this endpoint's sequence space (mid-stream, or the
+		// SYN was not captured).
+		me.Nxt, me.Max, me.NxtSet = s.Seq, s.Seq, true
+	}
+	start := s.Seq
+	if syn {
+		start = s.Seq.Add(1)
+	}
+	end := start.Add(seqnum.Size(s.Len))
+	if s.Len > 0 {
+		if me.Max.LessThan(end) {
+			me.Max = end
+		}
+		if start.LessThanEq(me.Nxt) && me.Nxt.LessThan(end) {
+			me.Nxt = end
+		}
+	}
+
+	// 2. The acknowledgement field: what this endpoint received of its peer.
+	if ack {
+		c.ack(dir, s)
+	}
+	c.handshakeStates(s.Frame)
+
+	// 3. The FIN: it takes one sequence number, after the data.
+	if fin {
+		c.fin(dir, s, end)
+	}
+	// A FIN held for a hole may now be in sequence.
+	if me.FinSeen && !me.FinApplied && me.Nxt == me.FinSeq {
+		c.applyFIN(dir, s.Frame)
+	}
+	c.handshakeStates(s.Frame)
+	return c.ev
+}
+
+// start initialises the endpoint states from the first segment seen.
+func (c *Conn) start(dir int, s *decode.Segment) {
+	c.started = true
+	c.FirstFrame, c.FirstDir = s.Frame, dir
+	fl := s.Flags
+	switch {
+	case fl&(decode.SYN|decode.ACK) == decode.SYN:
+		c.H[dir].State = Closed
+		c.H[1-dir].State = Listen
+	case fl&(decode.SYN|decode.ACK) == decode.SYN|decode.ACK:
+		c.FirstIsSynAck = true
+		c.H[dir].State = Listen
+		c.H[1-dir].State = Closed
+	default:
+		// Mid-stream: the handshake happened before the capture started.
+		c.MidStream = true
+		c.H[dir].State = Established
+		c.H[1-dir].State = Established
+	}
+}
+
+// syn handles the SYN flag of a segment from dir.
+func (c *Conn) syn(dir int, s *decode.Segment) {
+	me := &c.H[dir]
+	if me.SynSeen && !me.SynInferred {
+		if s.Seq == me.ISN {
+			if dir == Client && s.Flags&decode.ACK == 0 {
+				c.SynFrames = append(c.SynFrames, s.Frame)
+				c.SynTimes = append(c.SynTimes, s.TS)
+			}
+			c.emit(Event{Kind: EvSYNRetransmit, Frame: s.Frame, Endpoint: dir})
+		}
+		return
+	}
+	me.ISN, me.SynSeen, me.SynInferred, me.SynFrame = s.Seq, true, false, s.Frame
+	me.Nxt, me.Max, me.NxtSet = s.Seq.Add(1), s.Seq.Add(1), true
+	o := &s.Opts
+	if o.HasWScale {
+		me.WScale = int(o.WScale)
+	}
+	me.HasTS, me.SACKPerm = o.HasTS, o.SACKPerm
+	if o.HasMSS {
+		me.MSS = int(o.MSS)
+	}
+	c.SynDataBytes += s.Len
+	if s.Flags&decode.ACK == 0 {
+		if dir == Client {
+			c.SynFrames = append(c.SynFrames, s.Frame)
+			c.SynTimes = append(c.SynTimes, s.TS)
+			c.ECNSyn = s.Flags&(decode.ECE|decode.CWR) == decode.ECE|decode.CWR
+		} else {
+			c.SimOpen = c.H[Client].SynSeen
+		}
+	} else {
+		if c.SynAckFrame == 0 {
+			c.SynAckFrame, c.SynAckTS = s.Frame, s.TS
+			c.ECNSynAck = s.Flags&decode.ECE != 0
+		}
+	}
+}
+
+// ack handles the acknowledgement field of a segment from dir.
+func (c *Conn) ack(dir int, s *decode.Segment) {
+	me, peer := &c.H[dir], &c.H[1-dir]
+	a := s.Ack
+	if !me.AckSet || me.Ack.LessThan(a) {
+		me.Ack, me.AckSet = a, true
+	}
+	if !peer.SynSeen && !peer.NxtSet && s.Flags&decode.SYN != 0 {
+		// A SYN-ACK whose SYN we did not capture: the peer's ISN is ack-1.
+		peer.ISN, peer.SynSeen, peer.SynInferred = a-1, true, true
+		peer.Nxt, peer.Max, peer.NxtSet = a, a, true
+	}
+	if peer.SynSeen && !peer.SynAcked && peer.ISN.Add(1).LessThanEq(a) {
+		peer.SynAcked = true
+		me.GotPeerSyn = true
+		if dir == Client && c.HandshakeAck == 0 && s.Flags&decode.SYN == 0 && c.SynAckFrame != 0 {
+			c.HandshakeAck, c.HandshakeTS = s.Frame, s.TS
+		}
+	}
+	if peer.NxtSet && peer.Nxt.LessThan(a) && !peer.FinSeen {
+		// The peer sent data we did not capture and this endpoint acknowledges
+		// it: the stream continues from there.
+		peer.Nxt = a
+		if peer.Max.LessThan(a) {
+			peer.Max = a
+		}
+	}
+	// The acknowledgement of the peer's FIN: exactly FinSeq+1.
+	if peer.FinSeen && !peer.FinAcked && a == peer.FinSeq.Add(1) {
+		if !peer.FinApplied {
+			// The receiver has everything before the FIN: it is in sequence.
+			peer.Nxt = peer.FinSeq
+			c.applyFIN(1-dir, s.Frame)
+		}
+		peer.FinAcked, peer.FinAckedAt = true, s.Frame
+		// The FIN's sender learns its FIN arrived.
+		switch peer.State {
+		case FinWait1:
+			c.setState(1-dir, FinWait2, s.Frame)
+		case Closing:
+			c.setState(1-dir, TimeWait, s.Frame)
+		case LastAck:
+			c.setState(1-dir, Closed, s.Frame)
+		}
+		// This endpoint received the peer's FIN.
+		switch me.State {
+		case Established, SynReceived:
+			c.setState(dir, CloseWait, s.Frame)
+		case FinWait1:
+			if me.FinAcked {
+				c.setState(dir, TimeWait, s.Frame)
+			} else {
+				c.setState(dir, Closing, s.Frame)
+			}
+		case FinWait2:
+			c.setState(dir, TimeWait, s.Frame)
+		}
+	}
+}
+
+// fin handles the FIN flag of a segment from dir whose data ends at end.
+func (c *Conn) fin(dir int, s *decode.Segment, end seqnum.Value) {
+	me := &c.H[dir]
+	if me.FinSeen {
+		if end == me.FinSeq {
+			c.emit(Event{Kind: EvFINRetransmit, Frame: s.Frame, Endpoint: dir, Related: me.FinFrame})
+		} else {
+			c.emit(Event{Kind: EvFINMoved, Frame: s.Frame, Endpoint: dir, Related: me.FinFrame})
+		}
+		return
+	}
+	if me.NxtSet && end.LessThan(me.Nxt) {
+		// A FIN in sequence space already used (e.g. at the SYN's own
+		// sequence number): no stack would accept it; it closes nothing.
+		c.emit(Event{Kind: EvFINInvalid, Frame: s.Frame, Endpoint: dir})
+		return
+	}
+	me.FinSeen, me.FinSeq, me.FinFrame, me.finTS = true, end, s.Frame, s.TS
+	if me.Max.LessThan(end.Add(1)) {
+		me.Max = end.Add(1)
+	}
+	if me.Nxt == end {
+		c.applyFIN(dir, s.Frame)
+		return
+	}
+	c.emit(Event{Kind: EvFINOutOfOrder, Frame: s.Frame, Endpoint: dir})
+}
+
+// applyFIN moves the FIN's sender on once the FIN is in sequence (RFC 9293
+// §3.10.4 CLOSE: ESTABLISHED → FIN-WAIT-1, CLOSE-WAIT → LAST-ACK).
+func (c *Conn) applyFIN(dir int, frame int64) {
+	me := &c.H[dir]
+	me.FinApplied = true
+	me.Nxt = me.FinSeq.Add(1)
+	switch me.State {
+	case Established, SynReceived, SynSent, Listen, Closed, Unknown:
+		c.setState(dir, FinWait1, frame)
+	case CloseWait:
+		c.setState(dir, LastAck, frame)
+	}
+}
+
+// handshakeStates derives the states of endpoints still in their handshake
+// from what they sent and what was acknowledged (RFC 9293 §3.5).
+func (c *Conn) handshakeStates(frame int64) {
+	for ep := range c.H {
+		h := &c.H[ep]
+		if h.synced || h.RSTSent || !h.SynSeen {
+			continue
+		}
+		switch {
+		case h.SynAcked && h.GotPeerSyn:
+			c.setState(ep, Established, frame)
+		case h.GotPeerSyn:
+			c.setState(ep, SynReceived, frame)
+		case !h.SynInferred && h.State != SynSent && h.State < SynReceived:
+			c.setState(ep, SynSent, frame)
+		case h.SynInferred && h.State < SynSent:
+			c.setState(ep, SynSent, frame)
+		}
+	}
+}
+
+// rst checks a RST from dir against the receiver's state (RFC 9293 §3.10.7,
+// RFC 5961 §3): exactly rcv.nxt resets; inside the window calls for a
+// challenge ACK and does not reset; outside it is ignored. The sender itself
+// has aborted whatever the verdict.
+func (c *Conn) rst(dir int, s *decode.Segment) {
+	me, peer := &c.H[dir], &c.H[1-dir]
+	r := Reset{
+		Frame: s.Frame, TS: s.TS, Sender: dir, SenderState: me.State, ReceiverState: peer.State,
+		Seq: s.Seq, Ack: s.Ack, HasAck: s.Flags&decode.ACK != 0, Len: s.Len,
+	}
+	if r.HasAck {
+		if !me.AckSet || me.Ack.LessThan(s.Ack) {
+			me.Ack, me.AckSet = s.Ack, true
+		}
+	}
+	if !me.RSTSent {
+		me.RSTSent, me.RSTFrame = true, s.Frame
+	}
+	switch {
+	case peer.State == SynSent || (peer.SynSeen && !peer.SynAcked && !me.SynSeen && !me.NxtSet):
+		// Answer to a SYN: acceptable iff it acknowledges the SYN (§3.10.7.3).
+		r.Expected = peer.ISN.Add(1)
+		if r.HasAck && peer.SynSeen && s.Ack == peer.ISN.Add(1) {
+			r.Verdict = EvRSTAccepted
+		} else if !r.HasAck || !peer.SynSeen {
+			r.Verdict = EvRSTUnchecked
+		} else {
+			r.Verdict = EvRSTIgnored
+		}
+	case peer.State == Listen:
+		r.Verdict = EvRSTIgnored // a RST to LISTEN is ignored (§3.10.7.2)
+	case !me.NxtSet:
+		r.Verdict = EvRSTUnchecked
+	default:
+		r.Expected = me.Nxt
+		r.Window, r.WindowKnown = peer.rcvWindow(me)
+		switch {
+		case s.Seq == me.Nxt:
+			r.Verdict = EvRSTAccepted
+		case s.Seq.InWindow(me.Nxt, seqnum.Size(r.Window)):
+			r.Verdict = EvRSTChallenge
+		default:
+			r.Verdict = EvRSTIgnored
+		}
+	}
+	c.Resets = append(c.Resets, r)
+	c.emit(Event{Kind: r.Verdict, Frame: s.Frame, Endpoint: dir})
+	// The sender has aborted its end.
+	c.setState(dir, Closed, s.Frame)
+	switch r.Verdict {
+	case EvRSTAccepted, EvRSTUnchecked:
+		if peer.State != Closed && peer.State != Unknown {
+			c.setState(1-dir, Closed, s.Frame)
+		}
+	case EvRSTChallenge:
+		c.challengeWait[1-dir] = len(c.Resets)
+	}
+}

@@ -1,0 +1,220 @@
+package statemachine
+
+// Handshake classes.
+const (
+	HSComplete     = "complete"            // SYN, SYN-ACK, ACK
+	HSSimultaneous = "simultaneous-open"   // both sides sent a bare SYN
+	HSReordered    = "reordered"           // complete, but the SYN-ACK was captured before the SYN
+	HSSynAckNoSyn  = "syn-ack-without-syn" // the SYN was not captured (the SYN-ACK acknowledges it)
+	HSUnanswered   = "syn-unanswered"      // SYN(s), no answer at all
+	HSRefused      = "refused"             // the server answered the SYN with RST
+	HSAborted      = "aborted"             // the client reset its own attempt before it completed
+	HSIncomplete   = "incomplete"          // SYN and SYN-ACK, the final ACK never came
+	HSNotCaptured  = "not-captured"        // the capture starts mid-stream
+)
+
+// Close classes.
+const (
+	CloseFourWay      = "four-way"       // FIN, ACK, FIN, ACK
+	CloseThreeWay     = "three-way"      // the second FIN carries the ACK of the first
+	CloseSimultaneous = "simultaneous"   // the FINs crossed: neither acknowledges the other's
+	CloseHalfClosed   = "half-closed"    // one side sent FIN; the other was still open when the capture ended
+	CloseReset        = "reset"          // ended by RST without a FIN
+	CloseFINThenReset = "fin-then-reset" // a FIN, then a RST
+	CloseOpen         = "open"           // still open at the end of the capture
+	CloseIdle         = "idle"           // open, but silent for longer than the idle threshold before the end
+	CloseNeverOpened  = "never-opened"   // the handshake did not complete and nothing ended it
+)
+
+// HandshakeInfo summarises how the connection began.
+type HandshakeInfo struct {
+	Class         string
+	SynFrame      int64
+	SynAckFrame   int64
+	AckFrame      int64
+	SynRetrans    int       // bare SYNs from the client beyond the first with the same ISN
+	Backoff       []float64 // seconds between successive SYN transmissions
+	RTTClient     float64   // SYN → SYN-ACK as the capture point sees it (seconds; -1 unknown)
+	RTTServer     float64   // SYN-ACK → ACK (seconds; -1 unknown)
+	MSS           [2]int    // offered by client, server (0 = none)
+	WScale        [2]int    // offered shift, -1 = none
+	ScaleKnown    bool      // both SYNs seen: window scaling known (in use if both offered)
+	SACKPermitted bool      // both offered SACK
+	Timestamps    bool      // both offered timestamps
+	TFO           bool      // data carried on the SYN
+	SynData       int
+	ECN           bool // ECN negotiated (SYN with ECE+CWR, SYN-ACK with ECE)
+}
+
+// CloseInfo summarises how the connection ended.
+type CloseInfo struct {
+	Class         string
+	ClosedBy      string // "client", "server" or "" — the first FIN's sender, else the RST's
+	FirstFIN      int64
+	SecondFIN     int64
+	LastACK       int64 // frame of the ACK of the last FIN (0 when not captured)
+	ResetFrame    int64 // first effective RST
+	ResetBy       string
+	HalfCloseData int64   // payload bytes the other side sent after the first FIN
+	HalfCloseDur  float64 // seconds from the first FIN to the second (or to the last packet)
+	IdleFor       float64 // seconds without packets before the end of the capture
+}
+
+// Summary is the final word on a connection.
+type Summary struct {
+	Handshake   HandshakeInfo
+	Close       CloseInfo
+	ClientState State
+	ServerState State
+}
+
+// Finish classifies the connection. end is the capture's last timestamp (ns)
+// and idle the threshold (ns) beyond which a silent open connection is idle.
+func (c *Conn) Finish(lastTS, end, idle int64) Summary {
+	cl, sv := &c.H[Client], &c.H[Server]
+	var s Summary
+	s.ClientState, s.ServerState = cl.State, sv.State
+	h := &s.Handshake
+	h.RTTClient, h.RTTServer = -1, -1
+	if len(c.SynFrames) > 0 {
+		h.SynFrame = c.SynFrames[0]
+		h.SynRetrans = len(c.SynFrames) - 1
+		for i := 1; i < len(c.SynTimes); i++ {
+			h.Backoff = append(h.Backoff, float64(c.SynTimes[i]-c.SynTimes[i-1])/1e9)
+		}
+	}
+	h.SynAckFrame, h.AckFrame = c.SynAckFrame, c.HandshakeAck
+	if len(c.SynTimes) > 0 && c.SynAckFrame != 0 && c.SynAckTS >= c.SynTimes[len(c.SynTimes)-1] {
+		h.RTTClient = float64(c.SynAckTS-c.SynTimes[len(c.SynTimes)-1]) / 1e9
+	}
+	if c.SynAckFrame != 0 && c.HandshakeAck != 0 && c.HandshakeTS >= c.SynAckTS {
+		h.RTTServer = float64(c.HandshakeTS-c.SynAckTS) / 1e9
+	}
+	h.MSS = [2]int{cl.MSS, sv.MSS}
+	h.WScale = [2]int{cl.WScale, sv.WScale}
+	bothSyn := cl.SynSeen && !cl.SynInferred && sv.SynSeen && !sv.SynInferred
+	h.ScaleKnown = bothSyn
+	h.SACKPermitted = bothSyn && cl.SACKPerm && sv.SACKPerm
+	h.Timestamps = bothSyn && cl.HasTS && sv.HasTS
+	h.SynData = c.SynDataBytes
+	h.TFO = c.SynDataBytes > 0
+	h.ECN = c.ECNSyn && c.ECNSynAck
+
+	clientSyn := cl.SynSeen && !cl.SynInferred
+	established := cl.State >= Established || sv.State >= Established ||
+		(cl.SynAcked && sv.SynAcked)
+	refused := false
+	for _, r := range c.Resets {
+		if r.Sender == Server && r.ReceiverState == SynSent && !sv.SynSeen &&
+			(r.Verdict == EvRSTAccepted || r.Verdict == EvRSTUnchecked) {
+			refused = true
+		}
+	}
+	switch {
+	case c.MidStream:
+		h.Class = HSNotCaptured
+	case c.SimOpen:
+		h.Class = HSSimultaneous
+	case refused:
+		h.Class = HSRefused
+	case !clientSyn && sv.SynSeen:
+		h.Class = HSSynAckNoSyn
+	case clientSyn && !sv.SynSeen && len(c.Resets) > 0 && c.Resets[0].Sender == Client:
+		h.Class = HSAborted
+	case clientSyn && !sv.SynSeen:
+		h.Class = HSUnanswered
+	case established && c.FirstIsSynAck:
+		h.Class = HSReordered
+	case established:
+		h.Class = HSComplete
+	default:
+		h.Class = HSIncomplete
+	}
+
+	// The close.
+	cs := &s.Close
+	// The RST that ended the connection: the first one the receiver would
+	// act on, unless FINs had already closed both directions (a RST after
+	// that answers a late segment and ends nothing). Failing that, the first
+	// RST at all: its sender has aborted, even if the receiver ignores it.
+	var fullClose int64
+	if cl.FinAcked && sv.FinAcked {
+		fullClose = max(cl.FinAckedAt, sv.FinAckedAt)
+	}
+	var eff *Reset
+	for i := range c.Resets {
+		r := &c.Resets[i]
+		if fullClose != 0 && r.Frame > fullClose {
+			break
+		}
+		if r.Verdict != EvRSTIgnored {
+			eff = r
+			break
+		}
+	}
+	if eff == nil && len(c.Resets) > 0 && (fullClose == 0 || c.Resets[0].Frame < fullClose) {
+		eff = &c.Resets[0]
+	}
+	first, second := -1, -1
+	switch {
+	case cl.FinSeen && sv.FinSeen:
+		if cl.FinFrame <= sv.FinFrame {
+			first, second = Client, Server
+		} else {
+			first, second = Server, Client
+		}
+	case cl.FinSeen:
+		first = Client
+	case sv.FinSeen:
+		first = Server
+	}
+	if first >= 0 {
+		f := &c.H[first]
+		cs.FirstFIN = f.FinFrame
+		cs.ClosedBy = EndpointName(first)
+		cs.HalfCloseData = c.H[1-first].bytesAfterPeerFIN
+		endHC := lastTS
+		if second >= 0 {
+			cs.SecondFIN = c.H[second].FinFrame
+			endHC = c.H[second].finTS
+		}
+		cs.HalfCloseDur = float64(endHC-f.finTS) / 1e9
+	}
+	if eff != nil {
+		cs.ResetFrame, cs.ResetBy = eff.Frame, EndpointName(eff.Sender)
+	}
+	switch {
+	case eff != nil && first >= 0 && cs.FirstFIN < eff.Frame:
+		cs.Class = CloseFINThenReset
+	case eff != nil:
+		cs.Class = CloseReset
+		cs.ClosedBy = EndpointName(eff.Sender)
+		cs.SecondFIN, cs.HalfCloseData, cs.HalfCloseDur = 0, 0, 0
+	case second >= 0:
+		f, g := &c.H[first], &c.H[second]
+		switch {
+		case f.FinAcked && f.FinAckedAt == g.FinFrame:
+			cs.Class = CloseThreeWay
+		case f.FinAcked && f.FinAckedAt < g.FinFrame:
+			cs.Class = CloseFourWay
+		default:
+			cs.Class = CloseSimultaneous
+		}
+		if g.FinAcked {
+			cs.LastACK = g.FinAckedAt
+		}
+	case first >= 0:
+		cs.Class = CloseHalfClosed
+	case !established && !c.MidStream:
+		cs.Class = CloseNeverOpened
+	default:
+		cs.Class = CloseOpen
+		if idle > 0 && end-lastTS > idle {
+			cs.Class = CloseIdle
+		}
+	}
+	if end > lastTS {
+		cs.IdleFor = float64(end-lastTS) / 1e9
+	}
+	return s
+}
