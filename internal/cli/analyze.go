@@ -19,6 +19,7 @@ type AnalyzeOptions struct {
 	Format    string // text, json, csv
 	Color     string // auto, always, never
 	ReuseIdle time.Duration
+	Idle      time.Duration
 	Progress  string // auto, never
 }
 
@@ -48,6 +49,7 @@ TCP connection followed by a summary of what was read and skipped.`,
 	f.StringVar(&o.Format, "format", "text", "output format: text, json (JSON lines, docs/json.md) or csv")
 	f.StringVar(&o.Color, "color", "auto", "colour: auto (on a terminal, unless NO_COLOR is set), always or never")
 	f.DurationVar(&o.ReuseIdle, "reuse-idle", analyze.DefaultConfig().ReuseIdle, "a SYN with a new ISN after this much idle time starts a new connection on the same tuple")
+	f.DurationVar(&o.Idle, "idle", analyze.DefaultConfig().Idle, "an open connection silent for longer than this before the end of the capture is reported idle")
 	f.StringVar(&o.Progress, "progress", "auto", "progress bar on stderr: auto (terminal and inputs over 50 MB) or never")
 	return cmd
 }
@@ -68,6 +70,9 @@ func RunAnalyze(o AnalyzeOptions, io IO) error {
 	}
 	cfg := analyze.DefaultConfig()
 	cfg.ReuseIdle = o.ReuseIdle
+	if o.Idle > 0 {
+		cfg.Idle = o.Idle
+	}
 	eng := analyze.NewEngine(cfg)
 
 	srcs, names, code := openInputs(o.Files, io, eng)

@@ -1,0 +1,50 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"tcptrace": func() { os.Exit(Main(os.Args[1:], StdIO())) },
+	})
+}
+
+// TestScripts runs the end-to-end CLI scripts in testdata/script: flags,
+// outputs and exit codes, against the scenario captures of testdata/pcaps
+// (available in scripts as $PCAPS).
+func TestScripts(t *testing.T) {
+	pcaps, err := filepath.Abs("../../testdata/pcaps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("PCAPS", pcaps)
+			env.Setenv("NO_COLOR", "")
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// cutfile SRC DST N: copy SRC to DST without its last N bytes.
+			"cutfile": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 3 {
+					ts.Fatalf("usage: cutfile SRC DST N")
+				}
+				data, err := os.ReadFile(ts.MkAbs(args[0]))
+				ts.Check(err)
+				n, err := strconv.Atoi(args[2])
+				ts.Check(err)
+				if n > len(data) {
+					ts.Fatalf("cutfile: %s has only %d bytes", args[0], len(data))
+				}
+				ts.Check(os.WriteFile(ts.MkAbs(args[1]), data[:len(data)-n], 0o644))
+			},
+		},
+	})
+}
