@@ -206,6 +206,8 @@ func fillState(rc *report.Conn, c *Conn, end, idle int64) {
 		HalfCloseDur: cl.HalfCloseDur, IdleFor: cl.IdleFor,
 	}
 	rc.ClosedBy = cl.ClosedBy
+	z := c.Zeek.Result()
+	rc.ConnState, rc.History, rc.ZeekFlipped = z.ConnState, z.History, !z.OrigIsClient
 	rc.ClientState, rc.ServerState = sm.ClientState.String(), sm.ServerState.String()
 	rc.State = h.Class + ", " + cl.Class
 	if cl.ClosedBy != "" {

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/tcptrace/tcptrace/analyze/zeek"
 	"github.com/tcptrace/tcptrace/internal/decode"
 	"github.com/tcptrace/tcptrace/internal/seqnum"
 	"github.com/tcptrace/tcptrace/statemachine"
@@ -83,7 +84,8 @@ type Conn struct {
 	ISN                           [2]seqnum.Value
 	ISNSet                        [2]bool
 
-	SM *statemachine.Conn // the replay of both endpoints
+	SM   *statemachine.Conn // the replay of both endpoints
+	Zeek *zeek.Tracker      // Zeek's conn_state and history for the same packets
 }
 
 // Dir returns the direction of s within c.
@@ -161,6 +163,7 @@ func (t *Table) Add(s *decode.Segment) (*Conn, int) {
 		c.RST[d]++
 	}
 	c.SM.Step(d, s)
+	c.Zeek.Step(d, s)
 	return c, d
 }
 
@@ -210,7 +213,7 @@ func (t *Table) joinOtherVLAN(k Key, s *decode.Segment) *Conn {
 }
 
 func (t *Table) create(k Key, s *decode.Segment) *Conn {
-	c := &Conn{ID: t.nextID, Key: k, FirstFile: s.File, FirstFrame: s.Frame, FirstTS: s.TS, keys: []Key{k}, SM: statemachine.New()}
+	c := &Conn{ID: t.nextID, Key: k, FirstFile: s.File, FirstFrame: s.Frame, FirstTS: s.TS, keys: []Key{k}, SM: statemachine.New(), Zeek: zeek.NewTracker()}
 	t.nextID++
 	switch {
 	case s.Flags&(decode.SYN|decode.ACK) == decode.SYN:
