@@ -9,14 +9,23 @@ import (
 
 	"github.com/tcptrace/tcptrace/internal/capture"
 	"github.com/tcptrace/tcptrace/internal/decode"
+	"github.com/tcptrace/tcptrace/internal/filter"
 	"github.com/tcptrace/tcptrace/report"
 	"github.com/tcptrace/tcptrace/statemachine"
 )
+
+// Selection restricts which connections are reported. The table still sees
+// every segment, so connection IDs are the same with and without a selection.
+type Selection struct {
+	Filter *filter.Filter // a connection is reported if any of its segments matches
+	IDs    map[int]bool   // if non-empty, only these connection IDs
+}
 
 // Engine runs frames through decoding and the connection table. It is owned
 // by one goroutine.
 type Engine struct {
 	cfg   Config
+	sel   Selection
 	dec   *decode.Decoder
 	table *Table
 	seg   decode.Segment
@@ -57,8 +66,14 @@ func (e *Engine) Feed(f *capture.Frame) {
 	if s.Notes&decode.NoteTruncated != 0 {
 		e.truncated++
 	}
-	e.table.Add(s)
+	c, _ := e.table.Add(s)
+	if !c.Matched && e.sel.Filter.Match(s) {
+		c.Matched = true
+	}
 }
+
+// Select sets which connections the report shows.
+func (e *Engine) Select(sel Selection) { e.sel = sel }
 
 // Run reads src to its end. Damage in the input is recorded (Errors) and
 // reading goes on with what remains readable; the returned error is the
@@ -96,6 +111,9 @@ func (e *Engine) Report(files []string) *report.Report {
 	r := &report.Report{}
 	multi := len(files) > 1
 	for _, c := range e.table.Conns() {
+		if !c.Matched || (len(e.sel.IDs) > 0 && !e.sel.IDs[c.ID]) {
+			continue
+		}
 		rc := &report.Conn{
 			Type:       "conn",
 			ID:         c.ID,
@@ -140,6 +158,9 @@ func (e *Engine) Report(files []string) *report.Report {
 	s.Frames = e.frames
 	s.TCPSegments = e.tcp
 	s.Connections = len(r.Conns)
+	if e.sel.Filter != nil || len(e.sel.IDs) > 0 {
+		s.Selected, s.ConnsTotal = true, len(e.table.Conns())
+	}
 	s.Skipped = map[string]int64{}
 	for i, n := range e.skipped {
 		if n > 0 {

@@ -84,6 +84,8 @@ type Conn struct {
 	ISN                           [2]seqnum.Value
 	ISNSet                        [2]bool
 
+	Matched bool // a segment matched the user's filter (or there is none)
+
 	SM   *statemachine.Conn // the replay of both endpoints
 	Zeek *zeek.Tracker      // Zeek's conn_state and history for the same packets
 }

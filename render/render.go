@@ -162,7 +162,11 @@ func summary(w io.Writer, s *report.Summary, o Options) error {
 	fmt.Fprintf(w, "  files:        %s\n", strings.Join(s.Files, ", "))
 	fmt.Fprintf(w, "  frames:       %d\n", s.Frames)
 	fmt.Fprintf(w, "  tcp segments: %d\n", s.TCPSegments)
-	fmt.Fprintf(w, "  connections:  %d\n", s.Connections)
+	if s.Selected {
+		fmt.Fprintf(w, "  connections:  %d shown of %d\n", s.Connections, s.ConnsTotal)
+	} else {
+		fmt.Fprintf(w, "  connections:  %d\n", s.Connections)
+	}
 	if s.First != "" {
 		fmt.Fprintf(w, "  time:         %s .. %s\n", s.First, s.Last)
 	}

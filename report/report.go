@@ -119,6 +119,8 @@ type Summary struct {
 	Frames         int64            `json:"frames"`
 	TCPSegments    int64            `json:"tcp_segments"`
 	Connections    int              `json:"connections"`
+	Selected       bool             `json:"selected,omitempty"`               // --filter or --conn restricted the connections shown
+	ConnsTotal     int              `json:"connections_total,omitempty"`      // all connections found, when a selection is active
 	Skipped        map[string]int64 `json:"skipped"`                          // frames without a TCP segment, by reason
 	UnsupportedLTs map[string]int64 `json:"unsupported_link_types,omitempty"` // LINKTYPE number → frames
 	Truncated      int64            `json:"truncated_segments"`               // TCP segments with payload cut by the snaplen

@@ -3,6 +3,8 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/tcptrace/tcptrace/analyze"
 	"github.com/tcptrace/tcptrace/internal/capture"
+	"github.com/tcptrace/tcptrace/internal/filter"
 	"github.com/tcptrace/tcptrace/render"
 )
 
@@ -21,6 +24,8 @@ type AnalyzeOptions struct {
 	ReuseIdle time.Duration
 	Idle      time.Duration
 	Progress  string // auto, never
+	Filter    string // pcap-filter-like expression (internal/filter)
+	Conns     string // connection IDs: "3,7,10-12"
 }
 
 func newAnalyzeCmd(io IO) *cobra.Command {
@@ -50,6 +55,8 @@ TCP connection followed by a summary of what was read and skipped.`,
 	f.StringVar(&o.Color, "color", "auto", "colour: auto (on a terminal, unless NO_COLOR is set), always or never")
 	f.DurationVar(&o.ReuseIdle, "reuse-idle", analyze.DefaultConfig().ReuseIdle, "a SYN with a new ISN after this much idle time starts a new connection on the same tuple")
 	f.DurationVar(&o.Idle, "idle", analyze.DefaultConfig().Idle, "an open connection silent for longer than this before the end of the capture is reported idle")
+	f.StringVar(&o.Filter, "filter", "", `show only connections with a segment matching this expression, e.g. "host 10.0.0.1 and port 443" (docs/filter.md)`)
+	f.StringVar(&o.Conns, "conn", "", "show only these connection IDs, e.g. 3,7,10-12 (IDs do not change with --filter)")
 	f.StringVar(&o.Progress, "progress", "auto", "progress bar on stderr: auto (terminal and inputs over 50 MB) or never")
 	return cmd
 }
@@ -74,6 +81,11 @@ func RunAnalyze(o AnalyzeOptions, io IO) error {
 		cfg.Idle = o.Idle
 	}
 	eng := analyze.NewEngine(cfg)
+	sel, err := selection(o)
+	if err != nil {
+		return err
+	}
+	eng.Select(sel)
 
 	srcs, names, code := openInputs(o.Files, io, eng)
 	if len(srcs) == 0 {
@@ -168,4 +180,47 @@ func (p *progressSource) Next() (*capture.Frame, error) {
 		_ = p.bar.Set64(p.Source.Pos())
 	}
 	return f, err
+}
+
+// selection compiles --filter and --conn.
+func selection(o AnalyzeOptions) (analyze.Selection, error) {
+	var sel analyze.Selection
+	if strings.TrimSpace(o.Filter) != "" {
+		f, err := filter.Compile(o.Filter)
+		if err != nil {
+			return sel, &ExitError{Code: ExitUsage, Err: err}
+		}
+		sel.Filter = f
+	}
+	ids, err := ParseIDs(o.Conns)
+	if err != nil {
+		return sel, &ExitError{Code: ExitUsage, Err: err}
+	}
+	sel.IDs = ids
+	return sel, nil
+}
+
+// ParseIDs parses a list of connection IDs and ranges: "3,7,10-12".
+func ParseIDs(s string) (map[int]bool, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	ids := map[int]bool{}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err1 := strconv.Atoi(lo)
+		b := a
+		var err2 error
+		if isRange {
+			b, err2 = strconv.Atoi(hi)
+		}
+		if err1 != nil || err2 != nil || a < 1 || b < a || b-a > 1_000_000 {
+			return nil, fmt.Errorf("--conn: bad connection ID or range %q (want e.g. 3,7,10-12)", part)
+		}
+		for i := a; i <= b; i++ {
+			ids[i] = true
+		}
+	}
+	return ids, nil
 }
