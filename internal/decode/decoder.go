@@ -21,8 +21,8 @@ const (
 	SkipNotIP            // link layer carries something other than IP (ARP, LLDP…)
 	SkipNotTCP           // IP, but not TCP (UDP, ICMP…)
 	SkipFragment         // an IP fragment held until its datagram is complete
-	SkipTruncated        // link, IP or TCP header not entirely captured
-	SkipMalformed        // a header is invalid
+	SkipTruncated        // link, IP or TCP header not entirely captured (snaplen)
+	SkipMalformed        // a header is invalid, or longer than the whole captured packet
 	numSkips
 )
 
@@ -74,10 +74,10 @@ func (s Skip) Key() string {
 // each worker owns one. Its layers are reused for every frame (zero copy).
 type Decoder struct {
 	ip4  layers.IPv4
-	ip6  layers.IPv6
+	ip6  ip6Layer
 	ext  ipv6Ext
 	frag layers.IPv6Fragment
-	tcp  layers.TCP
+	tcp  tcpLayer
 
 	p4, p6  *gopacket.DecodingLayerParser
 	parser  *gopacket.DecodingLayerParser // p4 or p6 for the current frame
@@ -117,18 +117,24 @@ func (d *Decoder) Decode(f *capture.Frame, s *Segment) Skip {
 		d.UnsupportedLinks[f.LinkType]++
 		return SkipUnsupported
 	case netShort:
-		return SkipTruncated
+		return shortSkip(f)
 	default:
 		return SkipNotIP
 	}
 	if len(ipdata) == 0 {
-		return SkipTruncated
+		return shortSkip(f)
 	}
 	// Guard the version nibble: an IPv4 link type carrying IPv6 and the like.
 	switch ipdata[0] >> 4 {
 	case 4:
 		d.parser = d.p4
 	case 6:
+		if len(ipdata) >= 40 && ipdata[4] == 0 && ipdata[5] == 0 && ipdata[6] != 0 {
+			// Payload length 0 without a hop-by-hop header (so no jumbo
+			// option): BIG TCP / GSO on kernels that no longer insert the
+			// jumbo header, the IPv6 twin of IPv4's total length 0.
+			return d.ipv6Unsized(f, s, ipdata)
+		}
 		d.parser = d.p6
 	default:
 		return SkipMalformed
@@ -151,7 +157,7 @@ func (d *Decoder) Decode(f *capture.Frame, s *Segment) Skip {
 	if !haveTCP {
 		if err != nil {
 			if d.parser.Truncated {
-				return SkipTruncated
+				return shortSkip(f)
 			}
 			return SkipMalformed
 		}
@@ -171,41 +177,55 @@ func (d *Decoder) Decode(f *capture.Frame, s *Segment) Skip {
 	var ipEnd int // declared end of the IP datagram, as an offset in ipdata
 	if haveIP6 && (!haveIP4 || lastIPIs6(d.decoded)) {
 		s.IPv6 = true
-		s.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(d.ip6.SrcIP)), uint16(d.tcp.SrcPort))
-		s.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(d.ip6.DstIP)), uint16(d.tcp.DstPort))
-		s.TTL = d.ip6.HopLimit
-		start := cap(ipdata) - cap(d.ip6.Contents)
-		if d.ip6.Length == 0 && d.ip6.HopByHop != nil {
-			jl, ok := jumboLength(&d.ip6)
-			if !ok {
-				return SkipMalformed
-			}
+		s.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(d.ip6.src)), d.tcp.srcPort)
+		s.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(d.ip6.dst)), d.tcp.dstPort)
+		s.TTL = d.ip6.hopLimit
+		start := cap(ipdata) - cap(d.ip6.contents)
+		if d.ip6.length == 0 {
+			// ip6Layer accepts a zero length only with a Jumbo Payload
+			// option, whose length counts the hop-by-hop header too.
 			s.Notes |= NoteJumbo
-			ipEnd = start + 40 + int(jl)
+			ipEnd = start + 40 + int(d.ip6.jumbo)
 		} else {
-			ipEnd = start + 40 + int(d.ip6.Length)
+			ipEnd = start + 40 + int(d.ip6.length)
 		}
 		if haveFrag6 {
 			s.IPID = d.frag.Identification
 		}
 	} else {
-		s.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(d.ip4.SrcIP.To4())), uint16(d.tcp.SrcPort))
-		s.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(d.ip4.DstIP.To4())), uint16(d.tcp.DstPort))
+		s.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(d.ip4.SrcIP.To4())), d.tcp.srcPort)
+		s.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(d.ip4.DstIP.To4())), d.tcp.dstPort)
 		s.TTL = d.ip4.TTL
 		s.IPID = uint32(d.ip4.Id)
 		start := cap(ipdata) - cap(d.ip4.Contents)
 		raw := ipdata[start:]
 		if binary.BigEndian.Uint16(raw[2:4]) == 0 {
 			// TSO/GSO: the stack had not filled in the length yet. The
-			// datagram is everything captured (no padding on such frames).
+			// datagram is everything on the wire (no padding on such
+			// frames), which may be more than was captured.
 			s.Notes |= NoteTSO
 			ipEnd = len(ipdata)
+			if wire := wireEnd(f, ipdata); wire > ipEnd {
+				ipEnd = wire
+			}
 		} else {
 			ipEnd = start + int(binary.BigEndian.Uint16(raw[2:4]))
+			// A datagram longer than the packet on the wire means either
+			// that the tool which cut the packet recorded a wrong original
+			// length (the IP length is right then: receivers acknowledge
+			// it, as in zeek's tcp/reassembly.pcap), or that the length
+			// field is damaged, which only a failing header checksum
+			// tells. Then, like tcpdump ("[total length N > length M]
+			// (invalid)") and Wireshark, keep what the wire carried rather
+			// than count bytes that never existed.
+			if wire := wireEnd(f, ipdata); wire >= 0 && ipEnd > wire && !ipv4HeaderChecksumOK(d.ip4.Contents) {
+				ipEnd = wire
+				s.Notes |= NoteBadLength
+			}
 		}
 	}
-	tcpOff := cap(ipdata) - cap(d.tcp.Contents)
-	s.Len = ipEnd - tcpOff - len(d.tcp.Contents)
+	tcpOff := cap(ipdata) - cap(d.tcp.contents)
+	s.Len = ipEnd - tcpOff - len(d.tcp.contents)
 	if s.Len < 0 {
 		return SkipMalformed
 	}
@@ -222,6 +242,70 @@ func (d *Decoder) Decode(f *capture.Frame, s *Segment) Skip {
 	return OK
 }
 
+// ipv6Unsized decodes an IPv6 packet whose payload length is 0 and whose next
+// header is not hop-by-hop: like tcpdump, presume a TSO/GSO send and take the
+// length from the packet on the wire.
+func (d *Decoder) ipv6Unsized(f *capture.Frame, s *Segment, ipdata []byte) Skip {
+	if layers.IPProtocol(ipdata[6]) != layers.IPProtocolTCP {
+		return SkipNotTCP
+	}
+	tcp := ipdata[40:]
+	if len(tcp) < 20 || int(tcp[12]>>4)*4 > len(tcp) {
+		if len(tcp) >= 20 && tcp[12]>>4 < 5 {
+			return SkipMalformed
+		}
+		return shortSkip(f)
+	}
+	if err := d.tcp.DecodeFromBytes(tcp, gopacket.NilDecodeFeedback); err != nil {
+		return SkipMalformed
+	}
+	s.IPv6 = true
+	s.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(ipdata[8:24])), d.tcp.srcPort)
+	s.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(ipdata[24:40])), d.tcp.dstPort)
+	s.TTL = ipdata[7]
+	s.Notes |= NoteTSO
+	ipEnd := max(len(ipdata), wireEnd(f, ipdata))
+	s.Len = ipEnd - 40 - len(d.tcp.contents)
+	fillTCP(&d.tcp, s)
+	if len(s.Payload) < s.Len {
+		s.Notes |= NoteTruncated
+	}
+	return OK
+}
+
+// shortSkip classifies a header that does not fit in the bytes at hand. When
+// the snaplen cut the frame (or its original length is unknown) the header
+// was not entirely captured: SkipTruncated. When the frame was captured whole,
+// the packet itself is too short for what its headers declare: SkipMalformed.
+func shortSkip(f *capture.Frame) Skip {
+	if f.OrigLen > 0 && f.OrigLen == len(f.Data) {
+		return SkipMalformed
+	}
+	return SkipTruncated
+}
+
+// ipv4HeaderChecksumOK verifies an IPv4 header's checksum (RFC 1071).
+func ipv4HeaderChecksumOK(h []byte) bool {
+	var sum uint32
+	for i := 0; i+1 < len(h); i += 2 {
+		sum += uint32(h[i])<<8 | uint32(h[i+1])
+	}
+	for sum > 0xFFFF {
+		sum = sum>>16 + sum&0xFFFF
+	}
+	return sum == 0xFFFF
+}
+
+// wireEnd is the end of the packet on the wire as an offset in ipdata (a
+// suffix of f.Data): the captured bytes plus those the snaplen cut. It is -1
+// when the frame's original length is unknown or inconsistent.
+func wireEnd(f *capture.Frame, ipdata []byte) int {
+	if f.OrigLen <= 0 || f.OrigLen < len(f.Data) {
+		return -1
+	}
+	return len(ipdata) + f.OrigLen - len(f.Data)
+}
+
 // lastIPIs6 reports whether the innermost IP layer decoded was IPv6.
 func lastIPIs6(decoded []gopacket.LayerType) bool {
 	for i := len(decoded) - 1; i >= 0; i-- {
@@ -235,57 +319,74 @@ func lastIPIs6(decoded []gopacket.LayerType) bool {
 	return false
 }
 
-// jumboLength returns the RFC 2675 Jumbo Payload length of a hop-by-hop header.
-func jumboLength(ip6 *layers.IPv6) (uint32, bool) {
-	for _, o := range ip6.HopByHop.Options {
-		if o.OptionType == layers.IPv6HopByHopOptionJumbogram && len(o.OptionData) == 4 {
-			return binary.BigEndian.Uint32(o.OptionData), true
-		}
-	}
-	return 0, false
-}
-
 // fillTCP copies the TCP header fields and options into s.
-func fillTCP(t *layers.TCP, s *Segment) {
-	s.Seq = seqnum.Value(t.Seq)
-	s.Ack = seqnum.Value(t.Ack)
-	var fl Flags
-	if t.FIN {
-		fl |= FIN
-	}
-	if t.SYN {
-		fl |= SYN
-	}
-	if t.RST {
-		fl |= RST
-	}
-	if t.PSH {
-		fl |= PSH
-	}
-	if t.ACK {
-		fl |= ACK
-	}
-	if t.URG {
-		fl |= URG
-	}
-	if t.ECE {
-		fl |= ECE
-	}
-	if t.CWR {
-		fl |= CWR
-	}
-	if t.NS {
-		fl |= AE
-	}
-	s.Flags = fl
-	s.Window = t.Window
-	s.Urgent = t.Urgent
-	s.Checksum = t.Checksum
-	s.Payload = t.Payload
-	if len(t.Contents) > 20 {
-		s.Opts.Raw = t.Contents[20:]
+func fillTCP(t *tcpLayer, s *Segment) {
+	s.Seq = seqnum.Value(t.seq)
+	s.Ack = seqnum.Value(t.ack)
+	s.Flags = t.flags
+	s.Window = t.window
+	s.Urgent = t.urgent
+	s.Checksum = t.checksum
+	s.Payload = t.payload
+	if len(t.contents) > 20 {
+		s.Opts.Raw = t.contents[20:]
 	}
 	parseOptions(s.Opts.Raw, &s.Opts)
+}
+
+// tcpLayer decodes the TCP header for the DecodingLayerParser. Unlike
+// layers.TCP it leaves the options to parseOptions, which walks them once and
+// without allocating (layers.TCP parses them too, and allocates a struct for
+// every MPTCP option).
+type tcpLayer struct {
+	srcPort, dstPort         uint16
+	seq, ack                 uint32
+	flags                    Flags
+	window, checksum, urgent uint16
+	contents, payload        []byte
+}
+
+var (
+	errShortTCP   = errors.New("TCP header truncated")
+	errTCPDataOff = errors.New("TCP data offset < 5")
+	tcpLayerClass = gopacket.LayerClass(layers.LayerTypeTCP)
+	tcpNextLayer  = gopacket.LayerTypePayload
+	_             = gopacket.DecodingLayer(&tcpLayer{})
+	_             = gopacket.DecodingLayer(&ipv6Ext{})
+)
+
+func (t *tcpLayer) CanDecode() gopacket.LayerClass    { return tcpLayerClass }
+func (t *tcpLayer) NextLayerType() gopacket.LayerType { return tcpNextLayer }
+func (t *tcpLayer) LayerPayload() []byte              { return t.payload }
+
+func (t *tcpLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	if len(data) < 20 {
+		df.SetTruncated()
+		return errShortTCP
+	}
+	off := int(data[12]>>4) * 4
+	if off < 20 {
+		return errTCPDataOff
+	}
+	if off > len(data) {
+		df.SetTruncated()
+		return errShortTCP
+	}
+	t.srcPort = binary.BigEndian.Uint16(data[0:2])
+	t.dstPort = binary.BigEndian.Uint16(data[2:4])
+	t.seq = binary.BigEndian.Uint32(data[4:8])
+	t.ack = binary.BigEndian.Uint32(data[8:12])
+	// The flag byte maps onto FIN…CWR bit for bit; AE (formerly NS) is the
+	// low bit of the data offset byte.
+	t.flags = Flags(data[13])
+	if data[12]&1 != 0 {
+		t.flags |= AE
+	}
+	t.window = binary.BigEndian.Uint16(data[14:16])
+	t.checksum = binary.BigEndian.Uint16(data[16:18])
+	t.urgent = binary.BigEndian.Uint16(data[18:20])
+	t.contents, t.payload = data[:off], data[off:]
+	return nil
 }
 
 // Option is one TCP option as it appears on the wire.
@@ -400,9 +501,100 @@ func parseOptions(raw []byte, o *Options) {
 	}
 }
 
+// ip6Layer decodes the IPv6 fixed header and the hop-by-hop options header
+// that may follow it (RFC 8200 §4.3), the only place for a Jumbo Payload
+// option (RFC 2675). Unlike layers.IPv6 it does not allocate for hop-by-hop
+// options. The payload is bounded by the payload (or jumbo) length; a
+// shorter capture is reported as truncated.
+type ip6Layer struct {
+	src, dst []byte // 16 bytes each, aliasing the packet
+	hopLimit uint8
+	length   uint16            // payload length field
+	jumbo    uint32            // Jumbo Payload length (when length is 0)
+	next     layers.IPProtocol // the header after the fixed and hop-by-hop headers
+	contents []byte            // the fixed header
+	payload  []byte            // after the hop-by-hop header, within the payload length
+}
+
+var (
+	errShortIPv6 = errors.New("IPv6 header truncated")
+	errIPv6HBH   = errors.New("IPv6 hop-by-hop option runs past its header")
+	errIPv6Len0  = errors.New("IPv6 payload length 0 without Jumbo Payload option")
+	errIPv6Jumbo = errors.New("IPv6 Jumbo Payload option with a non-zero payload length, or shorter than its header")
+	ip6Class     = gopacket.LayerClass(layers.LayerTypeIPv6)
+)
+
+func (ip *ip6Layer) CanDecode() gopacket.LayerClass    { return ip6Class }
+func (ip *ip6Layer) NextLayerType() gopacket.LayerType { return ip.next.LayerType() }
+func (ip *ip6Layer) LayerPayload() []byte              { return ip.payload }
+
+func (ip *ip6Layer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	if len(data) < 40 {
+		df.SetTruncated()
+		return errShortIPv6
+	}
+	ip.length = binary.BigEndian.Uint16(data[4:6])
+	ip.next = layers.IPProtocol(data[6])
+	ip.hopLimit = data[7]
+	ip.src, ip.dst = data[8:24], data[24:40]
+	ip.contents, ip.jumbo = data[:40], 0
+	rest := data[40:]
+	if ip.length != 0 {
+		if int(ip.length) <= len(rest) {
+			rest = rest[:ip.length]
+		} else {
+			df.SetTruncated()
+		}
+	}
+	if ip.next != layers.IPProtocolIPv6HopByHop {
+		if ip.length == 0 {
+			return errIPv6Len0
+		}
+		ip.payload = rest
+		return nil
+	}
+	if len(rest) < 8 || (int(rest[1])+1)*8 > len(rest) {
+		df.SetTruncated()
+		return errShortExt
+	}
+	n := (int(rest[1]) + 1) * 8
+	jumbo := false
+	for opts := rest[2:n]; len(opts) > 0; {
+		if opts[0] == 0 { // Pad1
+			opts = opts[1:]
+			continue
+		}
+		if len(opts) < 2 || 2+int(opts[1]) > len(opts) {
+			return errIPv6HBH
+		}
+		if opts[0] == 0xC2 && opts[1] == 4 { // Jumbo Payload
+			ip.jumbo, jumbo = binary.BigEndian.Uint32(opts[2:6]), true
+		}
+		opts = opts[2+int(opts[1]):]
+	}
+	ip.next = layers.IPProtocol(rest[0])
+	switch {
+	case ip.length == 0 && !jumbo:
+		return errIPv6Len0
+	case ip.length == 0:
+		if uint64(ip.jumbo) < uint64(n) {
+			return errIPv6Jumbo
+		}
+		if uint64(ip.jumbo) <= uint64(len(rest)) {
+			rest = rest[:ip.jumbo]
+		} else {
+			df.SetTruncated()
+		}
+	case jumbo:
+		return errIPv6Jumbo
+	}
+	ip.payload = rest[n:]
+	return nil
+}
+
 // ipv6Ext decodes the IPv6 extension headers that share the generic format
 // (Destination Options, Routing): next header, length in 8-octet units beyond
-// the first 8. Hop-by-hop is decoded by layers.IPv6 itself.
+// the first 8. Hop-by-hop is decoded by ip6Layer itself.
 type ipv6Ext struct {
 	next    layers.IPProtocol
 	payload []byte

@@ -18,7 +18,7 @@ type DefragLimits struct {
 
 // DefragStats counts what the defragmenter did, for the summary.
 type DefragStats struct {
-	Fragments int // fragments seen
+	Fragments int // fragments of TCP datagrams seen
 	Completed int // datagrams reassembled
 	Evicted   int // incomplete datagrams dropped for lack of room
 	TimedOut  int // incomplete datagrams dropped after the timeout
@@ -102,8 +102,8 @@ func (df *Defragmenter) add(k fragKey, ts int64, offset, declLen int, more bool,
 	}
 	dg := df.pending[k]
 	if dg == nil {
-		for len(df.pending) >= df.lim.MaxDatagrams || (df.bytes+end > df.lim.MaxBytes && len(df.pending) > 0) {
-			if !df.evictOldest() {
+		for len(df.pending) >= df.lim.MaxDatagrams {
+			if !df.evictOldest(nil) {
 				break
 			}
 		}
@@ -122,7 +122,14 @@ func (df *Defragmenter) add(k fragKey, ts int64, offset, declLen int, more bool,
 		dg.ttl, dg.ipid, dg.haveHead = ttl, ipid, true
 	}
 	if end > len(dg.data) {
+		// Make room within MaxBytes, whether the datagram is new or grows
+		// (a late fragment far into it), at the expense of the others.
 		grow := end - len(dg.data)
+		for df.bytes+grow > df.lim.MaxBytes {
+			if !df.evictOldest(dg) {
+				break
+			}
+		}
 		df.bytes += grow
 		dg.data = append(dg.data, make([]byte, grow)...)
 	}
@@ -215,16 +222,30 @@ func addSpan(list []span, s span) []span {
 	return out
 }
 
-func (df *Defragmenter) evictOldest() bool {
-	for len(df.order) > 0 {
-		e := df.order[0]
-		df.order = df.order[1:]
-		if dg, ok := df.pending[e.key]; ok && dg.gen == e.gen {
-			delete(df.pending, e.key)
-			df.bytes -= len(dg.data)
-			df.Stats.Evicted++
-			return true
+// evictOldest drops the oldest incomplete datagram other than keep.
+func (df *Defragmenter) evictOldest(keep *fragDatagram) bool {
+	for i := 0; i < len(df.order); i++ {
+		e := df.order[i]
+		dg, ok := df.pending[e.key]
+		if !ok || dg.gen != e.gen {
+			if i == 0 {
+				df.order = df.order[1:]
+				i--
+			}
+			continue
 		}
+		if dg == keep {
+			continue
+		}
+		if i == 0 {
+			df.order = df.order[1:]
+		} else {
+			df.order = append(df.order[:i], df.order[i+1:]...)
+		}
+		delete(df.pending, e.key)
+		df.bytes -= len(dg.data)
+		df.Stats.Evicted++
+		return true
 	}
 	return false
 }
@@ -245,6 +266,18 @@ func (df *Defragmenter) expire(ts int64) {
 		df.bytes -= len(dg.data)
 		df.Stats.TimedOut++
 	}
+	// Completed datagrams leave their entries behind a long-lived incomplete
+	// one: drop them once they outnumber the live entries.
+	if len(df.order) > 2*len(df.pending)+1024 {
+		live := df.order[:0]
+		for _, e := range df.order {
+			if dg, ok := df.pending[e.key]; ok && dg.gen == e.gen {
+				live = append(live, e)
+			}
+		}
+		clear(df.order[len(live):])
+		df.order = live
+	}
 	if cap(df.order) > 1024 && len(df.order) < cap(df.order)/4 {
 		df.order = append([]orderEntry(nil), df.order...)
 	}
@@ -253,6 +286,10 @@ func (df *Defragmenter) expire(ts int64) {
 // fragment4 handles an IPv4 fragment held in d.ip4.
 func (d *Decoder) fragment4(s *Segment) Skip {
 	ip := &d.ip4
+	if ip.Protocol != layers.IPProtocolTCP {
+		// Nothing to reassemble for us: say what it is rather than hold it.
+		return SkipNotTCP
+	}
 	var k fragKey
 	copy(k.src[:], ip.SrcIP.To4())
 	copy(k.dst[:], ip.DstIP.To4())
@@ -261,9 +298,6 @@ func (d *Decoder) fragment4(s *Segment) Skip {
 	buf, capd := d.defrag.add(k, s.TS, int(ip.FragOffset)*8, decl, ip.Flags&layers.IPv4MoreFragments != 0, ip.Payload, ip.TTL, uint32(ip.Id))
 	if buf == nil {
 		return SkipFragment
-	}
-	if ip.Protocol != layers.IPProtocolTCP {
-		return SkipNotTCP
 	}
 	s.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip.SrcIP.To4())), 0)
 	s.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip.DstIP.To4())), 0)
@@ -274,28 +308,45 @@ func (d *Decoder) fragment4(s *Segment) Skip {
 // fragment6 handles an IPv6 fragment held in d.ip6 and d.frag.
 func (d *Decoder) fragment6(s *Segment, ipdata []byte) Skip {
 	ip, fr := &d.ip6, &d.frag
+	switch fr.NextHeader {
+	case layers.IPProtocolTCP, layers.IPProtocolIPv6Destination, layers.IPProtocolIPv6Routing:
+	default:
+		return SkipNotTCP
+	}
 	var k fragKey
-	copy(k.src[:], ip.SrcIP)
-	copy(k.dst[:], ip.DstIP)
+	copy(k.src[:], ip.src)
+	copy(k.dst[:], ip.dst)
 	k.id, k.proto, k.v6 = fr.Identification, uint8(fr.NextHeader), true
-	start := cap(ipdata) - cap(ip.Contents)
-	ipEnd := start + 40 + int(ip.Length)
+	start := cap(ipdata) - cap(ip.contents)
+	ipEnd := start + 40 + int(ip.length)
 	fragOff := cap(ipdata) - cap(fr.Payload)
 	decl := ipEnd - fragOff
-	if ip.Length == 0 || decl < 0 {
+	if ip.length == 0 || decl < 0 {
 		return SkipMalformed
 	}
-	buf, capd := d.defrag.add(k, s.TS, int(fr.FragmentOffset)*8, decl, fr.MoreFragments, fr.Payload, ip.HopLimit, fr.Identification)
+	buf, capd := d.defrag.add(k, s.TS, int(fr.FragmentOffset)*8, decl, fr.MoreFragments, fr.Payload, ip.hopLimit, fr.Identification)
 	if buf == nil {
 		return SkipFragment
 	}
-	if fr.NextHeader != layers.IPProtocolTCP {
-		return SkipNotTCP
+	// Extension headers of the fragmentable part may precede TCP.
+	for next := fr.NextHeader; next != layers.IPProtocolTCP; {
+		if next != layers.IPProtocolIPv6Destination && next != layers.IPProtocolIPv6Routing {
+			return SkipNotTCP
+		}
+		if len(buf) < 8 || (int(buf[1])+1)*8 > len(buf) {
+			return SkipMalformed
+		}
+		n := (int(buf[1]) + 1) * 8
+		if capd < n {
+			return SkipTruncated
+		}
+		next = layers.IPProtocol(buf[0])
+		buf, capd = buf[n:], capd-n
 	}
 	s.IPv6 = true
-	s.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(ip.SrcIP)), 0)
-	s.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(ip.DstIP)), 0)
-	s.TTL, s.IPID = ip.HopLimit, fr.Identification
+	s.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(ip.src)), 0)
+	s.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(ip.dst)), 0)
+	s.TTL, s.IPID = ip.hopLimit, fr.Identification
 	return d.reassembledTCP(s, buf, capd)
 }
 

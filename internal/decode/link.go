@@ -83,12 +83,12 @@ func peelLink(linkType uint32, data []byte, vl *VLANs) (netProto, []byte) {
 		if len(data) < 16 {
 			return netShort, nil
 		}
-		return ethertype(binary.BigEndian.Uint16(data[14:16]), data[16:], vl, true)
+		return sllProtocol(binary.BigEndian.Uint16(data[14:16]), data[16:], vl)
 	case LinkLinuxSLL2:
 		if len(data) < 20 {
 			return netShort, nil
 		}
-		return ethertype(binary.BigEndian.Uint16(data[0:2]), data[20:], vl, true)
+		return sllProtocol(binary.BigEndian.Uint16(data[0:2]), data[20:], vl)
 	case LinkFDDI:
 		// frame control (1), destination (6), source (6), then 802.2 LLC.
 		if len(data) < 13 {
@@ -107,6 +107,20 @@ func peelLink(linkType uint32, data []byte, vl *VLANs) (netProto, []byte) {
 		return nflog(data)
 	}
 	return netUnknownLink, nil
+}
+
+// sllProtocol dispatches on the protocol field of a Linux cooked header: an
+// EtherType, or below 1536 one of the kernel's ETH_P_* pseudo-protocols, of
+// which only ETH_P_802_2 (4: an 802.2 LLC header follows) can carry IP. It is
+// never an 802.3 length.
+func sllProtocol(proto uint16, data []byte, vl *VLANs) (netProto, []byte) {
+	if proto < 1536 {
+		if proto == 4 {
+			return llc(data, vl)
+		}
+		return netNone, nil
+	}
+	return ethertype(proto, data, vl, false)
 }
 
 func byVersion(data []byte) (netProto, []byte) {
@@ -222,10 +236,18 @@ func nflog(data []byte) (netProto, []byte) {
 		typ := binary.LittleEndian.Uint16(p[2:4])
 		if l < 4 || l > len(p) {
 			lb := int(binary.BigEndian.Uint16(p[0:2]))
-			if lb < 4 || lb > len(p) {
+			tb := binary.BigEndian.Uint16(p[2:4])
+			switch {
+			case lb >= 4 && lb <= len(p):
+				l, typ = lb, tb
+			case l >= 4 && typ&0x7FFF == 9:
+				// The payload TLV cut by the snaplen: keep what was captured.
+				l = len(p)
+			case lb >= 4 && tb&0x7FFF == 9:
+				l, typ = len(p), tb
+			default:
 				return netShort, nil
 			}
-			l, typ = lb, binary.BigEndian.Uint16(p[2:4])
 		}
 		if typ&0x7FFF == 9 {
 			payload := p[4:l]

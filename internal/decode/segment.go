@@ -1,8 +1,10 @@
 // Package decode turns captured frames into TCP segments: it peels the link
 // layer (Ethernet with VLAN/QinQ/MPLS/PPPoE, 802.3 LLC/SNAP, Linux SLL and SLL2,
 // BSD loopback, raw IP, NFLOG, FDDI), decodes IPv4/IPv6 (options, extension
-// headers, jumbograms) and TCP with gopacket's zero-copy DecodingLayerParser,
-// reassembles IP fragments, and reports every frame it cannot use with a reason.
+// headers, jumbograms, TSO/GSO and BIG TCP lengths) and TCP with gopacket's
+// zero-copy DecodingLayerParser (layers.IPv4 and this package's
+// allocation-free IPv6 and TCP layers), reassembles IP fragments, and reports
+// every frame it cannot use with a reason.
 package decode
 
 import (
@@ -89,12 +91,13 @@ type Options struct {
 type Note uint8
 
 const (
-	NoteTSO        Note = 1 << iota // IPv4 total length 0: length taken from the capture (TSO/GSO)
-	NoteJumbo                       // IPv6 jumbo payload option
-	NoteTruncated                   // payload not entirely captured (snaplen)
-	NoteReassembled                 // carried in IP fragments, reassembled
-	NotePadding                     // bytes after the IP datagram (Ethernet padding/trailer) ignored
-	NoteOverSnaplen                 // the record was longer than the file's snaplen
+	NoteTSO         Note = 1 << iota // IPv4 total length 0, or IPv6 payload length 0 without jumbo option: length taken from the wire (TSO/GSO, BIG TCP)
+	NoteJumbo                        // IPv6 jumbo payload option
+	NoteTruncated                    // payload not entirely captured (snaplen)
+	NoteReassembled                  // carried in IP fragments, reassembled
+	NotePadding                      // bytes after the IP datagram (Ethernet padding/trailer) ignored
+	NoteOverSnaplen                  // the record was longer than the file's snaplen
+	NoteBadLength                    // IPv4 length beyond the packet on the wire, with a bad header checksum: Len cut to what the wire carried
 )
 
 // Segment is one TCP segment, decoded once. The slices (Payload, Opts.Raw)
