@@ -150,7 +150,36 @@ func (e *Engine) Report(files []string) *report.Report {
 			rc.FirstFile, rc.LastFile = files[c.FirstFile], files[c.LastFile]
 		}
 		r.Conns = append(r.Conns, rc)
+		for k, n := range c.AnomCount {
+			if rc.Anomalies == nil {
+				rc.Anomalies = map[string]int64{}
+			}
+			rc.Anomalies[string(k)] = n
+		}
+		for _, a := range c.Anomalies {
+			ra := &report.Anomaly{
+				Type: "anomaly", Conn: c.ID, Frame: a.Frame, Time: FormatTS(a.TS), TS: a.TS, Kind: string(a.Kind),
+				Severity: string(a.Severity), Dir: dirName(a.Dir), Related: a.Related, Detail: a.Detail,
+			}
+			if multi {
+				ra.File = files[a.File]
+			}
+			r.Anomalies = append(r.Anomalies, ra)
+		}
 	}
+	sort.SliceStable(r.Anomalies, func(i, j int) bool {
+		a, b := r.Anomalies[i], r.Anomalies[j]
+		if a.TS != b.TS {
+			return a.TS < b.TS
+		}
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Frame != b.Frame {
+			return a.Frame < b.Frame
+		}
+		return a.Kind < b.Kind
+	})
 	sort.SliceStable(r.Conns, func(i, j int) bool { return r.Conns[i].ID < r.Conns[j].ID })
 	s := &r.Summary
 	s.Type = "summary"
@@ -247,6 +276,13 @@ func fillState(rc *report.Conn, c *Conn, end, idle int64) {
 			ChallengeACK: r.ChallengeSeen, Len: r.Len,
 		})
 	}
+}
+
+func dirName(d int) string {
+	if d == C2S {
+		return "client"
+	}
+	return "server"
 }
 
 func verdictName(k statemachine.EventKind) string {

@@ -18,6 +18,9 @@ type Config struct {
 	// ReuseIdle: a SYN with a new ISN on a tuple idle for longer than this
 	// starts a new connection even if the old one never closed.
 	ReuseIdle time.Duration
+	// Checksums: verify TCP checksums (off by default: offload makes the
+	// sender's own packets wrong on most captures).
+	Checksums bool
 	// Idle: an open connection silent for longer than this before the end of
 	// the capture is classified idle.
 	Idle time.Duration
@@ -85,6 +88,10 @@ type Conn struct {
 	ISNSet                        [2]bool
 
 	Matched bool // a segment matched the user's filter (or there is none)
+
+	Anomalies []Anomaly      // in frame order
+	AnomCount map[Kind]int64 // per kind
+	chk       checker
 
 	SM   *statemachine.Conn // the replay of both endpoints
 	Zeek *zeek.Tracker      // Zeek's conn_state and history for the same packets
@@ -164,7 +171,10 @@ func (t *Table) Add(s *decode.Segment) (*Conn, int) {
 	if s.Flags&decode.RST != 0 {
 		c.RST[d]++
 	}
-	c.SM.Step(d, s)
+	pre := capturePre(c, d)
+	evs := c.SM.Step(d, s)
+	c.chk.checksums = t.cfg.Checksums
+	c.chk.check(c, d, s, evs, pre, c.addAnomaly)
 	c.Zeek.Step(d, s)
 	return c, d
 }
@@ -275,4 +285,13 @@ func serverSide(p0, p1 uint16) int {
 		return 0
 	}
 	return -1
+}
+
+// addAnomaly records an anomaly of this connection.
+func (c *Conn) addAnomaly(a Anomaly) {
+	if c.AnomCount == nil {
+		c.AnomCount = map[Kind]int64{}
+	}
+	c.AnomCount[a.Kind]++
+	c.Anomalies = append(c.Anomalies, a)
 }

@@ -33,6 +33,11 @@ func JSONLines(w io.Writer, r *report.Report) error {
 			return err
 		}
 	}
+	for _, a := range r.Anomalies {
+		if err := enc.Encode(a); err != nil {
+			return err
+		}
+	}
 	return enc.Encode(&r.Summary)
 }
 

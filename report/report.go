@@ -32,18 +32,19 @@ type Conn struct {
 	RST        Dir     `json:"rst"`
 	State      string  `json:"state"` // one-line summary: "<handshake>, <close>[ by <side>]"
 
-	Handshake   *Handshake   `json:"handshake,omitempty"`
-	Close       *Close       `json:"close,omitempty"`
-	ClosedBy    string       `json:"closed_by,omitempty"`
-	ClientState string       `json:"client_state,omitempty"` // final RFC 9293 state of each endpoint
-	ServerState string       `json:"server_state,omitempty"`
-	ConnState   string       `json:"conn_state,omitempty"` // Zeek's conn_state
-	History     string       `json:"history,omitempty"`    // Zeek's history (upper case = Zeek's originator)
-	ZeekFlipped bool         `json:"zeek_flipped,omitempty"`
-	Transitions []Transition `json:"transitions,omitempty"`
-	Resets      []Reset      `json:"resets,omitempty"`
-	Truncated   int64        `json:"truncated_packets,omitempty"` // packets whose payload the snaplen cut
-	Reused      bool         `json:"reused_tuple,omitempty"`      // an earlier connection used the same tuple
+	Handshake   *Handshake       `json:"handshake,omitempty"`
+	Close       *Close           `json:"close,omitempty"`
+	ClosedBy    string           `json:"closed_by,omitempty"`
+	ClientState string           `json:"client_state,omitempty"` // final RFC 9293 state of each endpoint
+	ServerState string           `json:"server_state,omitempty"`
+	ConnState   string           `json:"conn_state,omitempty"` // Zeek's conn_state
+	History     string           `json:"history,omitempty"`    // Zeek's history (upper case = Zeek's originator)
+	ZeekFlipped bool             `json:"zeek_flipped,omitempty"`
+	Anomalies   map[string]int64 `json:"anomalies,omitempty"` // count per anomaly kind
+	Transitions []Transition     `json:"transitions,omitempty"`
+	Resets      []Reset          `json:"resets,omitempty"`
+	Truncated   int64            `json:"truncated_packets,omitempty"` // packets whose payload the snaplen cut
+	Reused      bool             `json:"reused_tuple,omitempty"`      // an earlier connection used the same tuple
 
 	// Sort keys, not rendered.
 	StartNS int64 `json:"-"`
@@ -87,6 +88,22 @@ type Close struct {
 	HalfCloseData int64   `json:"half_close_bytes,omitempty"`
 	HalfCloseDur  float64 `json:"half_close_duration,omitempty"`
 	IdleFor       float64 `json:"idle_before_end,omitempty"`
+}
+
+// Anomaly is one deviation found on one frame.
+type Anomaly struct {
+	Type     string  `json:"type"` // always "anomaly"
+	Conn     int     `json:"conn"`
+	File     string  `json:"file,omitempty"` // input file, when several are analyzed
+	Frame    int64   `json:"frame"`
+	Time     string  `json:"time"`
+	Kind     string  `json:"kind"`
+	Severity string  `json:"severity"` // chat, note, warn, error (Wireshark's scale)
+	Dir      string  `json:"dir"`      // client or server: who sent the frame
+	Related  []int64 `json:"related,omitempty"`
+	Detail   string  `json:"detail"`
+
+	TS int64 `json:"-"`
 }
 
 // Transition is one endpoint's state change and the frame that caused it.
@@ -144,6 +161,7 @@ type Fragments struct {
 
 // Report is the whole result of an analysis.
 type Report struct {
-	Conns   []*Conn
-	Summary Summary
+	Conns     []*Conn
+	Anomalies []*Anomaly // in capture order
+	Summary   Summary
 }

@@ -34,13 +34,14 @@ const (
 	EvFINMoved                           // a FIN with a different sequence number than the first
 	EvSYNRetransmit                      // the same SYN again
 	EvFINInvalid                         // a FIN at a sequence number already used: ignored
+	EvSYNNewISN                          // a SYN with a different ISN on a live connection
 )
 
 var eventNames = [...]string{
 	EvTransition: "transition", EvRSTAccepted: "rst_accepted", EvRSTChallenge: "rst_in_window",
 	EvRSTIgnored: "rst_out_of_window", EvRSTUnchecked: "rst_unchecked", EvChallengeACK: "challenge_ack",
 	EvFINOutOfOrder: "fin_out_of_order", EvFINRetransmit: "fin_retransmission",
-	EvFINMoved: "fin_changed_seq", EvSYNRetransmit: "syn_retransmission", EvFINInvalid: "fin_invalid_seq",
+	EvFINMoved: "fin_changed_seq", EvSYNRetransmit: "syn_retransmission", EvFINInvalid: "fin_invalid_seq", EvSYNNewISN: "syn_new_isn",
 }
 
 func (k EventKind) String() string {
@@ -235,6 +236,8 @@ func (c *Conn) syn(dir int, s *decode.Segment) {
 				c.SynTimes = append(c.SynTimes, s.TS)
 			}
 			c.emit(Event{Kind: EvSYNRetransmit, Frame: s.Frame, Endpoint: dir})
+		} else {
+			c.emit(Event{Kind: EvSYNNewISN, Frame: s.Frame, Endpoint: dir, Related: me.SynFrame})
 		}
 		return
 	}

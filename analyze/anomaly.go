@@ -1,0 +1,261 @@
+package analyze
+
+import (
+	"fmt"
+
+	"github.com/tcptrace/tcptrace/analyze/zeek"
+	"github.com/tcptrace/tcptrace/internal/decode"
+	"github.com/tcptrace/tcptrace/internal/seqnum"
+	"github.com/tcptrace/tcptrace/statemachine"
+)
+
+// Kind names an anomaly. The names are stable: JSON output and tests compare
+// kinds, never prose. Wireshark's tcp.analysis.* flags keep Wireshark's names.
+type Kind string
+
+// Severity of an anomaly, Wireshark's scale.
+type Severity string
+
+const (
+	SevChat  Severity = "chat"
+	SevNote  Severity = "note"
+	SevWarn  Severity = "warn"
+	SevError Severity = "error"
+)
+
+// Checks no other tool makes (Wireshark-named kinds are in wireshark.go).
+const (
+	KAckUnsentData   Kind = "ack_unsent_data"   // an ACK for bytes the peer had not yet sent
+	KDataAfterFIN    Kind = "data_after_fin"    // data beyond the sender's own FIN
+	KAfterRST        Kind = "after_rst"         // a segment after the connection was reset
+	KOutsideWindow   Kind = "outside_window"    // data beyond the receiver's advertised window
+	KWindowShrink    Kind = "window_shrink"     // the right edge of the window moved back
+	KSYNNewISN       Kind = "syn_new_isn"       // a SYN with a new ISN on a live connection
+	KFINChangedSeq   Kind = "fin_changed_seq"   // a FIN again, at a different sequence number
+	KFINInvalidSeq   Kind = "fin_invalid_seq"   // a FIN in sequence space already used (ignored by any stack)
+	KRSTInWindow     Kind = "rst_in_window"     // a RST inside the window but not exact: challenge ACK expected (RFC 5961)
+	KRSTOutOfWindow  Kind = "rst_out_of_window" // a RST the receiver ignores
+	KBadChecksum     Kind = "bad_checksum"      // TCP checksum wrong (only with --checksum; offload is normal)
+	KTTLChange       Kind = "ttl_change"        // the sender's IP TTL/hop limit changed
+	KIPIDBreak       Kind = "ipid_break"        // the sender's IPv4 ID left its sequence
+	KDuplicateFrame  Kind = "duplicate_frame"   // the same segment twice in a row (SPAN/hardware duplicate)
+	KZeroWindowProbe Kind = "zero_window_probe" // also raised for Linux's probe at snd.una-1 (tshark: keep_alive)
+)
+
+var ownSeverity = map[Kind]Severity{
+	KAckUnsentData: SevError, KDataAfterFIN: SevWarn, KAfterRST: SevNote, KOutsideWindow: SevWarn,
+	KWindowShrink: SevWarn, KSYNNewISN: SevWarn, KFINChangedSeq: SevWarn, KFINInvalidSeq: SevWarn,
+	KRSTInWindow: SevWarn, KRSTOutOfWindow: SevWarn, KBadChecksum: SevNote, KTTLChange: SevNote,
+	KIPIDBreak: SevNote, KDuplicateFrame: SevNote,
+}
+
+// Anomaly is one deviation, with the frame that shows it.
+type Anomaly struct {
+	Kind     Kind
+	Severity Severity
+	Dir      int // direction of the segment (C2S, S2C)
+	Frame    int64
+	File     int
+	TS       int64
+	Related  []int64 // other frames involved
+	Detail   string
+}
+
+// checker runs the checks of one connection. It keeps a few values per
+// direction, never per packet.
+type checker struct {
+	ttl       [2]uint8
+	ipid      [2]uint32
+	seen      [2]bool
+	prev      [2]sig
+	edge      [2]seqnum.Value // right edge advertised by each direction (ack + scaled window)
+	edgeSet   [2]bool
+	lastAck   [2]seqnum.Value
+	maxWin    [2]uint32
+	ackSet    [2]bool
+	pendAck   [2]seqnum.Value // an ACK beyond everything the peer was seen to send
+	pendFrame [2]int64
+	pendFile  [2]int
+	pendTS    [2]int64
+	resetAt   int64 // frame of the first RST that ended the connection
+	checksums bool
+}
+
+type sig struct {
+	seq, ack seqnum.Value
+	n        int
+	flags    decode.Flags
+	win      uint16
+	ipid     uint32
+	tsval    uint32
+	ts       int64
+}
+
+// scale returns the window shift that applies to windows sent by dir, and
+// whether it is known (both SYNs seen; ARCHITECTURE principle 6).
+func scale(c *Conn, d int) (int, bool) {
+	a, b := &c.SM.H[d], &c.SM.H[1-d]
+	if !a.SynSeen || a.SynInferred || !b.SynSeen || b.SynInferred {
+		return 0, false
+	}
+	if a.WScale >= 0 && b.WScale >= 0 {
+		return min(a.WScale, 14), true
+	}
+	return 0, true
+}
+
+// check runs the own checks on segment s of direction d, after the state
+// machine has stepped (evs are its events) and before (prior) values of the
+// sender's half are lost: finSeenBefore says whether the sender had sent a FIN
+// before this segment.
+func (k *checker) check(c *Conn, d int, s *decode.Segment, evs []statemachine.Event, pre preState, add func(Anomaly)) {
+	mk := func(kind Kind, detail string, related ...int64) {
+		add(Anomaly{Kind: kind, Severity: ownSeverity[kind], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS, Related: related, Detail: detail})
+	}
+	rst := s.Flags&decode.RST != 0
+	syn := s.Flags&decode.SYN != 0
+
+	// After a RST that ended the connection, anything but another RST.
+	if k.resetAt != 0 && !rst {
+		mk(KAfterRST, fmt.Sprintf("segment after the RST of frame %d", k.resetAt), k.resetAt)
+	}
+	for _, e := range evs {
+		switch e.Kind {
+		case statemachine.EvRSTAccepted, statemachine.EvRSTUnchecked:
+			if k.resetAt == 0 {
+				k.resetAt = s.Frame
+			}
+		case statemachine.EvRSTChallenge:
+			r := c.SM.Resets[len(c.SM.Resets)-1]
+			mk(KRSTInWindow, fmt.Sprintf("RST seq %d is %d bytes past rcv.nxt %d, inside the %d-byte window: the receiver must answer with a challenge ACK",
+				uint32(r.Seq), seqnum.Diff(r.Expected, r.Seq), uint32(r.Expected), r.Window))
+		case statemachine.EvRSTIgnored:
+			r := c.SM.Resets[len(c.SM.Resets)-1]
+			switch r.ReceiverState {
+			case statemachine.Listen:
+				mk(KRSTOutOfWindow, "RST to a listening endpoint: ignored (RFC 9293 §3.10.7.2)")
+			case statemachine.SynSent:
+				mk(KRSTOutOfWindow, fmt.Sprintf("RST answering a SYN without acknowledging it (ack %d, expected %d): ignored (RFC 9293 §3.10.7.3)", uint32(r.Ack), uint32(r.Expected)))
+			default:
+				mk(KRSTOutOfWindow, fmt.Sprintf("RST seq %d is outside the receiver's window (rcv.nxt %d): ignored", uint32(r.Seq), uint32(r.Expected)))
+			}
+		case statemachine.EvSYNNewISN:
+			mk(KSYNNewISN, fmt.Sprintf("SYN with ISN %d on a live connection whose ISN was %d (frame %d)", uint32(s.Seq), uint32(c.SM.H[d].ISN), e.Related), e.Related)
+		case statemachine.EvFINMoved:
+			mk(KFINChangedSeq, fmt.Sprintf("FIN at a different sequence number than the FIN of frame %d", e.Related), e.Related)
+		case statemachine.EvFINInvalid:
+			mk(KFINInvalidSeq, "FIN at a sequence number already used: no stack accepts it")
+		}
+	}
+
+	// Data beyond the sender's own FIN.
+	if pre.finSeen && !rst && (s.Len > 0 || s.Flags&decode.FIN != 0) {
+		end := s.Seq.Add(seqnum.Size(s.Len))
+		if pre.finSeq.LessThan(end) {
+			mk(KDataAfterFIN, fmt.Sprintf("data up to seq %d after the FIN at %d (frame %d)", uint32(end), uint32(pre.finSeq), pre.finFrame), pre.finFrame)
+		}
+	}
+
+	// IP-level pattern of the sender, checked on RSTs: a RST whose TTL or IP
+	// ID does not follow the sender's other packets may come from a
+	// middlebox (evidence for the reset diagnosis). On other segments hosts
+	// with a global IP ID counter make jumps normal.
+	if k.seen[d] && rst {
+		if s.TTL != k.ttl[d] {
+			mk(KTTLChange, fmt.Sprintf("RST with TTL %d, the sender's other segments had %d", s.TTL, k.ttl[d]))
+		}
+		if !s.IPv6 && k.ipid[d] != 0 && s.IPID != 0 {
+			// Either way by more than 2048: reordering moves IDs a little
+			// back, a stack's own counter does not jump that far.
+			if fwd := uint16(s.IPID - k.ipid[d]); fwd > 2048 && fwd < 65536-2048 {
+				mk(KIPIDBreak, fmt.Sprintf("RST with IP ID %d, the sender's previous segment had %d", s.IPID, k.ipid[d]))
+			}
+		}
+	}
+	if k.seen[d] {
+		p := k.prev[d]
+		// Identical twice within 1 ms: no stack retransmits that fast (the
+		// minimum RTO is 200 ms on Linux). Identical pure ACKs are normal
+		// (duplicate ACKs), unless their non-zero IP ID repeats too.
+		if p.seq == s.Seq && p.ack == s.Ack && p.n == s.Len && p.flags == s.Flags && p.win == s.Window &&
+			p.ipid == s.IPID && p.tsval == s.Opts.TSVal && s.TS-p.ts < 1e6 &&
+			(s.Len > 0 || s.Flags&(decode.SYN|decode.FIN) != 0 || s.IPID != 0) {
+			mk(KDuplicateFrame, "identical to the previous segment of this direction (SPAN or hardware duplicate)")
+		}
+	}
+	k.seen[d], k.ttl[d], k.ipid[d] = true, s.TTL, s.IPID
+	k.prev[d] = sig{s.Seq, s.Ack, s.Len, s.Flags, s.Window, s.IPID, s.Opts.TSVal, s.TS}
+
+	if k.checksums && !zeek.TCPChecksumOK(s) {
+		mk(KBadChecksum, "TCP checksum does not match (normal for the sender's own packets with checksum offload)")
+	}
+	if syn || rst {
+		return
+	}
+
+	// Windows: data beyond the receiver's right edge, and right edges moving back.
+	peer := 1 - d
+	if s.Len > 0 && k.edgeSet[peer] {
+		end := s.Seq.Add(seqnum.Size(s.Len))
+		probe := s.Len == 1 && pre.peerWindow == 0
+		// Beyond the edge by more than the largest window the receiver ever
+		// offered means the capture missed its later ACKs, not that the
+		// sender overran the window.
+		over := seqnum.Diff(k.edge[peer], end)
+		if k.edge[peer].LessThan(end) && !probe && over <= int64(k.maxWin[peer]) {
+			mk(KOutsideWindow, fmt.Sprintf("data up to seq %d, %d bytes beyond the receiver's window edge %d",
+				uint32(end), seqnum.Diff(k.edge[peer], end), uint32(k.edge[peer])))
+		}
+	}
+	// An ACK older than one already seen from this direction was reordered
+	// on its way: its window is out of date.
+	current := !k.ackSet[d] || k.lastAck[d].LessThanEq(s.Ack)
+	if s.Flags&decode.ACK != 0 && current {
+		k.lastAck[d], k.ackSet[d] = s.Ack, true
+	}
+	if s.Flags&decode.ACK != 0 && current {
+		if sh, ok := scale(c, d); ok {
+			edge := s.Ack.Add(seqnum.Size(uint32(s.Window) << sh))
+			if w := uint32(s.Window) << sh; w > k.maxWin[d] {
+				k.maxWin[d] = w
+			}
+			// A step back smaller than one unit of the scale is rounding.
+			if k.edgeSet[d] && edge.LessThan(k.edge[d]) && seqnum.Diff(edge, k.edge[d]) >= int64(1)<<sh {
+				mk(KWindowShrink, fmt.Sprintf("window right edge moved back %d bytes, to %d", seqnum.Diff(edge, k.edge[d]), uint32(edge)))
+			}
+			if !k.edgeSet[d] || k.edge[d].LessThan(edge) || edge.LessThan(k.edge[d]) {
+				k.edge[d], k.edgeSet[d] = edge, true
+			}
+		}
+		// An ACK beyond all the peer was seen to send: capture loss, unless the
+		// peer sends those bytes afterwards (then they were acknowledged
+		// before they existed).
+		ph := &c.SM.H[peer]
+		if ph.NxtSet && pre.peerMax.LessThan(s.Ack) && !ph.FinSeen && k.pendFrame[d] == 0 {
+			k.pendAck[d], k.pendFrame[d], k.pendFile[d], k.pendTS[d] = s.Ack, s.Frame, s.File, s.TS
+		}
+	}
+	// This segment may settle the other direction's pending ACK.
+	if f := k.pendFrame[peer]; f != 0 && s.Len > 0 {
+		if pre.max.LessThanEq(s.Seq) && s.Seq.LessThan(k.pendAck[peer]) {
+			add(Anomaly{Kind: KAckUnsentData, Severity: SevError, Dir: peer, Frame: f, File: k.pendFile[peer], TS: k.pendTS[peer], Related: []int64{s.Frame},
+				Detail: fmt.Sprintf("ACK %d acknowledged bytes first sent afterwards, in frame %d (seq %d)", uint32(k.pendAck[peer]), s.Frame, uint32(s.Seq))})
+		}
+		k.pendFrame[peer] = 0
+	}
+}
+
+// preState is what the checks need from before the state machine stepped.
+type preState struct {
+	finSeen    bool
+	finSeq     seqnum.Value
+	finFrame   int64
+	max        seqnum.Value // highest sequence sent by the segment's sender so far
+	peerMax    seqnum.Value // highest sequence sent by the peer so far
+	peerWindow uint16       // the receiver's last advertised window
+}
+
+func capturePre(c *Conn, d int) preState {
+	me, peer := &c.SM.H[d], &c.SM.H[1-d]
+	return preState{finSeen: me.FinSeen, finSeq: me.FinSeq, finFrame: me.FinFrame, max: me.Max, peerMax: peer.Max, peerWindow: peer.Window}
+}
