@@ -20,7 +20,8 @@ import (
 
 // Options control rendering.
 type Options struct {
-	Color bool // ANSI colours (decided once by the CLI: TTY, --color, NO_COLOR)
+	Color     bool // ANSI colours (decided once by the CLI: TTY, --color, NO_COLOR)
+	Anomalies bool // list every anomaly after the connection table
 }
 
 // JSONLines writes one JSON object per line: every connection ("type":"conn")
@@ -47,7 +48,7 @@ var CSVHeader = []string{
 	"start", "duration", "packets_client", "packets_server", "bytes_client", "bytes_server",
 	"syn_client", "syn_server", "fin_client", "fin_server", "rst_client", "rst_server",
 	"state", "handshake", "close", "closed_by", "client_state", "server_state", "conn_state", "history",
-	"truncated_packets", "reused_tuple",
+	"truncated_packets", "reused_tuple", "anomalies",
 }
 
 // CSV writes one row per connection under CSVHeader. The summary is not part
@@ -65,7 +66,7 @@ func CSV(w io.Writer, r *report.Report) error {
 			i64(c.Packets.Client), i64(c.Packets.Server), i64(c.Bytes.Client), i64(c.Bytes.Server),
 			i64(c.SYN.Client), i64(c.SYN.Server), i64(c.FIN.Client), i64(c.FIN.Server),
 			i64(c.RST.Client), i64(c.RST.Server), c.State, hsClass(c), closeClass(c), c.ClosedBy,
-			c.ClientState, c.ServerState, c.ConnState, c.History, i64(c.Truncated), strconv.FormatBool(c.Reused),
+			c.ClientState, c.ServerState, c.ConnState, c.History, i64(c.Truncated), strconv.FormatBool(c.Reused), anomalyCSV(c.Anomalies),
 		}
 		if err := cw.Write(row); err != nil {
 			return err
@@ -79,6 +80,12 @@ func CSV(w io.Writer, r *report.Report) error {
 func Text(w io.Writer, r *report.Report, o Options) error {
 	if len(r.Conns) > 0 {
 		if err := connTable(w, r, o); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+	}
+	if o.Anomalies && len(r.Anomalies) > 0 {
+		if err := anomalyTable(w, r, o); err != nil {
 			return err
 		}
 		fmt.Fprintln(w)
@@ -98,7 +105,7 @@ func connTable(w io.Writer, r *report.Report, o Options) error {
 	if vlan {
 		hdr = append(hdr, "vlan")
 	}
-	hdr = append(hdr, "frames", "start (UTC)", "duration", "pkts →", "pkts ←", "bytes →", "bytes ←", "state", "end c/s")
+	hdr = append(hdr, "frames", "start (UTC)", "duration", "pkts →", "pkts ←", "bytes →", "bytes ←", "state", "end c/s", "anomalies")
 	tbl := tablewriter.NewTable(w,
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
@@ -148,12 +155,79 @@ func connTable(w io.Writer, r *report.Report, o Options) error {
 		row = append(row, frames, shortTime(c.Start), fmt.Sprintf("%.6f", c.Duration),
 			strconv.FormatInt(c.Packets.Client, 10), strconv.FormatInt(c.Packets.Server, 10),
 			strconv.FormatInt(c.Bytes.Client, 10), strconv.FormatInt(c.Bytes.Server, 10), state,
-			c.ClientState+"/"+c.ServerState)
+			c.ClientState+"/"+c.ServerState, anomalySummary(c.Anomalies))
 		if err := tbl.Append(toAny(row)...); err != nil {
 			return err
 		}
 	}
 	return tbl.Render()
+}
+
+// anomalyTable lists every anomaly in capture order.
+func anomalyTable(w io.Writer, r *report.Report, o Options) error {
+	multi := len(r.Summary.Files) > 1
+	tbl := tablewriter.NewTable(w,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithTrimSpace(tw.Off),
+		tablewriter.WithRendition(tw.Rendition{
+			Borders: tw.BorderNone,
+			Settings: tw.Settings{
+				Separators: tw.Separators{ShowHeader: tw.On, BetweenColumns: tw.Off},
+				Lines:      tw.Lines{ShowHeaderLine: tw.On},
+			},
+		}),
+	)
+	tbl.Header("frame", "conn", "from", "severity", "kind", "detail")
+	sevColor := map[string]*color.Color{
+		"error": color.New(color.FgRed, color.Bold), "warn": color.New(color.FgYellow),
+		"note": color.New(color.FgCyan), "chat": color.New(color.Faint),
+	}
+	for _, a := range r.Anomalies {
+		frame := strconv.FormatInt(a.Frame, 10)
+		if multi {
+			frame = baseName(a.File) + ":" + frame
+		}
+		sev, kind := a.Severity, a.Kind
+		if c := sevColor[sev]; o.Color && c != nil {
+			c.EnableColor()
+			sev, kind = c.Sprint(sev), c.Sprint(kind)
+		}
+		if err := tbl.Append(frame, strconv.Itoa(a.Conn), a.Dir, sev, kind, a.Detail); err != nil {
+			return err
+		}
+	}
+	return tbl.Render()
+}
+
+// anomalySummary renders the counts of a connection compactly, most frequent
+// first: "retransmission 3, duplicate_ack 2".
+func anomalySummary(m map[string]int64) string {
+	type kv struct {
+		k string
+		n int64
+	}
+	var list []kv
+	for k, n := range m {
+		list = append(list, kv{k, n})
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].n != list[j].n {
+			return list[i].n > list[j].n
+		}
+		return list[i].k < list[j].k
+	})
+	var parts []string
+	for i, e := range list {
+		if i == 2 {
+			parts = append(parts, fmt.Sprintf("+%d more", len(list)-2))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %d", e.k, e.n))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func summary(w io.Writer, s *report.Summary, o Options) error {
@@ -217,6 +291,20 @@ func summary(w io.Writer, s *report.Summary, o Options) error {
 		fmt.Fprintln(w, line)
 	}
 	return nil
+}
+
+// anomalyCSV renders counts as "kind=n;kind=n", sorted by kind.
+func anomalyCSV(m map[string]int64) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%d", k, m[k])
+	}
+	return strings.Join(parts, ";")
 }
 
 func hsClass(c *report.Conn) string {

@@ -26,6 +26,8 @@ type AnalyzeOptions struct {
 	Progress  string // auto, never
 	Filter    string // pcap-filter-like expression (internal/filter)
 	Conns     string // connection IDs: "3,7,10-12"
+	Anomalies bool   // list every anomaly frame by frame (text)
+	Checksum  bool   // verify TCP checksums
 }
 
 func newAnalyzeCmd(io IO) *cobra.Command {
@@ -57,6 +59,8 @@ TCP connection followed by a summary of what was read and skipped.`,
 	f.DurationVar(&o.Idle, "idle", analyze.DefaultConfig().Idle, "an open connection silent for longer than this before the end of the capture is reported idle")
 	f.StringVar(&o.Filter, "filter", "", `show only connections with a segment matching this expression, e.g. "host 10.0.0.1 and port 443" (docs/filter.md)`)
 	f.StringVar(&o.Conns, "conn", "", "show only these connection IDs, e.g. 3,7,10-12 (IDs do not change with --filter)")
+	f.BoolVar(&o.Anomalies, "anomalies", false, "after the table, list every anomaly frame by frame (JSON output always carries them)")
+	f.BoolVar(&o.Checksum, "checksum", false, "verify TCP checksums (off by default: checksum offload makes a sender's own packets look wrong)")
 	f.StringVar(&o.Progress, "progress", "auto", "progress bar on stderr: auto (terminal and inputs over 50 MB) or never")
 	return cmd
 }
@@ -77,6 +81,7 @@ func RunAnalyze(o AnalyzeOptions, io IO) error {
 	}
 	cfg := analyze.DefaultConfig()
 	cfg.ReuseIdle = o.ReuseIdle
+	cfg.Checksums = o.Checksum
 	if o.Idle > 0 {
 		cfg.Idle = o.Idle
 	}
@@ -129,7 +134,7 @@ func RunAnalyze(o AnalyzeOptions, io IO) error {
 	case "csv":
 		err = render.CSV(io.Out, rep)
 	default:
-		err = render.Text(io.Out, rep, render.Options{Color: useColor})
+		err = render.Text(io.Out, rep, render.Options{Color: useColor, Anomalies: o.Anomalies})
 	}
 	if err != nil {
 		return &ExitError{Code: ExitOutput, Err: fmt.Errorf("writing output: %w", err)}
