@@ -77,6 +77,20 @@ type Reset struct {
 	Len           int // payload carried by the RST (RFC 1122 §4.2.2.12 diagnostic text)
 }
 
+// ends reports whether the RST ended the connection: the receiver accepts it,
+// or the connection was not yet synchronized (a RST answering or aborting an
+// attempt). An in-window or out-of-window RST on a synchronized connection
+// ends nothing: the receiver ignores it and its sender may well be forged.
+func (r *Reset) ends() bool {
+	switch r.Verdict {
+	case EvRSTAccepted, EvRSTUnchecked:
+		return true
+	case EvRSTIgnored:
+		return r.ReceiverState <= SynReceived
+	}
+	return false
+}
+
 // Conn is the replay of one connection: two Halves and what was seen.
 type Conn struct {
 	H [2]Half
@@ -306,7 +320,15 @@ func (c *Conn) ack(dir int, s *decode.Segment) {
 		// The FIN's sender learns its FIN arrived.
 		switch peer.State {
 		case FinWait1:
-			c.setState(1-dir, FinWait2, s.Frame)
+			if me.FinApplied && !me.FinAcked {
+				// This endpoint's FIN went out before this ACK: the peer
+				// received it first (simultaneous close, RFC 9293 §3.6 case
+				// 2): FIN-WAIT-1 → CLOSING, then this ACK → TIME-WAIT.
+				c.setState(1-dir, Closing, s.Frame)
+				c.setState(1-dir, TimeWait, s.Frame)
+			} else {
+				c.setState(1-dir, FinWait2, s.Frame)
+			}
 		case Closing:
 			c.setState(1-dir, TimeWait, s.Frame)
 		case LastAck:
@@ -438,14 +460,20 @@ func (c *Conn) rst(dir int, s *decode.Segment) {
 	}
 	c.Resets = append(c.Resets, r)
 	c.emit(Event{Kind: r.Verdict, Frame: s.Frame, Endpoint: dir})
-	// The sender has aborted its end.
-	c.setState(dir, Closed, s.Frame)
+	if r.ends() {
+		// The sender has aborted its end, and the receiver resets (or, for a
+		// RST the receiver ignores before synchronizing, the attempt is over).
+		c.setState(dir, Closed, s.Frame)
+	}
 	switch r.Verdict {
 	case EvRSTAccepted, EvRSTUnchecked:
 		if peer.State != Closed && peer.State != Unknown {
 			c.setState(1-dir, Closed, s.Frame)
 		}
 	case EvRSTChallenge:
+		// Not exact: the receiver stays open and must answer with a
+		// challenge ACK. Nothing proves the sender aborted either: such RSTs
+		// are typically forged (blind reset attacks, RFC 5961 §3).
 		c.challengeWait[1-dir] = len(c.Resets)
 	}
 }

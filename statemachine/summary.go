@@ -133,10 +133,9 @@ func (c *Conn) Finish(lastTS, end, idle int64) Summary {
 
 	// The close.
 	cs := &s.Close
-	// The RST that ended the connection: the first one the receiver would
-	// act on, unless FINs had already closed both directions (a RST after
-	// that answers a late segment and ends nothing). Failing that, the first
-	// RST at all: its sender has aborted, even if the receiver ignores it.
+	// The RST that ended the connection: the first one that ends it (see
+	// Reset.ends), unless FINs had already closed both directions (a RST
+	// after that answers a late segment and ends nothing).
 	var fullClose int64
 	if cl.FinAcked && sv.FinAcked {
 		fullClose = max(cl.FinAckedAt, sv.FinAckedAt)
@@ -147,13 +146,10 @@ func (c *Conn) Finish(lastTS, end, idle int64) Summary {
 		if fullClose != 0 && r.Frame > fullClose {
 			break
 		}
-		if r.Verdict != EvRSTIgnored {
+		if r.ends() {
 			eff = r
 			break
 		}
-	}
-	if eff == nil && len(c.Resets) > 0 && (fullClose == 0 || c.Resets[0].Frame < fullClose) {
-		eff = &c.Resets[0]
 	}
 	first, second := -1, -1
 	switch {

@@ -59,4 +59,34 @@
 //     pcap: an IPv4 and an IPv6 (AF_INET6 = 30) connection on localhost.
 //   - linktype-raw6.pcap: a small IPv6 connection without link header
 //     (LINKTYPE_IPV6, 229).
+//   - handshakes.pcap: one connection per handshake class, client ports
+//     41001-41011 to 192.0.2.20:80: complete; simultaneous open (bare SYNs
+//     cross, then SYN-ACKs); SYN retransmitted after 1 s and 2 s, then
+//     answered; three SYNs (0, 1, 3 s) never answered; refused (RST/ACK
+//     acknowledging the SYN); SYN-ACK without the SYN; SYN-ACK captured
+//     before the SYN; SYN and SYN-ACK only; mid-stream (no handshake); the
+//     client resetting its own attempt (SYN, then RST); ECN negotiation
+//     (SYN with ECE+CWR, SYN-ACK with ECE) with TFO data on the SYN.
+//   - closes.pcap: one connection per close class, client ports
+//     42001-42008 to 198.51.100.30:80: four-way; three-way (the second FIN
+//     carries the ACK); simultaneous (the FINs cross, then both ACKs);
+//     half-close with the response sent after the client's FIN; half-closed
+//     at the end of the capture; open at the end; idle (silent for 400 s
+//     before the end); a FIN, more data from the peer, then the RST of the
+//     closed side.
+//   - resets.pcap: RST cases, client ports 43001-43007 to 192.0.2.30:80:
+//     the server's RST at exactly rcv.nxt; the client's abort (RST/ACK
+//     right after unacknowledged data); a RST inside the window but not
+//     exact, answered by a challenge ACK; a RST far outside the window,
+//     then a FIN close; a RST from the closed server answering a delayed
+//     duplicate after the four-way close (captured at the server); FIN+RST
+//     in one segment; a RST carrying diagnostic text.
+//   - wrap.pcap: client and server ISNs a little below 2^32, so both
+//     sequence spaces wrap during the transfer, then a four-way close.
+//   - early-fin.pcap: the server's FIN captured before its last data
+//     segment (reordered on the way), then the client's ACK and FIN.
+//   - port-reuse-timewait.pcap: captured at the server; the server closes
+//     first (four-way), the client's FIN is retransmitted and acknowledged
+//     again, then within a second the client's new SYN with a higher ISN
+//     on the same 4-tuple (TIME-WAIT reuse), completed and closed.
 package pcapgen

@@ -126,6 +126,12 @@ func TestScenarioFrames(t *testing.T) {
 		"linktype-sll2":        {11, 1},
 		"linktype-null":        {20, 2},
 		"linktype-raw6":        {11, 1},
+		"handshakes":           {76, 14},
+		"closes":               {70, 8},
+		"resets":               {61, 7},
+		"wrap":                 {21, 1},
+		"early-fin":            {11, 1},
+		"port-reuse-timewait":  {22, 2},
 	}
 	first := map[uint32]gopacket.LayerType{
 		LinkTypeEthernet: layers.LayerTypeEthernet, LinkTypeNull: layers.LayerTypeLoopback,
