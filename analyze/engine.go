@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tcptrace/tcptrace/analyze/stats"
 	"github.com/tcptrace/tcptrace/internal/capture"
 	"github.com/tcptrace/tcptrace/internal/decode"
 	"github.com/tcptrace/tcptrace/internal/filter"
@@ -135,6 +136,9 @@ func (e *Engine) Report(files []string) *report.Report {
 			Reused:     c.Reused,
 		}
 		fillState(rc, c, e.lastTS, int64(e.cfg.Idle))
+		st := c.Stats.Result(e.lastTS)
+		rc.Stats = &report.DirPair{Client: st.Dir[C2S], Server: st.Dir[S2C]}
+		rc.RTTms = connRTT(rc, st)
 		if c.Packets[C2S] == 0 {
 			rc.VLAN = c.VLANs[S2C].String()
 		} else if c.Packets[S2C] > 0 && c.VLANs[S2C] != c.VLANs[C2S] {
@@ -276,6 +280,25 @@ func fillState(rc *report.Conn, c *Conn, end, idle int64) {
 			ChallengeACK: r.ChallengeSeen, Len: r.Len,
 		})
 	}
+}
+
+// connRTT is the connection's round-trip time in ms: the handshake (both legs
+// at the capture point), else the average of the per-ACK samples of the
+// direction that has more of them.
+func connRTT(rc *report.Conn, st stats.Result) *float64 {
+	if h := rc.Handshake; h != nil && h.RTTClient != nil && h.RTTServer != nil {
+		v := (*h.RTTClient + *h.RTTServer) * 1000
+		return &v
+	}
+	a, b := st.Dir[C2S], st.Dir[S2C]
+	if b.RTTSamples > a.RTTSamples {
+		a = b
+	}
+	if a.RTTSamples > 0 {
+		v := a.RTTAvgMs
+		return &v
+	}
+	return nil
 }
 
 func dirName(d int) string {

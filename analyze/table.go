@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/tcptrace/tcptrace/analyze/stats"
 	"github.com/tcptrace/tcptrace/analyze/zeek"
 	"github.com/tcptrace/tcptrace/internal/decode"
 	"github.com/tcptrace/tcptrace/internal/seqnum"
@@ -93,8 +94,9 @@ type Conn struct {
 	AnomCount map[Kind]int64 // per kind
 	chk       checker
 
-	SM   *statemachine.Conn // the replay of both endpoints
-	Zeek *zeek.Tracker      // Zeek's conn_state and history for the same packets
+	SM    *statemachine.Conn // the replay of both endpoints
+	Zeek  *zeek.Tracker      // Zeek's conn_state and history for the same packets
+	Stats *stats.Conn        // tcptrace-style per-direction statistics and RTT
 }
 
 // Dir returns the direction of s within c.
@@ -176,6 +178,7 @@ func (t *Table) Add(s *decode.Segment) (*Conn, int) {
 	c.chk.checksums = t.cfg.Checksums
 	c.chk.check(c, d, s, evs, pre, c.addAnomaly)
 	c.Zeek.Step(d, s)
+	c.Stats.Step(d, s)
 	return c, d
 }
 
@@ -225,7 +228,7 @@ func (t *Table) joinOtherVLAN(k Key, s *decode.Segment) *Conn {
 }
 
 func (t *Table) create(k Key, s *decode.Segment) *Conn {
-	c := &Conn{ID: t.nextID, Key: k, FirstFile: s.File, FirstFrame: s.Frame, FirstTS: s.TS, keys: []Key{k}, SM: statemachine.New(), Zeek: zeek.NewTracker()}
+	c := &Conn{ID: t.nextID, Key: k, FirstFile: s.File, FirstFrame: s.Frame, FirstTS: s.TS, keys: []Key{k}, SM: statemachine.New(), Zeek: zeek.NewTracker(), Stats: stats.New()}
 	t.nextID++
 	switch {
 	case s.Flags&(decode.SYN|decode.ACK) == decode.SYN:

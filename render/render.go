@@ -48,7 +48,7 @@ var CSVHeader = []string{
 	"start", "duration", "packets_client", "packets_server", "bytes_client", "bytes_server",
 	"syn_client", "syn_server", "fin_client", "fin_server", "rst_client", "rst_server",
 	"state", "handshake", "close", "closed_by", "client_state", "server_state", "conn_state", "history",
-	"truncated_packets", "reused_tuple", "anomalies",
+	"truncated_packets", "reused_tuple", "anomalies", "rtt_ms",
 }
 
 // CSV writes one row per connection under CSVHeader. The summary is not part
@@ -66,7 +66,7 @@ func CSV(w io.Writer, r *report.Report) error {
 			i64(c.Packets.Client), i64(c.Packets.Server), i64(c.Bytes.Client), i64(c.Bytes.Server),
 			i64(c.SYN.Client), i64(c.SYN.Server), i64(c.FIN.Client), i64(c.FIN.Server),
 			i64(c.RST.Client), i64(c.RST.Server), c.State, hsClass(c), closeClass(c), c.ClosedBy,
-			c.ClientState, c.ServerState, c.ConnState, c.History, i64(c.Truncated), strconv.FormatBool(c.Reused), anomalyCSV(c.Anomalies),
+			c.ClientState, c.ServerState, c.ConnState, c.History, i64(c.Truncated), strconv.FormatBool(c.Reused), anomalyCSV(c.Anomalies), csvRTT(c.RTTms),
 		}
 		if err := cw.Write(row); err != nil {
 			return err
@@ -105,7 +105,7 @@ func connTable(w io.Writer, r *report.Report, o Options) error {
 	if vlan {
 		hdr = append(hdr, "vlan")
 	}
-	hdr = append(hdr, "frames", "start (UTC)", "duration", "pkts →", "pkts ←", "bytes →", "bytes ←", "state", "end c/s", "anomalies")
+	hdr = append(hdr, "frames", "start (UTC)", "duration", "pkts →", "pkts ←", "bytes →", "bytes ←", "rtt ms", "state", "end c/s", "anomalies")
 	tbl := tablewriter.NewTable(w,
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
@@ -154,7 +154,7 @@ func connTable(w io.Writer, r *report.Report, o Options) error {
 		}
 		row = append(row, frames, shortTime(c.Start), fmt.Sprintf("%.6f", c.Duration),
 			strconv.FormatInt(c.Packets.Client, 10), strconv.FormatInt(c.Packets.Server, 10),
-			strconv.FormatInt(c.Bytes.Client, 10), strconv.FormatInt(c.Bytes.Server, 10), state,
+			strconv.FormatInt(c.Bytes.Client, 10), strconv.FormatInt(c.Bytes.Server, 10), rttText(c.RTTms), state,
 			c.ClientState+"/"+c.ServerState, anomalySummary(c.Anomalies))
 		if err := tbl.Append(toAny(row)...); err != nil {
 			return err
@@ -305,6 +305,20 @@ func anomalyCSV(m map[string]int64) string {
 		parts[i] = fmt.Sprintf("%s=%d", k, m[k])
 	}
 	return strings.Join(parts, ";")
+}
+
+func csvRTT(v *float64) string {
+	if v == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*v, 'f', -1, 64)
+}
+
+func rttText(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(*v, 'f', 3, 64)
 }
 
 func hsClass(c *report.Conn) string {

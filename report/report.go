@@ -41,6 +41,8 @@ type Conn struct {
 	History     string           `json:"history,omitempty"`    // Zeek's history (upper case = Zeek's originator)
 	ZeekFlipped bool             `json:"zeek_flipped,omitempty"`
 	Anomalies   map[string]int64 `json:"anomalies,omitempty"` // count per anomaly kind
+	RTTms       *float64         `json:"rtt_ms,omitempty"`    // handshake RTT (SYN → ACK at the capture point), else the average of the per-ACK samples
+	Stats       *DirPair         `json:"stats,omitempty"`     // per-direction statistics (tcptrace -l)
 	Transitions []Transition     `json:"transitions,omitempty"`
 	Resets      []Reset          `json:"resets,omitempty"`
 	Truncated   int64            `json:"truncated_packets,omitempty"` // packets whose payload the snaplen cut
@@ -88,6 +90,13 @@ type Close struct {
 	HalfCloseData int64   `json:"half_close_bytes,omitempty"`
 	HalfCloseDur  float64 `json:"half_close_duration,omitempty"`
 	IdleFor       float64 `json:"idle_before_end,omitempty"`
+}
+
+// DirPair holds the statistics of both directions: what the client sent and
+// what the server sent.
+type DirPair struct {
+	Client DirStats `json:"client"`
+	Server DirStats `json:"server"`
 }
 
 // Anomaly is one deviation found on one frame.
