@@ -106,20 +106,7 @@ func connTable(w io.Writer, r *report.Report, o Options) error {
 		hdr = append(hdr, "vlan")
 	}
 	hdr = append(hdr, "frames", "start (UTC)", "duration", "pkts →", "pkts ←", "bytes →", "bytes ←", "rtt ms", "state", "end c/s", "anomalies")
-	tbl := tablewriter.NewTable(w,
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
-		tablewriter.WithHeaderAlignment(tw.AlignLeft),
-		tablewriter.WithTrimSpace(tw.Off),
-		tablewriter.WithRendition(tw.Rendition{
-			Borders: tw.BorderNone,
-			Settings: tw.Settings{
-				Separators: tw.Separators{ShowHeader: tw.On, BetweenColumns: tw.Off},
-				Lines:      tw.Lines{ShowHeaderLine: tw.On},
-			},
-		}),
-	)
+	tbl := newTable(w)
 	tbl.Header(toAny(hdr)...)
 	stateColor := color.New(color.FgRed)
 	okColor := color.New(color.FgGreen)
@@ -166,20 +153,7 @@ func connTable(w io.Writer, r *report.Report, o Options) error {
 // anomalyTable lists every anomaly in capture order.
 func anomalyTable(w io.Writer, r *report.Report, o Options) error {
 	multi := len(r.Summary.Files) > 1
-	tbl := tablewriter.NewTable(w,
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
-		tablewriter.WithHeaderAlignment(tw.AlignLeft),
-		tablewriter.WithTrimSpace(tw.Off),
-		tablewriter.WithRendition(tw.Rendition{
-			Borders: tw.BorderNone,
-			Settings: tw.Settings{
-				Separators: tw.Separators{ShowHeader: tw.On, BetweenColumns: tw.Off},
-				Lines:      tw.Lines{ShowHeaderLine: tw.On},
-			},
-		}),
-	)
+	tbl := newTable(w)
 	tbl.Header("frame", "conn", "from", "severity", "kind", "detail")
 	sevColor := map[string]*color.Color{
 		"error": color.New(color.FgRed, color.Bold), "warn": color.New(color.FgYellow),
@@ -333,6 +307,25 @@ func closeClass(c *report.Conn) string {
 		return ""
 	}
 	return c.Close.Class
+}
+
+// newTable returns the house table style: no borders, a rule under the
+// header, left-aligned cells that never wrap.
+func newTable(w io.Writer) *tablewriter.Table {
+	return tablewriter.NewTable(w,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithTrimSpace(tw.Off),
+		tablewriter.WithRendition(tw.Rendition{
+			Borders: tw.BorderNone,
+			Settings: tw.Settings{
+				Separators: tw.Separators{ShowHeader: tw.On, BetweenColumns: tw.Off},
+				Lines:      tw.Lines{ShowHeaderLine: tw.On},
+			},
+		}),
+	)
 }
 
 func toAny(s []string) []any {
