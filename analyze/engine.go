@@ -38,12 +38,19 @@ type Engine struct {
 	overSnaplen int64
 	firstTS     int64
 	lastTS      int64
+	nextSweep   int64
+	prevTS      int64
 	errs        []error
+
+	done  []*report.Conn    // finished connections
+	anoms []*report.Anomaly // their anomalies
 }
 
 // NewEngine returns an engine with the given configuration.
 func NewEngine(cfg Config) *Engine {
-	return &Engine{cfg: cfg, dec: decode.NewDecoder(), table: NewTable(cfg)}
+	e := &Engine{cfg: cfg, dec: decode.NewDecoder(), table: NewTable(cfg)}
+	e.table.Streaming(e.finalize)
+	return e
 }
 
 // Feed processes one frame.
@@ -70,6 +77,18 @@ func (e *Engine) Feed(f *capture.Frame) {
 	c, _ := e.table.Add(s)
 	if !c.Matched && e.sel.Filter.Match(s) {
 		c.Matched = true
+	}
+	// Once per second of capture time, let go of the connections that are
+	// done: memory follows open connections, not packets. The clock is the
+	// older of this frame and the previous one, so that one frame with a
+	// timestamp far in the future (damaged captures) evicts nothing.
+	now := min(f.TS, e.prevTS)
+	e.prevTS = f.TS
+	if now >= e.nextSweep {
+		if e.nextSweep != 0 {
+			e.sweep(now)
+		}
+		e.nextSweep = now + 1e9
 	}
 }
 
@@ -107,68 +126,89 @@ func (e *Engine) AddError(err error) { e.errs = append(e.errs, err) }
 // Errors returns the input errors met so far.
 func (e *Engine) Errors() []error { return e.errs }
 
+// finalize turns a connection the table is done with into its report
+// records, and lets the engine forget its state.
+func (e *Engine) finalize(c *Conn) {
+	if !c.Matched || (len(e.sel.IDs) > 0 && !e.sel.IDs[c.ID]) {
+		return
+	}
+	rc := &report.Conn{
+		Type:       "conn",
+		ID:         c.ID,
+		Client:     c.Client.String(),
+		Server:     c.Server.String(),
+		VLAN:       c.VLANs[C2S].String(),
+		RoleBy:     c.RoleBy,
+		FirstFrame: c.FirstFrame,
+		LastFrame:  c.LastFrame,
+		Start:      FormatTS(c.FirstTS),
+		StartNS:    c.FirstTS,
+		LastNS:     c.LastTS,
+		FirstIdx:   c.FirstFile,
+		LastIdx:    c.LastFile,
+		Duration:   float64(c.LastTS-c.FirstTS) / 1e9,
+		Packets:    report.Dir{Client: c.Packets[C2S], Server: c.Packets[S2C]},
+		Bytes:      report.Dir{Client: c.Bytes[C2S], Server: c.Bytes[S2C]},
+		SYN:        report.Dir{Client: c.SYN[C2S], Server: c.SYN[S2C]},
+		FIN:        report.Dir{Client: c.FIN[C2S], Server: c.FIN[S2C]},
+		RST:        report.Dir{Client: c.RST[C2S], Server: c.RST[S2C]},
+		Truncated:  c.Truncated,
+		Reused:     c.Reused,
+	}
+	fillState(rc, c, e.lastTS, int64(e.cfg.Idle))
+	st := c.Stats.Result(e.lastTS)
+	rc.Stats = &report.DirPair{Client: st.Dir[C2S], Server: st.Dir[S2C]}
+	rc.RTTms = connRTT(rc, st)
+	if c.Packets[C2S] == 0 {
+		rc.VLAN = c.VLANs[S2C].String()
+	} else if c.Packets[S2C] > 0 && c.VLANs[S2C] != c.VLANs[C2S] {
+		rc.ServerVLAN = c.VLANs[S2C].String()
+		if rc.ServerVLAN == "" {
+			rc.ServerVLAN = "none"
+		}
+		if rc.VLAN == "" {
+			rc.VLAN = "none"
+		}
+	}
+	for k, n := range c.AnomCount {
+		if rc.Anomalies == nil {
+			rc.Anomalies = map[string]int64{}
+		}
+		rc.Anomalies[string(k)] = n
+	}
+	e.done = append(e.done, rc)
+	for _, a := range c.Anomalies {
+		e.anoms = append(e.anoms, &report.Anomaly{
+			Type: "anomaly", Conn: c.ID, Frame: a.Frame, Time: FormatTS(a.TS), TS: a.TS, Kind: string(a.Kind),
+			Severity: string(a.Severity), Dir: dirName(a.Dir), Related: a.Related, Detail: a.Detail, FileIdx: a.File,
+		})
+	}
+}
+
+// sweep evicts the connections the table is done with (see Table.Sweep).
+func (e *Engine) sweep(now int64) {
+	e.table.Sweep(now, int64(e.cfg.Linger), int64(e.cfg.EvictIdle), e.finalize)
+}
+
 // Report builds the report model. files are the input names, by index.
 func (e *Engine) Report(files []string) *report.Report {
-	r := &report.Report{}
+	for _, c := range e.table.Live() {
+		e.finalize(c)
+	}
+	created := e.table.Created()
+	r := &report.Report{Conns: e.done, Anomalies: e.anoms}
 	multi := len(files) > 1
-	for _, c := range e.table.Conns() {
-		if !c.Matched || (len(e.sel.IDs) > 0 && !e.sel.IDs[c.ID]) {
-			continue
-		}
-		rc := &report.Conn{
-			Type:       "conn",
-			ID:         c.ID,
-			Client:     c.Client.String(),
-			Server:     c.Server.String(),
-			VLAN:       c.VLANs[C2S].String(),
-			RoleBy:     c.RoleBy,
-			FirstFrame: c.FirstFrame,
-			LastFrame:  c.LastFrame,
-			Start:      FormatTS(c.FirstTS),
-			StartNS:    c.FirstTS,
-			Duration:   float64(c.LastTS-c.FirstTS) / 1e9,
-			Packets:    report.Dir{Client: c.Packets[C2S], Server: c.Packets[S2C]},
-			Bytes:      report.Dir{Client: c.Bytes[C2S], Server: c.Bytes[S2C]},
-			SYN:        report.Dir{Client: c.SYN[C2S], Server: c.SYN[S2C]},
-			FIN:        report.Dir{Client: c.FIN[C2S], Server: c.FIN[S2C]},
-			RST:        report.Dir{Client: c.RST[C2S], Server: c.RST[S2C]},
-			Truncated:  c.Truncated,
-			Reused:     c.Reused,
-		}
-		fillState(rc, c, e.lastTS, int64(e.cfg.Idle))
-		st := c.Stats.Result(e.lastTS)
-		rc.Stats = &report.DirPair{Client: st.Dir[C2S], Server: st.Dir[S2C]}
-		rc.RTTms = connRTT(rc, st)
-		if c.Packets[C2S] == 0 {
-			rc.VLAN = c.VLANs[S2C].String()
-		} else if c.Packets[S2C] > 0 && c.VLANs[S2C] != c.VLANs[C2S] {
-			rc.ServerVLAN = c.VLANs[S2C].String()
-			if rc.ServerVLAN == "" {
-				rc.ServerVLAN = "none"
-			}
-			if rc.VLAN == "" {
-				rc.VLAN = "none"
-			}
-		}
+	for _, rc := range r.Conns {
 		if multi {
-			rc.FirstFile, rc.LastFile = files[c.FirstFile], files[c.LastFile]
+			rc.FirstFile, rc.LastFile = files[rc.FirstIdx], files[rc.LastIdx]
 		}
-		r.Conns = append(r.Conns, rc)
-		for k, n := range c.AnomCount {
-			if rc.Anomalies == nil {
-				rc.Anomalies = map[string]int64{}
-			}
-			rc.Anomalies[string(k)] = n
+		if rc.Close != nil && e.lastTS > rc.LastNS {
+			rc.Close.IdleFor = float64(e.lastTS-rc.LastNS) / 1e9
 		}
-		for _, a := range c.Anomalies {
-			ra := &report.Anomaly{
-				Type: "anomaly", Conn: c.ID, Frame: a.Frame, Time: FormatTS(a.TS), TS: a.TS, Kind: string(a.Kind),
-				Severity: string(a.Severity), Dir: dirName(a.Dir), Related: a.Related, Detail: a.Detail,
-			}
-			if multi {
-				ra.File = files[a.File]
-			}
-			r.Anomalies = append(r.Anomalies, ra)
+	}
+	if multi {
+		for _, a := range r.Anomalies {
+			a.File = files[a.FileIdx]
 		}
 	}
 	sort.SliceStable(r.Anomalies, func(i, j int) bool {
@@ -176,8 +216,8 @@ func (e *Engine) Report(files []string) *report.Report {
 		if a.TS != b.TS {
 			return a.TS < b.TS
 		}
-		if a.File != b.File {
-			return a.File < b.File
+		if a.FileIdx != b.FileIdx {
+			return a.FileIdx < b.FileIdx
 		}
 		if a.Frame != b.Frame {
 			return a.Frame < b.Frame
@@ -192,7 +232,7 @@ func (e *Engine) Report(files []string) *report.Report {
 	s.TCPSegments = e.tcp
 	s.Connections = len(r.Conns)
 	if e.sel.Filter != nil || len(e.sel.IDs) > 0 {
-		s.Selected, s.ConnsTotal = true, len(e.table.Conns())
+		s.Selected, s.ConnsTotal = true, created
 	}
 	s.Skipped = map[string]int64{}
 	for i, n := range e.skipped {

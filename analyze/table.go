@@ -5,6 +5,7 @@ package analyze
 
 import (
 	"net/netip"
+	"sort"
 	"time"
 
 	"github.com/tcptrace/tcptrace/analyze/stats"
@@ -19,6 +20,13 @@ type Config struct {
 	// ReuseIdle: a SYN with a new ISN on a tuple idle for longer than this
 	// starts a new connection even if the old one never closed.
 	ReuseIdle time.Duration
+	// EvictIdle: an open connection silent for this long (capture time) is
+	// finished and forgotten; a later segment on its tuple starts a new one.
+	EvictIdle time.Duration
+	// Linger: a closed connection is kept this long after its last packet
+	// to absorb trailing ACKs and retransmissions, then forgotten (its tuple
+	// is remembered for ReuseIdle to mark a new connection as a reuse).
+	Linger time.Duration
 	// Checksums: verify TCP checksums (off by default: offload makes the
 	// sender's own packets wrong on most captures).
 	Checksums bool
@@ -28,7 +36,9 @@ type Config struct {
 }
 
 // DefaultConfig returns the defaults used by the CLI.
-func DefaultConfig() Config { return Config{ReuseIdle: 60 * time.Second, Idle: 5 * time.Minute} }
+func DefaultConfig() Config {
+	return Config{ReuseIdle: 60 * time.Second, Idle: 5 * time.Minute, EvictIdle: 30 * time.Minute}
+}
 
 // Role reasons: how the client of a connection was chosen (ARCHITECTURE.md
 // principle 4: SYN sender; else SYN-ACK receiver; else ports; else first packet).
@@ -115,20 +125,89 @@ func (c *Conn) Closed() bool {
 // Table maps tuples to their current connection. It is owned by one
 // goroutine: no locking.
 type Table struct {
-	cfg    Config
-	live   map[Key]*Conn
-	tuple  map[tupleKey]*Conn // latest connection of a tuple, whatever its VLAN
-	all    []*Conn            // every connection, in order of creation (= ID order)
-	nextID int
+	cfg   Config
+	live  map[Key]*Conn
+	tuple map[tupleKey]*Conn // latest connection of a tuple, whatever its VLAN
+	tombs map[Key]int64      // tuples of evicted connections → their last packet time
+	all   []*Conn            // every connection, in order of creation (= ID order), unless dropAll
+	// dropAll: the owner takes connections as they are evicted (Sweep) and
+	// the table keeps no reference to them, so memory follows the number of
+	// open connections, not of connections seen.
+	dropAll bool
+	retire  func(*Conn)
+	nextID  int
 }
 
 // NewTable returns an empty table.
 func NewTable(cfg Config) *Table {
-	return &Table{cfg: cfg, live: make(map[Key]*Conn, 1024), tuple: make(map[tupleKey]*Conn, 1024), nextID: 1}
+	return &Table{cfg: cfg, live: make(map[Key]*Conn, 1024), tuple: make(map[tupleKey]*Conn, 1024), tombs: map[Key]int64{}, nextID: 1}
 }
 
-// Conns returns every connection in ID order.
+// Conns returns every connection in ID order (only when the table keeps
+// them all: see Streaming).
 func (t *Table) Conns() []*Conn { return t.all }
+
+// Streaming makes the table forget connections once they are evicted: by
+// Sweep, or when a new connection takes over their tuple (then retire
+// receives them). The caller collects the rest from Live.
+func (t *Table) Streaming(retire func(*Conn)) { t.dropAll, t.all, t.retire = true, nil, retire }
+
+// Created is the number of connections created so far.
+func (t *Table) Created() int { return t.nextID - 1 }
+
+// Sweep evicts the connections that are done with: closed ones silent for
+// longer than closedIdle, open ones silent for longer than openIdle (capture
+// time, ns). fn receives them in ID order. A segment arriving later on the
+// same tuple starts a new connection.
+func (t *Table) Sweep(now, closedIdle, openIdle int64, fn func(*Conn)) {
+	var out []*Conn
+	for k, c := range t.live {
+		if k != c.keys[0] {
+			continue // visit each connection once, by its first key
+		}
+		idle := now - c.LastTS
+		if idle > openIdle || (idle > closedIdle && c.SM.Done()) {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	for _, c := range out {
+		t.evict(c)
+		for _, k := range c.keys {
+			t.tombs[k] = c.LastTS
+		}
+		fn(c)
+	}
+	for k, ts := range t.tombs {
+		if now-ts > int64(t.cfg.ReuseIdle) {
+			delete(t.tombs, k)
+		}
+	}
+}
+
+// Live returns the connections still in the table, in ID order.
+func (t *Table) Live() []*Conn {
+	var out []*Conn
+	for k, c := range t.live {
+		if k == c.keys[0] {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+func (t *Table) evict(c *Conn) {
+	for _, k := range c.keys {
+		if t.live[k] == c {
+			delete(t.live, k)
+		}
+	}
+	tk := tupleKey{c.Key.A, c.Key.B}
+	if t.tuple[tk] == c {
+		delete(t.tuple, tk)
+	}
+}
 
 // Add files a segment into its connection, creating the connection (or a new
 // one on a reused tuple) when needed, and returns it with the direction.
@@ -139,14 +218,19 @@ func (t *Table) Add(s *decode.Segment) (*Conn, int) {
 		c = t.joinOtherVLAN(k, s)
 	}
 	if c != nil && t.startsNew(c, s) {
-		for _, ok := range c.keys {
-			delete(t.live, ok)
+		t.evict(c)
+		if t.retire != nil {
+			t.retire(c)
 		}
 		n := t.create(k, s)
 		n.Reused = true
 		c = n
 	} else if c == nil {
 		c = t.create(k, s)
+		if _, ok := t.tombs[k]; ok {
+			c.Reused = true
+			delete(t.tombs, k)
+		}
 	}
 	d := c.Dir(s)
 	if c.Packets[d] == 0 {
@@ -247,7 +331,9 @@ func (t *Table) create(k Key, s *decode.Segment) *Conn {
 	}
 	t.live[k] = c
 	t.tuple[tupleKey{k.A, k.B}] = c
-	t.all = append(t.all, c)
+	if !t.dropAll {
+		t.all = append(t.all, c)
+	}
 	return c
 }
 

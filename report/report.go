@@ -48,8 +48,11 @@ type Conn struct {
 	Truncated   int64            `json:"truncated_packets,omitempty"` // packets whose payload the snaplen cut
 	Reused      bool             `json:"reused_tuple,omitempty"`      // an earlier connection used the same tuple
 
-	// Sort keys, not rendered.
-	StartNS int64 `json:"-"`
+	// Sort keys and file indices, not rendered.
+	StartNS  int64 `json:"-"`
+	LastNS   int64 `json:"-"`
+	FirstIdx int   `json:"-"`
+	LastIdx  int   `json:"-"`
 }
 
 // Handshake says how the connection began.
@@ -112,7 +115,8 @@ type Anomaly struct {
 	Related  []int64 `json:"related,omitempty"`
 	Detail   string  `json:"detail"`
 
-	TS int64 `json:"-"`
+	TS      int64 `json:"-"`
+	FileIdx int   `json:"-"`
 }
 
 // Transition is one endpoint's state change and the frame that caused it.

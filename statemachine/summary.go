@@ -214,3 +214,21 @@ func (c *Conn) Finish(lastTS, end, idle int64) Summary {
 	}
 	return s
 }
+
+// Done reports whether both endpoints are past the connection: each CLOSED
+// or in TIME-WAIT (or the connection never got beyond an attempt that a RST
+// ended).
+func (c *Conn) Done() bool {
+	for i := range c.H {
+		switch c.H[i].State {
+		case Closed, TimeWait:
+		case Listen:
+			if !c.H[1-i].RSTSent && c.H[1-i].State != Closed {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
