@@ -14,6 +14,7 @@ import (
 	"github.com/tcptrace/tcptrace/internal/capture"
 	"github.com/tcptrace/tcptrace/internal/filter"
 	"github.com/tcptrace/tcptrace/render"
+	"github.com/tcptrace/tcptrace/report"
 )
 
 // AnalyzeOptions are the flags of `tcptrace analyze`.
@@ -28,6 +29,7 @@ type AnalyzeOptions struct {
 	Conns     string // connection IDs: "3,7,10-12"
 	Anomalies bool   // list every anomaly frame by frame (text)
 	Checksum  bool   // verify TCP checksums
+	Strict    bool   // warnings are failures (exit 5)
 }
 
 func newAnalyzeCmd(io IO) *cobra.Command {
@@ -61,6 +63,7 @@ TCP connection followed by a summary of what was read and skipped.`,
 	f.StringVar(&o.Conns, "conn", "", "show only these connection IDs, e.g. 3,7,10-12 (IDs do not change with --filter)")
 	f.BoolVar(&o.Anomalies, "anomalies", false, "after the table, list every anomaly frame by frame (JSON output always carries them)")
 	f.BoolVar(&o.Checksum, "checksum", false, "verify TCP checksums (off by default: checksum offload makes a sender's own packets look wrong)")
+	f.BoolVar(&o.Strict, "strict", false, "fail (exit 5) when the input was read with warnings: malformed or truncated frames, unsupported link types, records over the snaplen, incomplete IP fragments")
 	f.StringVar(&o.Progress, "progress", "auto", "progress bar on stderr: auto (terminal and inputs over 50 MB) or never")
 	return cmd
 }
@@ -142,7 +145,30 @@ func RunAnalyze(o AnalyzeOptions, io IO) error {
 	if code != ExitOK {
 		return &ExitError{Code: code, Err: errors.New("")}
 	}
+	if o.Strict {
+		if w := warnings(rep); len(w) > 0 {
+			return &ExitError{Code: ExitStrict, Err: fmt.Errorf("--strict: %s", strings.Join(w, "; "))}
+		}
+	}
 	return nil
+}
+
+// warnings lists what --strict turns into a failure.
+func warnings(rep *report.Report) []string {
+	s := &rep.Summary
+	var w []string
+	for _, k := range []string{"malformed", "truncated", "unsupported_link"} {
+		if n := s.Skipped[k]; n > 0 {
+			w = append(w, fmt.Sprintf("%d frames skipped as %s", n, k))
+		}
+	}
+	if s.OverSnaplen > 0 {
+		w = append(w, fmt.Sprintf("%d records longer than the snaplen", s.OverSnaplen))
+	}
+	if f := s.Fragments; f != nil && f.Pending+f.Evicted+f.TimedOut > 0 {
+		w = append(w, fmt.Sprintf("%d IP datagrams never reassembled", f.Pending+f.Evicted+f.TimedOut))
+	}
+	return w
 }
 
 // openInputs opens every file; failures are reported on stderr and recorded

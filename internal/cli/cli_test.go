@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -31,6 +32,27 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// garble SRC DST N: copy the Ethernet pcap SRC to DST with the IP
+			// version of frame N set to 0 (a malformed frame).
+			"garble": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 3 {
+					ts.Fatalf("usage: garble SRC DST N")
+				}
+				data, err := os.ReadFile(ts.MkAbs(args[0]))
+				ts.Check(err)
+				n, err := strconv.Atoi(args[2])
+				ts.Check(err)
+				off := 24
+				for i := 1; off+16 <= len(data); i++ {
+					caplen := int(binary.LittleEndian.Uint32(data[off+8:]))
+					if i == n {
+						data[off+16+14] = 0x05 // version 0, IHL 5
+						break
+					}
+					off += 16 + caplen
+				}
+				ts.Check(os.WriteFile(ts.MkAbs(args[1]), data, 0o644))
+			},
 			// cutfile SRC DST N: copy SRC to DST without its last N bytes.
 			"cutfile": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 3 {

@@ -19,6 +19,7 @@ const (
 	ExitUnreadable = 2 // an input could not be read at all (missing, not a capture)
 	ExitPartial    = 3 // an input is damaged: what was readable before the damage was analyzed
 	ExitOutput     = 4 // writing the output failed
+	ExitStrict     = 5 // --strict: the input was read whole, but with warnings (malformed or truncated frames, unsupported link types…)
 )
 
 // ExitError carries an exit code with the message already printed (or to print).
