@@ -43,9 +43,8 @@ measure() {
 	shift
 	local best="" bcpu="" brss=""
 	for ((i = 0; i < RUNS; i++)); do
-		local out
-		out=$({ $TIME -f '%e %U %S %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-		read -r wall user sys rss <<<"$out"
+		$TIME -o "$BIN/time.out" -f '%e %U %S %M' "$@" >/dev/null 2>&1 || true
+		read -r wall user sys rss <"$BIN/time.out"
 		if [[ -z $best ]] || awk "BEGIN{exit !($wall < $best)}"; then
 			best=$wall
 			bcpu=$(awk "BEGIN{print $user + $sys}")
