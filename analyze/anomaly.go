@@ -3,6 +3,7 @@ package analyze
 import (
 	"fmt"
 
+	"github.com/tcptrace/tcptrace/analyze/wsflags"
 	"github.com/tcptrace/tcptrace/analyze/zeek"
 	"github.com/tcptrace/tcptrace/internal/decode"
 	"github.com/tcptrace/tcptrace/internal/seqnum"
@@ -258,4 +259,47 @@ type preState struct {
 func capturePre(c *Conn, d int) preState {
 	me, peer := &c.SM.H[d], &c.SM.H[1-d]
 	return preState{finSeen: me.FinSeen, finSeq: me.FinSeq, finFrame: me.FinFrame, max: me.Max, peerMax: peer.Max, peerWindow: peer.Window}
+}
+
+// Wireshark's severities for its tcp.analysis flags.
+var wsSeverity = map[string]Severity{
+	"zero_window_probe": SevNote, "zero_window": SevWarn, "lost_segment": SevWarn, "keep_alive": SevNote,
+	"window_update": SevChat, "window_full": SevWarn, "keep_alive_ack": SevNote, "zero_window_probe_ack": SevNote,
+	"duplicate_ack": SevNote, "ack_lost_segment": SevWarn, "spurious_retransmission": SevNote,
+	"fast_retransmission": SevNote, "out_of_order": SevWarn, "retransmission": SevNote, "reused_ports": SevNote,
+}
+
+var wsDetail = map[string]string{
+	"zero_window_probe": "zero-window probe", "zero_window": "the sender advertises a zero window",
+	"lost_segment": "previous segment not captured", "keep_alive": "keep-alive",
+	"window_update": "window update", "window_full": "the data fills the receiver's window",
+	"keep_alive_ack": "ACK of a keep-alive", "zero_window_probe_ack": "ACK of a zero-window probe",
+	"ack_lost_segment": "ACKs a segment that was not captured", "spurious_retransmission": "spurious retransmission: the data was already acknowledged",
+	"fast_retransmission": "fast retransmission (after duplicate ACKs)", "out_of_order": "out-of-order segment",
+	"retransmission": "retransmission", "reused_ports": "a new connection on a 4-tuple used before",
+}
+
+// wiresharkFlags adds Wireshark's per-frame flags as anomalies, with one
+// deliberate difference: Linux probes a zero window at snd.una-1, which
+// Wireshark calls a keep-alive; when the receiver's window is zero we call it
+// a zero-window probe.
+func (c *Conn) wiresharkFlags(d int, s *decode.Segment, pre preState) {
+	res := c.WS.Step(d, s)
+	add := func(kind, detail string) {
+		c.addAnomaly(Anomaly{Kind: Kind(kind), Severity: wsSeverity[kind], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS, Detail: detail})
+	}
+	if c.Reused && c.Packets[0]+c.Packets[1] == 1 {
+		add("reused_ports", wsDetail["reused_ports"])
+	}
+	res.Flags.Each(func(f wsflags.Flag) {
+		name := f.Name()
+		detail := wsDetail[name]
+		switch {
+		case f == wsflags.KeepAlive && pre.peerWindow == 0 && c.SM.H[1-d].WinSet:
+			name, detail = string(KZeroWindowProbe), "zero-window probe at snd.una-1 (Linux; Wireshark calls it a keep-alive)"
+		case f == wsflags.DuplicateAck:
+			detail = fmt.Sprintf("duplicate ACK #%d of frame %d", res.DupAckNum, res.DupAckOf)
+		}
+		add(name, detail)
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tcptrace/tcptrace/analyze/stats"
+	"github.com/tcptrace/tcptrace/analyze/wsflags"
 	"github.com/tcptrace/tcptrace/analyze/zeek"
 	"github.com/tcptrace/tcptrace/internal/decode"
 	"github.com/tcptrace/tcptrace/internal/seqnum"
@@ -107,6 +108,7 @@ type Conn struct {
 	SM    *statemachine.Conn // the replay of both endpoints
 	Zeek  *zeek.Tracker      // Zeek's conn_state and history for the same packets
 	Stats *stats.Conn        // tcptrace-style per-direction statistics and RTT
+	WS    *wsflags.Analyzer  // Wireshark's tcp.analysis flags
 }
 
 // Dir returns the direction of s within c.
@@ -261,6 +263,7 @@ func (t *Table) Add(s *decode.Segment) (*Conn, int) {
 	evs := c.SM.Step(d, s)
 	c.chk.checksums = t.cfg.Checksums
 	c.chk.check(c, d, s, evs, pre, c.addAnomaly)
+	c.wiresharkFlags(d, s, pre)
 	c.Zeek.Step(d, s)
 	c.Stats.Step(d, s)
 	return c, d
@@ -312,7 +315,7 @@ func (t *Table) joinOtherVLAN(k Key, s *decode.Segment) *Conn {
 }
 
 func (t *Table) create(k Key, s *decode.Segment) *Conn {
-	c := &Conn{ID: t.nextID, Key: k, FirstFile: s.File, FirstFrame: s.Frame, FirstTS: s.TS, keys: []Key{k}, SM: statemachine.New(), Zeek: zeek.NewTracker(), Stats: stats.New()}
+	c := &Conn{ID: t.nextID, Key: k, FirstFile: s.File, FirstFrame: s.Frame, FirstTS: s.TS, keys: []Key{k}, SM: statemachine.New(), Zeek: zeek.NewTracker(), Stats: stats.New(), WS: wsflags.New(wsflags.DefaultConfig())}
 	t.nextID++
 	switch {
 	case s.Flags&(decode.SYN|decode.ACK) == decode.SYN:
