@@ -106,9 +106,9 @@ func scale(c *Conn, d int) (int, bool) {
 }
 
 // check runs the own checks on segment s of direction d, after the state
-// machine has stepped (evs are its events) and before (prior) values of the
-// sender's half are lost: finSeenBefore says whether the sender had sent a FIN
-// before this segment.
+// machine has stepped (evs are its events); pre holds what the checks need
+// from before that step (the sender's FIN, highest sequence numbers, the
+// receiver's window).
 func (k *checker) check(c *Conn, d int, s *decode.Segment, evs []statemachine.Event, pre preState, add func(Anomaly)) {
 	mk := func(kind Kind, detail string, related ...int64) {
 		add(Anomaly{Kind: kind, Severity: ownSeverity[kind], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS, Related: related, Detail: detail})
