@@ -150,7 +150,8 @@ func (k *checker) check(c *Conn, d int, s *decode.Segment, evs []statemachine.Ev
 	}
 
 	// Data beyond the sender's own FIN.
-	if pre.finSeen && !rst && (s.Len > 0 || s.Flags&decode.FIN != 0) {
+	// (A second FIN further along is fin_changed_seq.)
+	if pre.finSeen && !rst && s.Len > 0 {
 		end := s.Seq.Add(seqnum.Size(s.Len))
 		if pre.finSeq.LessThan(end) {
 			mk(KDataAfterFIN, fmt.Sprintf("data up to seq %d after the FIN at %d (frame %d)", uint32(end), uint32(pre.finSeq), pre.finFrame), pre.finFrame)

@@ -232,7 +232,9 @@ finishedFwd:
 	if fl&(decode.SYN|decode.FIN) != 0 {
 		next++
 	}
-	if !zwp && (!fwd.nextseqSet || fwd.nextseq.LessThan(next)) {
+	// A RST's sequence number does not move the stream on (Wireshark lets
+	// it, and then calls the data after an ignored RST retransmissions).
+	if !zwp && fl&decode.RST == 0 && (!fwd.nextseqSet || fwd.nextseq.LessThan(next)) {
 		fwd.nextseq, fwd.nextseqSet, fwd.nextseqTime = next, true, t
 	}
 	if !zwp && (!fwd.maxToAckSet || seq == fwd.maxToAck) {

@@ -59,6 +59,9 @@
 //     pcap: an IPv4 and an IPv6 (AF_INET6 = 30) connection on localhost.
 //   - linktype-raw6.pcap: a small IPv6 connection without link header
 //     (LINKTYPE_IPV6, 229).
+//   - anomalies.pcap: one connection per anomaly only tcptrace reports (client
+//     ports 470xx): data after FIN, segment after RST, SYN with a new ISN, SPAN
+//     duplicate, out-of-window RST, FIN at a new sequence number.
 //   - handshakes.pcap: one connection per handshake class, client ports
 //     41001-41011 to 192.0.2.20:80: complete; simultaneous open (bare SYNs
 //     cross, then SYN-ACKs); SYN retransmitted after 1 s and 2 s, then

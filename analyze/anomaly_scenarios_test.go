@@ -1,0 +1,60 @@
+package analyze
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestAnomalyScenarios checks the anomalies only tcptrace reports on
+// testdata/pcaps/anomalies.pcap: each connection (by client port) was built
+// to show exactly one, and nothing else of ours may appear.
+func TestAnomalyScenarios(t *testing.T) {
+	rep := analyzeFile(t, "../testdata/pcaps/anomalies.pcap")
+	own := map[string]bool{}
+	for k := range ownSeverity {
+		own[string(k)] = true
+	}
+	want := map[string]map[string]int{
+		"47001": {"data_after_fin": 1},
+		"47002": {"after_rst": 1},
+		"47003": {"syn_new_isn": 1},
+		"47004": {"duplicate_frame": 1},
+		"47005": {"rst_out_of_window": 1},
+		"47006": {"fin_changed_seq": 1},
+	}
+	// Not expected anywhere: data after an ignored RST is not a retransmission.
+	forbidden := map[string]map[string]bool{"47005": {"retransmission": true}}
+	ports := map[int]string{}
+	for _, c := range rep.Conns {
+		ports[c.ID] = c.Client[strings.LastIndexByte(c.Client, ':')+1:]
+	}
+	got := map[string]map[string]int{}
+	for _, a := range rep.Anomalies {
+		p := ports[a.Conn]
+		if forbidden[p][a.Kind] {
+			t.Errorf("port %s frame %d: unexpected %s (%s)", p, a.Frame, a.Kind, a.Detail)
+		}
+		if !own[a.Kind] {
+			continue
+		}
+		if got[p] == nil {
+			got[p] = map[string]int{}
+		}
+		got[p][a.Kind]++
+	}
+	for p, kinds := range want {
+		for k, n := range kinds {
+			if got[p][k] != n {
+				t.Errorf("port %s: %d × %s, want %d", p, got[p][k], k, n)
+			}
+		}
+		for k, n := range got[p] {
+			if kinds[k] == 0 {
+				t.Errorf("port %s: unexpected %d × %s", p, n, k)
+			}
+		}
+	}
+	if len(rep.Conns) != len(want) {
+		t.Errorf("%d connections, want %d", len(rep.Conns), len(want))
+	}
+}
