@@ -72,6 +72,8 @@ type checker struct {
 	edge      [2]seqnum.Value // right edge advertised by each direction (ack + scaled window)
 	edgeSet   [2]bool
 	lastAck   [2]seqnum.Value
+	sent      [2]seqnum.Value // highest sequence number each direction sent
+	sentSet   [2]bool
 	maxWin    [2]uint32
 	ackSet    [2]bool
 	pendAck   [2]seqnum.Value // an ACK beyond everything the peer was seen to send
@@ -233,17 +235,29 @@ func (k *checker) check(c *Conn, d int, s *decode.Segment, evs []statemachine.Ev
 		// peer sends those bytes afterwards (then they were acknowledged
 		// before they existed).
 		ph := &c.SM.H[peer]
-		if ph.NxtSet && pre.peerMax.LessThan(s.Ack) && !ph.FinSeen && k.pendFrame[d] == 0 {
+		if k.sentSet[peer] && k.sent[peer].LessThan(s.Ack) && !ph.FinSeen && k.pendFrame[d] == 0 {
 			k.pendAck[d], k.pendFrame[d], k.pendFile[d], k.pendTS[d] = s.Ack, s.Frame, s.File, s.TS
 		}
 	}
-	// This segment may settle the other direction's pending ACK.
+	// This segment may settle the other direction's pending ACK: new bytes
+	// (beyond all this side had sent) starting below the ACK were
+	// acknowledged before they existed.
 	if f := k.pendFrame[peer]; f != 0 && s.Len > 0 {
-		if pre.max.LessThanEq(s.Seq) && s.Seq.LessThan(k.pendAck[peer]) {
+		if k.sentSet[d] && k.sent[d].LessThanEq(s.Seq) && s.Seq.LessThan(k.pendAck[peer]) {
 			add(Anomaly{Kind: KAckUnsentData, Severity: SevError, Dir: peer, Frame: f, File: k.pendFile[peer], TS: k.pendTS[peer], Related: []int64{s.Frame},
 				Detail: fmt.Sprintf("ACK %d acknowledged bytes first sent afterwards, in frame %d (seq %d)", uint32(k.pendAck[peer]), s.Frame, uint32(s.Seq))})
 		}
 		k.pendFrame[peer] = 0
+	}
+}
+
+// noteSent records the highest sequence number direction d has sent, from
+// its own segments only (the state machine also moves it on ACKs of data it
+// never saw).
+func (k *checker) noteSent(d int, s *decode.Segment) {
+	end := s.Seq.Add(s.LogicalLen())
+	if !k.sentSet[d] || k.sent[d].LessThan(end) {
+		k.sent[d], k.sentSet[d] = end, true
 	}
 }
 

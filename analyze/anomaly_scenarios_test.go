@@ -21,6 +21,15 @@ func TestAnomalyScenarios(t *testing.T) {
 		"47004": {"duplicate_frame": 1},
 		"47005": {"rst_out_of_window": 1},
 		"47006": {"fin_changed_seq": 1},
+		"47007": {"rst_in_window": 1},
+		"47008": {"ttl_change": 1, "ipid_break": 1},
+		// The window goes 502 → 500 units on the same ACK (256 bytes back),
+		// then 500 → 100 units with 600 more bytes acknowledged.
+		"47009": {"window_shrink": 2},
+		// 502 → 2 units on the same ACK, then 1448 bytes into a 256-byte window.
+		"47010": {"window_shrink": 1, "outside_window": 1},
+		"47011": {"ack_unsent_data": 1},
+		"47012": {"fin_invalid_seq": 1},
 	}
 	// Not expected anywhere: data after an ignored RST is not a retransmission.
 	forbidden := map[string]map[string]bool{"47005": {"retransmission": true}}

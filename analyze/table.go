@@ -263,6 +263,7 @@ func (t *Table) Add(s *decode.Segment) (*Conn, int) {
 	evs := c.SM.Step(d, s)
 	c.chk.checksums = t.cfg.Checksums
 	c.chk.check(c, d, s, evs, pre, c.addAnomaly)
+	c.chk.noteSent(d, s)
 	c.wiresharkFlags(d, s, pre)
 	c.Zeek.Step(d, s)
 	c.Stats.Step(d, s)

@@ -66,5 +66,60 @@ func anomaliesScenario() *Capture {
 	smallExchange(c, "/moved-fin", 205)
 	c.ClientFIN()
 	c.Raw(RawSegment{FromClient: true, Seq: c.NextSeq(true) + 9, Ack: c.NextSeq(false), Flags: FIN | ACK})
+
+	// 47007 rst_in_window: a RST 1000 bytes past the client's rcv.nxt,
+	// inside its window; the client answers with a challenge ACK.
+	c = conn(47007, 0x16000000, 0x26000000, 600*time.Millisecond)
+	c.Handshake()
+	smallExchange(c, "/blind-reset", 206)
+	c.Raw(RawSegment{FromClient: false, Seq: c.NextSeq(false) + 1000, Flags: RST})
+	c.ACKFromClient()
+
+	// 47008 ttl_change and ipid_break: a RST with the exact sequence number
+	// but another TTL and IP ID than the server's other packets (forged by
+	// a middlebox, as it were).
+	c = conn(47008, 0x17000000, 0x27000000, 700*time.Millisecond)
+	c.Handshake()
+	smallExchange(c, "/forged", 207)
+	forger := NewConn(ConnConfig{
+		Capture: capt, Client: ap("10.0.4.1:47008"), Server: ap("192.0.2.40:80"),
+		ClientISN: c.NextSeq(true) - 1, ServerISN: c.NextSeq(false) - 1,
+		Start: c.Now().Add(time.Millisecond), RTT: 10 * time.Millisecond,
+		ServerTTL: 40, ServerIPID: 30000,
+	})
+	forger.Raw(RawSegment{FromClient: false, Seq: c.NextSeq(false), Ack: c.NextSeq(true), Flags: RST | ACK, NoTimestamp: true})
+
+	// 47009 window_shrink: the client acknowledges 600 more bytes but offers
+	// a window whose right edge lies ~50 KB before the previous one.
+	c = conn(47009, 0x18000000, 0x28000000, 800*time.Millisecond)
+	c.Handshake()
+	c.ClientSend(httpGet("www.example.com", "/shrink"))
+	c.SetWindow(true, 500)
+	c.ACKFromClient()
+	c.ServerSend(httpOK(600, 208))
+	c.SetWindow(true, 100)
+	c.ACKFromClient()
+
+	// 47010 outside_window: the client offers 2 units (256 bytes at scale 7)
+	// and the server sends 1448 bytes anyway.
+	c = conn(47010, 0x19000000, 0x29000000, 900*time.Millisecond)
+	c.Handshake()
+	c.ClientSend(httpGet("www.example.com", "/overrun"))
+	c.SetWindow(true, 2)
+	c.ACKFromClient()
+	c.ServerSend(httpOK(1300, 209))
+
+	// 47011 ack_unsent_data: the client acknowledges 500 bytes the server
+	// sends only afterwards.
+	c = conn(47011, 0x1a000000, 0x2a000000, time.Second)
+	c.Handshake()
+	c.ClientSend(httpGet("www.example.com", "/early-ack"))
+	c.Raw(RawSegment{FromClient: true, Seq: c.NextSeq(true), Ack: c.NextSeq(false) + 500, Flags: ACK})
+	c.ServerSend(textBody(500, 210))
+
+	// 47012 fin_invalid_seq: a FIN at the SYN's own sequence number.
+	c = conn(47012, 0x1b000000, 0x2b000000, 1100*time.Millisecond)
+	c.Handshake()
+	c.Raw(RawSegment{FromClient: true, Seq: c.NextSeq(true) - 1, Ack: c.NextSeq(false), Flags: FIN | ACK})
 	return capt
 }
