@@ -26,28 +26,29 @@ const (
 
 // Checks no other tool makes (Wireshark-named kinds are in wireshark.go).
 const (
-	KAckUnsentData   Kind = "ack_unsent_data"   // an ACK for bytes the peer had not yet sent
-	KDataAfterFIN    Kind = "data_after_fin"    // data beyond the sender's own FIN
-	KAfterRST        Kind = "after_rst"         // a segment after the connection was reset
-	KOutsideWindow   Kind = "outside_window"    // data beyond the receiver's advertised window
-	KWindowShrink    Kind = "window_shrink"     // the right edge of the window moved back
-	KSYNNewISN       Kind = "syn_new_isn"       // a SYN with a new ISN on a live connection
-	KFINChangedSeq   Kind = "fin_changed_seq"   // a FIN again, at a different sequence number
-	KFINInvalidSeq   Kind = "fin_invalid_seq"   // a FIN in sequence space already used (ignored by any stack)
-	KRSTInWindow     Kind = "rst_in_window"     // a RST inside the window but not exact: challenge ACK expected (RFC 5961)
-	KRSTOutOfWindow  Kind = "rst_out_of_window" // a RST the receiver ignores
-	KBadChecksum     Kind = "bad_checksum"      // TCP checksum wrong (only with --checksum; offload is normal)
-	KTTLChange       Kind = "ttl_change"        // the sender's IP TTL/hop limit changed
-	KIPIDBreak       Kind = "ipid_break"        // the sender's IPv4 ID left its sequence
-	KDuplicateFrame  Kind = "duplicate_frame"   // the same segment twice in a row (SPAN/hardware duplicate)
-	KZeroWindowProbe Kind = "zero_window_probe" // also raised for Linux's probe at snd.una-1 (tshark: keep_alive)
+	KAckUnsentData   Kind = "ack_unsent_data"            // an ACK for bytes the peer had not yet sent
+	KDataAfterFIN    Kind = "data_after_fin"             // data beyond the sender's own FIN
+	KAfterRST        Kind = "after_rst"                  // a segment after the connection was reset
+	KOutsideWindow   Kind = "outside_window"             // data beyond the receiver's advertised window
+	KWindowShrink    Kind = "window_shrink"              // the right edge of the window moved back
+	KSYNNewISN       Kind = "syn_new_isn"                // a SYN with a new ISN on a live connection
+	KFINChangedSeq   Kind = "fin_changed_seq"            // a FIN again, at a different sequence number
+	KFINInvalidSeq   Kind = "fin_invalid_seq"            // a FIN in sequence space already used (ignored by any stack)
+	KRSTInWindow     Kind = "rst_in_window"              // a RST inside the window but not exact: challenge ACK expected (RFC 5961)
+	KRSTOutOfWindow  Kind = "rst_out_of_window"          // a RST the receiver ignores
+	KBadChecksum     Kind = "bad_checksum"               // TCP checksum wrong (only with --checksum; offload is normal)
+	KTTLChange       Kind = "ttl_change"                 // the sender's IP TTL/hop limit changed
+	KIPIDBreak       Kind = "ipid_break"                 // the sender's IPv4 ID left its sequence
+	KDuplicateFrame  Kind = "duplicate_frame"            // the same segment twice in a row (SPAN/hardware duplicate)
+	KZeroWindowProbe Kind = "zero_window_probe"          // also raised for Linux's probe at snd.una-1 (tshark: keep_alive)
+	KConflictRetx    Kind = "conflicting_retransmission" // a retransmission whose bytes differ from the original
 )
 
 var ownSeverity = map[Kind]Severity{
 	KAckUnsentData: SevError, KDataAfterFIN: SevWarn, KAfterRST: SevNote, KOutsideWindow: SevWarn,
 	KWindowShrink: SevWarn, KSYNNewISN: SevWarn, KFINChangedSeq: SevWarn, KFINInvalidSeq: SevWarn,
 	KRSTInWindow: SevWarn, KRSTOutOfWindow: SevWarn, KBadChecksum: SevNote, KTTLChange: SevNote,
-	KIPIDBreak: SevNote, KDuplicateFrame: SevNote,
+	KIPIDBreak: SevNote, KDuplicateFrame: SevNote, KConflictRetx: SevError,
 }
 
 // Anomaly is one deviation, with the frame that shows it.
@@ -72,6 +73,8 @@ type checker struct {
 	edge      [2]seqnum.Value // right edge advertised by each direction (ack + scaled window)
 	edgeSet   [2]bool
 	lastAck   [2]seqnum.Value
+	recent    [2][recentN]recentSeg // last data segments of each direction, for conflicting retransmissions
+	recentI   [2]int
 	sent      [2]seqnum.Value // highest sequence number each direction sent
 	sentSet   [2]bool
 	maxWin    [2]uint32
@@ -196,6 +199,7 @@ func (k *checker) check(c *Conn, d int, s *decode.Segment, evs []statemachine.Ev
 	if syn || rst {
 		return
 	}
+	k.conflicting(d, s, mk)
 
 	// Windows: data beyond the receiver's right edge, and right edges moving back.
 	peer := 1 - d
@@ -249,6 +253,45 @@ func (k *checker) check(c *Conn, d int, s *decode.Segment, evs []statemachine.Ev
 		}
 		k.pendFrame[peer] = 0
 	}
+}
+
+// recentN data segments per direction are remembered to compare
+// retransmissions with their originals (bounded: memory never follows the
+// number of packets). Partial overlaps are compared by stream reassembly.
+const recentN = 32
+
+type recentSeg struct {
+	seq   seqnum.Value
+	n     int
+	hash  uint64
+	frame int64
+}
+
+func fnv64(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h
+}
+
+// conflicting compares a fully captured data segment with an earlier one of
+// the same direction covering exactly the same bytes, and remembers it.
+func (k *checker) conflicting(d int, s *decode.Segment, mk func(Kind, string, ...int64)) {
+	if s.Len == 0 || len(s.Payload) != s.Len {
+		return
+	}
+	h := fnv64(s.Payload)
+	for i := range k.recent[d] {
+		r := &k.recent[d][i]
+		if r.frame != 0 && r.seq == s.Seq && r.n == s.Len && r.hash != h {
+			mk(KConflictRetx, fmt.Sprintf("%d bytes at seq %d differ from the same range sent in frame %d", s.Len, uint32(s.Seq), r.frame), r.frame)
+			break
+		}
+	}
+	k.recent[d][k.recentI[d]] = recentSeg{s.Seq, s.Len, h, s.Frame}
+	k.recentI[d] = (k.recentI[d] + 1) % recentN
 }
 
 // noteSent records the highest sequence number direction d has sent, from

@@ -1,8 +1,11 @@
 package analyze
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/tcptrace/tcptrace/internal/capture"
 )
 
 // TestAnomalyScenarios checks the anomalies only tcptrace reports on
@@ -30,6 +33,8 @@ func TestAnomalyScenarios(t *testing.T) {
 		"47010": {"window_shrink": 1, "outside_window": 1},
 		"47011": {"ack_unsent_data": 1},
 		"47012": {"fin_invalid_seq": 1},
+		"47013": {"conflicting_retransmission": 1},
+		"47014": {}, // its bad checksum shows only with Config.Checksums (TestBadChecksumScenario)
 	}
 	// Not expected anywhere: data after an ignored RST is not a retransmission.
 	forbidden := map[string]map[string]bool{"47005": {"retransmission": true}}
@@ -65,5 +70,31 @@ func TestAnomalyScenarios(t *testing.T) {
 	}
 	if len(rep.Conns) != len(want) {
 		t.Errorf("%d connections, want %d", len(rep.Conns), len(want))
+	}
+}
+
+// TestBadChecksumScenario: with checksum verification on, exactly the one
+// segment built with a wrong checksum is reported.
+func TestBadChecksumScenario(t *testing.T) {
+	src, err := capture.Open("../testdata/pcaps/anomalies.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	cfg := DefaultConfig()
+	cfg.Checksums = true
+	e := NewEngine(cfg)
+	if err := e.Run(src); err != nil {
+		t.Fatal(err)
+	}
+	rep := e.Report([]string{"anomalies.pcap"})
+	var got []string
+	for _, a := range rep.Anomalies {
+		if a.Kind == string(KBadChecksum) {
+			got = append(got, fmt.Sprintf("conn %d frame %d", a.Conn, a.Frame))
+		}
+	}
+	if len(got) != 1 || !strings.HasSuffix(got[0], "frame 95") {
+		t.Errorf("bad_checksum on %v, want one, on frame 95 (port 47014's request)", got)
 	}
 }

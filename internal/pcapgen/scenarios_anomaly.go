@@ -121,5 +121,25 @@ func anomaliesScenario() *Capture {
 	c = conn(47012, 0x1b000000, 0x2b000000, 1100*time.Millisecond)
 	c.Handshake()
 	c.Raw(RawSegment{FromClient: true, Seq: c.NextSeq(true) - 1, Ack: c.NextSeq(false), Flags: FIN | ACK})
+
+	// 47013 conflicting_retransmission: the client retransmits its request
+	// with other bytes in the same sequence range.
+	c = conn(47013, 0x1c000000, 0x2c000000, 1200*time.Millisecond)
+	c.Handshake()
+	seq := c.NextSeq(true)
+	c.ClientSend([]byte("GET /original HTTP/1.1\r\n\r\n"))
+	c.Advance(200 * time.Millisecond)
+	c.Raw(RawSegment{FromClient: true, Seq: seq, Ack: c.NextSeq(false), Flags: PSH | ACK, Payload: []byte("GET /tampered HTTP/1.1\r\n\r\n")})
+	c.ACKFromServer()
+
+	// 47014 bad_checksum (seen with --checksum only): the client's request
+	// carries a wrong TCP checksum.
+	c = conn(47014, 0x1d000000, 0x2d000000, 1300*time.Millisecond)
+	c.Handshake()
+	c.ClientSend(httpGet("www.example.com", "/bad-checksum"))
+	f := &capt.Frames[len(capt.Frames)-1]
+	f.Data[14+20+16] ^= 0xff // Ethernet, IPv4 without options, TCP checksum
+	c.ServerSend(httpOK(200, 211))
+	c.ACKFromClient()
 	return capt
 }

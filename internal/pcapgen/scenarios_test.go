@@ -126,7 +126,7 @@ func TestScenarioFrames(t *testing.T) {
 		"linktype-sll2":        {11, 1},
 		"linktype-null":        {20, 2},
 		"linktype-raw6":        {11, 1},
-		"anomalies":            {87, 13},
+		"anomalies":            {99, 15},
 		"handshakes":           {76, 14},
 		"closes":               {70, 8},
 		"resets":               {61, 7},
@@ -196,8 +196,8 @@ func TestScenarioFrames(t *testing.T) {
 				if seg == nil || truncated {
 					continue
 				}
-				if !TransportChecksumOK(src, dst, ProtoTCP, seg) {
-					t.Errorf("frame %d: bad TCP checksum", i)
+				if !TransportChecksumOK(src, dst, ProtoTCP, seg) && !(s.Name == "anomalies" && i == 94) {
+					t.Errorf("frame %d: bad TCP checksum", i) // anomalies.pcap frame 94 is wrong on purpose
 				}
 				if TCPFlags(seg[13])&(SYN|ACK) == SYN {
 					syns++
