@@ -35,7 +35,11 @@ func TestAnomalyScenarios(t *testing.T) {
 		"47012": {"fin_invalid_seq": 1},
 		"47013": {"conflicting_retransmission": 1},
 		"47014": {}, // its bad checksum shows only with Config.Checksums (TestBadChecksumScenario)
+		"47015": {},
 	}
+	// Not ours only, but named our way: Linux's probe at snd.una-1 into a
+	// zero window is a zero_window_probe, not tshark's keep_alive.
+	probe := 0
 	// Not expected anywhere: data after an ignored RST is not a retransmission.
 	forbidden := map[string]map[string]bool{"47005": {"retransmission": true}}
 	ports := map[int]string{}
@@ -45,6 +49,12 @@ func TestAnomalyScenarios(t *testing.T) {
 	got := map[string]map[string]int{}
 	for _, a := range rep.Anomalies {
 		p := ports[a.Conn]
+		if p == "47015" && a.Kind == "zero_window_probe" {
+			probe++
+		}
+		if p == "47015" && a.Kind == "keep_alive" {
+			t.Errorf("port 47015 frame %d: a zero-window probe called keep_alive", a.Frame)
+		}
 		if forbidden[p][a.Kind] {
 			t.Errorf("port %s frame %d: unexpected %s (%s)", p, a.Frame, a.Kind, a.Detail)
 		}
@@ -67,6 +77,9 @@ func TestAnomalyScenarios(t *testing.T) {
 				t.Errorf("port %s: unexpected %d × %s", p, n, k)
 			}
 		}
+	}
+	if probe != 1 {
+		t.Errorf("port 47015: %d zero_window_probe, want 1", probe)
 	}
 	if len(rep.Conns) != len(want) {
 		t.Errorf("%d connections, want %d", len(rep.Conns), len(want))

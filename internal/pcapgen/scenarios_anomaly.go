@@ -141,5 +141,24 @@ func anomaliesScenario() *Capture {
 	f.Data[14+20+16] ^= 0xff // Ethernet, IPv4 without options, TCP checksum
 	c.ServerSend(httpOK(200, 211))
 	c.ACKFromClient()
+
+	// 47015 zero_window_probe, Linux style: the client offers 8 units (1024
+	// bytes at scale 7), the server fills them, the client's window closes
+	// with its right edge in place; the server probes with an empty segment
+	// at snd.una-1 (Wireshark calls it a keep-alive) and the client answers
+	// still with a zero window.
+	c = NewConn(ConnConfig{
+		Capture: capt, Client: ap("10.0.4.1:47015"), Server: ap("192.0.2.40:80"),
+		ClientISN: 0x1e000000, ServerISN: 0x2e000000,
+		Start: Epoch.Add(1400 * time.Millisecond), RTT: 10 * time.Millisecond, ClientWindow: 8,
+	})
+	c.Handshake()
+	c.ClientSend(httpGet("www.example.com", "/slow-reader"))
+	c.ServerSend(textBody(1024, 212))
+	c.SetWindow(true, 0)
+	c.ACKFromClient()
+	c.Advance(200 * time.Millisecond)
+	c.Raw(RawSegment{FromClient: false, Seq: c.NextSeq(false) - 1, Ack: c.NextSeq(true), Flags: ACK})
+	c.ACKFromClient()
 	return capt
 }

@@ -126,7 +126,7 @@ func TestScenarioFrames(t *testing.T) {
 		"linktype-sll2":        {11, 1},
 		"linktype-null":        {20, 2},
 		"linktype-raw6":        {11, 1},
-		"anomalies":            {99, 15},
+		"anomalies":            {107, 16},
 		"handshakes":           {76, 14},
 		"closes":               {70, 8},
 		"resets":               {61, 7},
