@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"hash/maphash"
 
 	"github.com/tcptrace/tcptrace/analyze/wsflags"
 	"github.com/tcptrace/tcptrace/analyze/zeek"
@@ -267,14 +268,9 @@ type recentSeg struct {
 	frame int64
 }
 
-func fnv64(b []byte) uint64 {
-	h := uint64(14695981039346656037)
-	for _, c := range b {
-		h ^= uint64(c)
-		h *= 1099511628211
-	}
-	return h
-}
+// payloadSeed keys the payload hashes of one run; only their equality is
+// used, so output does not depend on it.
+var payloadSeed = maphash.MakeSeed()
 
 // conflicting compares a fully captured data segment with an earlier one of
 // the same direction covering exactly the same bytes, and remembers it.
@@ -282,7 +278,7 @@ func (k *checker) conflicting(d int, s *decode.Segment, mk func(Kind, string, ..
 	if s.Len == 0 || len(s.Payload) != s.Len {
 		return
 	}
-	h := fnv64(s.Payload)
+	h := maphash.Bytes(payloadSeed, s.Payload)
 	for i := range k.recent[d] {
 		r := &k.recent[d][i]
 		if r.frame != 0 && r.seq == s.Seq && r.n == s.Len && r.hash != h {
