@@ -157,9 +157,6 @@ func (c *Conn) Step(dir int, s *decode.Segment) []Event {
 	if !c.started {
 		c.start(dir, s)
 	}
-	me.Packets++
-	me.Bytes += int64(s.Len)
-	me.LastTS = s.TS
 	me.Window, me.WinSet = s.Window, true
 	if c.H[1-dir].FinSeen && s.Len > 0 && !rst {
 		me.bytesAfterPeerFIN += int64(s.Len)

@@ -79,9 +79,6 @@ type Half struct {
 	RSTSent  bool  // this endpoint sent a RST (it aborted)
 	RSTFrame int64 // frame of its first RST
 
-	Packets int64
-	Bytes   int64
-	LastTS  int64
 }
 
 // rcvWindow returns the receive window this endpoint advertised, in bytes, and

@@ -1,6 +1,9 @@
 package zeek
 
-import "github.com/tcptrace/tcptrace/internal/decode"
+import (
+	"github.com/tcptrace/tcptrace/internal/decode"
+	"github.com/tcptrace/tcptrace/internal/seqnum"
+)
 
 // packet is the part of a segment the replay needs (kept by value so that the
 // first packet can be replayed after a flip).
@@ -124,7 +127,7 @@ func (c *conn) scaled(e *endpoint, s *scaled, code byte) {
 
 // ---- sequence numbers (Zeek's own arithmetic) ----
 
-func seqDelta(a, b uint32) int32 { return int32(a - b) }
+func seqDelta(a, b uint32) int32 { return int32(seqnum.Diff(seqnum.Value(b), seqnum.Value(a))) }
 
 func (e *endpoint) startSeq32() uint32 { return uint32(e.startSeq) }
 
