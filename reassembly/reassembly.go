@@ -1,0 +1,658 @@
+// Package reassembly rebuilds the byte stream each side of a TCP connection
+// delivered to its peer's application: one Stream per direction, segments
+// delivered in sequence order, out-of-order data held until the hole before
+// it fills, duplicates and overlaps trimmed (the first copy wins, as in
+// Linux; overlapping bytes that differ are reported as conflicts), and holes
+// that never fill reported as gaps with their offset and length.
+//
+// Offsets are 64-bit positions in the stream: offset 0 is the first byte
+// after the SYN (or, for a stream whose SYN was not captured, the first
+// sequence number seen). They never wrap, so everything past the conversion
+// from sequence numbers (which goes through seqnum) is plain int64 arithmetic.
+//
+// Memory is bounded: buffered out-of-order data is charged to a per-connection
+// Budget and to a global Pool; when either is exceeded the oldest buffered
+// data is flushed as a gap with reason GapBudget, and the flush is counted.
+//
+// A Stream is owned by one goroutine; a Pool by the goroutine that owns all
+// streams charged to it.
+package reassembly
+
+import (
+	"bytes"
+
+	"github.com/tcptrace/tcptrace/internal/decode"
+	"github.com/tcptrace/tcptrace/internal/seqnum"
+)
+
+// GapReason says why bytes were skipped.
+type GapReason uint8
+
+const (
+	// GapLoss: bytes never captured, flushed at the end of input (or when the
+	// connection was evicted).
+	GapLoss GapReason = iota
+	// GapAcked: the receiver acknowledged bytes the capture never showed —
+	// capture loss for certain.
+	GapAcked
+	// GapSnaplen: the segment crossed the capture point but the snaplen cut
+	// its payload; sequence space is known, content is not.
+	GapSnaplen
+	// GapBudget: buffered data was flushed to stay within a memory budget;
+	// the hole before it was given up.
+	GapBudget
+)
+
+var gapNames = [...]string{"loss", "acked_unseen", "snaplen", "budget"}
+
+func (r GapReason) String() string {
+	if int(r) < len(gapNames) {
+		return gapNames[r]
+	}
+	return "unknown"
+}
+
+// Gap is a range of the stream whose bytes are unknown.
+type Gap struct {
+	Off, Len int64
+	Reason   GapReason
+	Frame    int64 // the frame at which the gap was decided (0: end of input)
+	File     int
+}
+
+// Conflict is an overlap whose bytes differ from the copy that arrived first.
+type Conflict struct {
+	Off, Len   int64 // the first differing byte and the overlap's remaining length
+	Frame      int64 // the later copy
+	File       int
+	FirstFrame int64 // the copy that won
+	FirstFile  int
+}
+
+// Handler receives what a stream delivers, in stream order. b is valid only
+// during the call.
+type Handler interface {
+	Data(dir int, off int64, b []byte, frame int64, file int)
+	Gap(dir int, g Gap)
+	Conflict(dir int, c Conflict)
+	FIN(dir int, off int64, frame int64, file int)
+}
+
+// Stats are a stream's byte counts.
+type Stats struct {
+	Delivered     int64 // bytes delivered in order (captured content)
+	OutOfOrder    int64 // bytes that arrived above a hole and were buffered
+	Duplicate     int64 // bytes that arrived again after a first copy
+	GapBytes      int64 // bytes skipped as gaps (all reasons, snaplen included)
+	Gaps          int64
+	Snaplen       int64 // bytes of GapBytes cut by the snaplen
+	Conflicts     int64 // segments whose overlapping bytes differ from the first copy
+	AfterFIN      int64 // bytes beyond the FIN, ignored
+	BudgetFlushes int64 // times buffered data was flushed to keep within a budget
+	PeakBuffered  int64 // the most bytes buffered at once (data + bookkeeping)
+	FIN           bool  // the FIN was delivered in order
+}
+
+// Config sets the limits of a stream.
+type Config struct {
+	// History is how many delivered bytes a stream keeps to compare later
+	// retransmissions with (conflict detection). 0 keeps none: only buffered
+	// out-of-order data is compared.
+	History int
+	// MaxChunks caps the number of separate buffered ranges per stream; more
+	// ranges are flushed like a budget overrun. 0 means 1024.
+	MaxChunks int
+}
+
+// chunkCost and markCost are what a buffered range and a frame mark are
+// charged beyond their bytes, so that a flood of one-byte segments is bounded
+// as surely as a flood of large ones.
+const (
+	chunkCost = 128
+	markCost  = 24
+)
+
+// mark names the frame that carried the bytes from off on.
+type mark struct {
+	off   int64
+	frame int64
+	file  int
+}
+
+// chunk is a buffered range [off, off+n): data holds its captured prefix; the
+// rest (a snaplen cut) is known only as sequence space.
+type chunk struct {
+	off, n int64
+	data   []byte
+	marks  []mark // at least one; marks[0].off == off
+}
+
+func (c *chunk) end() int64 { return c.off + c.n }
+
+// cost is what the chunk is charged against the budgets.
+func (c *chunk) cost() int64 { return int64(cap(c.data)) + chunkCost + int64(len(c.marks))*markCost }
+
+// frameAt returns the mark covering stream offset o.
+func (c *chunk) frameAt(o int64) mark {
+	m := c.marks[0]
+	for _, x := range c.marks[1:] {
+		if x.off > o {
+			break
+		}
+		m = x
+	}
+	return m
+}
+
+// Budget bounds the bytes buffered by the streams of one connection.
+type Budget struct {
+	Limit int64 // 0: unlimited
+	Used  int64
+}
+
+// Stream is one direction of a connection.
+type Stream struct {
+	Dir   int
+	Stats Stats
+
+	cfg    Config
+	h      Handler
+	budget *Budget
+	pool   *Pool
+
+	started bool
+	base    seqnum.Value // the sequence number of offset 0
+	next    int64        // the offset of the next byte to deliver
+	maxEnd  int64        // the highest offset seen (end of any segment)
+	acked   int64        // the highest offset the peer acknowledged
+	finSeen bool
+	finOff  int64 // the FIN's offset (the stream's length)
+	finMark mark
+	finDone bool
+
+	q        []*chunk // buffered ranges, sorted, disjoint
+	buffered int64    // their cost
+
+	// pool bookkeeping: streams with buffered data, oldest first
+	prev, nextS *Stream
+	inPool      bool
+
+	hist    []byte // the last delivered bytes: hist[i] is offset histOff+i
+	histOff int64
+	hmarks  []mark // frames of the history, ascending
+}
+
+// NewStream returns the stream of direction dir. budget (shared by the two
+// streams of a connection) and pool (shared by all) may be nil.
+func NewStream(dir int, cfg Config, h Handler, budget *Budget, pool *Pool) *Stream {
+	if cfg.MaxChunks <= 0 {
+		cfg.MaxChunks = 1024
+	}
+	return &Stream{Dir: dir, cfg: cfg, h: h, budget: budget, pool: pool}
+}
+
+// Started reports whether the stream knows its sequence base.
+func (s *Stream) Started() bool { return s.started }
+
+// Next returns the offset of the next byte the stream waits for.
+func (s *Stream) Next() int64 { return s.next }
+
+// Buffered returns the bytes (with bookkeeping) held out of order.
+func (s *Stream) Buffered() int64 { return s.buffered }
+
+// Offset converts a sequence number to a stream offset (the one nearest to
+// the next expected byte). It is meaningful only once the stream started.
+func (s *Stream) Offset(v seqnum.Value) int64 {
+	return s.next + seqnum.Diff(s.base.Add(seqnum.Size(uint32(s.next))), v)
+}
+
+// Segment takes one segment of this direction.
+func (s *Stream) Segment(seg *decode.Segment) {
+	if seg.Flags&decode.RST != 0 {
+		return // a RST's payload is not delivered (RFC 9293 §3.10.7.4 / Linux)
+	}
+	syn := seg.Flags&decode.SYN != 0
+	seq := seg.Seq
+	if syn {
+		seq++
+	}
+	if !s.started {
+		if !syn && seg.Len == 0 && seg.Flags&decode.FIN == 0 {
+			return // a bare ACK says nothing about where data starts
+		}
+		s.started, s.base = true, seq
+	}
+	off := s.Offset(seq)
+	n := int64(seg.Len)
+	m := mark{off: off, frame: seg.Frame, file: seg.File}
+	if seg.Flags&decode.FIN != 0 && !s.finSeen {
+		s.finSeen, s.finOff, s.finMark = true, off+n, mark{off: off + n, frame: seg.Frame, file: seg.File}
+		s.maxEnd = max(s.maxEnd, s.finOff)
+	}
+	if n > 0 {
+		s.add(off, n, seg.Payload, m)
+	}
+	s.checkFIN()
+}
+
+// Acked takes an acknowledgment from the peer: bytes below it were received,
+// so buffered data below it no longer waits for anything, and the hole before
+// it is capture loss. The gap never reaches past what the capture showed of
+// this stream (a bogus ACK must not invent gigabytes); Flush covers the rest.
+func (s *Stream) Acked(ack seqnum.Value, frame int64, file int) {
+	if !s.started {
+		return
+	}
+	a := s.Offset(ack)
+	if a > s.acked {
+		s.acked = a
+	}
+	if a <= s.next {
+		return
+	}
+	limit := min(a, s.maxEnd)
+	if s.finSeen {
+		limit = min(limit, s.finOff)
+	}
+	for s.next < limit {
+		if len(s.q) > 0 && s.q[0].off < limit {
+			s.skipTo(s.q[0].off, GapAcked, frame, file)
+			s.drain()
+			continue
+		}
+		s.skipTo(limit, GapAcked, frame, file)
+	}
+	s.checkFIN()
+}
+
+// Flush gives up on every hole: buffered data is delivered after a gap, and a
+// FIN beyond the last data leaves a gap to it. Bytes only acknowledged (never
+// seen) after the last data are not turned into a gap: one bogus ACK could
+// claim two gigabytes. Called at the end of input or when the connection is
+// evicted.
+func (s *Stream) Flush(frame int64, file int) {
+	for len(s.q) > 0 {
+		s.skipTo(s.q[0].off, GapLoss, frame, file)
+		s.drain()
+	}
+	if s.finSeen && s.finOff > s.next {
+		s.skipTo(s.finOff, GapLoss, frame, file)
+	}
+	s.checkFIN()
+	s.hist, s.hmarks = nil, nil
+}
+
+// add takes the bytes [off, off+n) of one segment; data is its captured
+// prefix.
+func (s *Stream) add(off, n int64, data []byte, m mark) {
+	if int64(len(data)) > n {
+		data = data[:n]
+	}
+	if s.finSeen && off+n > s.finOff {
+		cut := off + n - max(off, s.finOff)
+		s.Stats.AfterFIN += cut
+		n -= cut
+		if int64(len(data)) > n {
+			data = data[:max(n, 0)]
+		}
+		if n <= 0 {
+			return
+		}
+	}
+	end := off + n
+	if end > s.maxEnd {
+		s.maxEnd = end
+	}
+	if off < s.next {
+		k := min(s.next, end) - off
+		s.Stats.Duplicate += k
+		s.compareHistory(off, data[:min(k, int64(len(data)))], m)
+		if end <= s.next {
+			return
+		}
+		data = data[min(k, int64(len(data))):]
+		off, n = s.next, n-k
+		m.off = off
+	}
+	if off == s.next && (len(s.q) == 0 || end <= s.q[0].off) {
+		// The common case: in order, nothing buffered in the way.
+		s.deliver(off, n, data, m)
+		s.drain()
+		return
+	}
+	s.insert(off, n, data, m)
+	s.drain()
+	s.enforce(m.frame, m.file)
+}
+
+// insert buffers [off, off+n) where no earlier copy covers it (first copy
+// wins), comparing the overlaps.
+func (s *Stream) insert(off, n int64, data []byte, m mark) {
+	end := off + n
+	// i: the first chunk that ends after off. Segments mostly arrive in
+	// ascending order, so look from the end.
+	i := len(s.q)
+	for i > 0 && s.q[i-1].end() > off {
+		i--
+	}
+	pos := off
+	for pos < end {
+		if i < len(s.q) && s.q[i].off <= pos {
+			c := s.q[i]
+			ce := min(c.end(), end)
+			s.Stats.Duplicate += ce - pos
+			s.compareChunk(c, pos, ce, off, data, m)
+			pos = ce
+			i++
+			continue
+		}
+		he := end
+		if i < len(s.q) {
+			he = min(he, s.q[i].off)
+		}
+		piece := data[min(pos-off, int64(len(data))):min(he-off, int64(len(data)))]
+		if pos > s.next {
+			s.Stats.OutOfOrder += he - pos
+		}
+		pm := mark{off: pos, frame: m.frame, file: m.file}
+		// Extend the chunk before when contiguous and fully captured, so a
+		// long run above one hole stays one chunk.
+		if i > 0 && s.q[i-1].end() == pos && int64(len(s.q[i-1].data)) == s.q[i-1].n {
+			c := s.q[i-1]
+			before := c.cost()
+			c.data = append(c.data, piece...)
+			c.n += he - pos
+			c.marks = append(c.marks, pm)
+			s.charge(c.cost() - before)
+		} else {
+			c := &chunk{off: pos, n: he - pos, data: append([]byte(nil), piece...), marks: []mark{pm}}
+			s.q = append(s.q, nil)
+			copy(s.q[i+1:], s.q[i:])
+			s.q[i] = c
+			i++
+			s.charge(c.cost())
+		}
+		pos = he
+	}
+}
+
+// drain delivers the buffered chunks that have become in order.
+func (s *Stream) drain() {
+	for len(s.q) > 0 && s.q[0].off <= s.next {
+		c := s.q[0]
+		s.q[0] = nil
+		s.q = s.q[1:]
+		s.charge(-c.cost())
+		if c.end() <= s.next {
+			continue
+		}
+		for j, mk := range c.marks {
+			to := c.end()
+			if j+1 < len(c.marks) {
+				to = c.marks[j+1].off
+			}
+			if to <= s.next {
+				continue
+			}
+			from := max(mk.off, s.next)
+			lo, hi := min(from-c.off, int64(len(c.data))), min(to-c.off, int64(len(c.data)))
+			mk.off = from
+			s.deliver(from, to-from, c.data[lo:hi], mk)
+		}
+	}
+	if len(s.q) == 0 {
+		s.q = s.q[:0:0] // let the emptied backing array go
+	}
+}
+
+// deliver hands [off, off+n) to the handler; data is the captured prefix,
+// the rest is a snaplen gap. off == s.next.
+func (s *Stream) deliver(off, n int64, data []byte, m mark) {
+	if len(data) > 0 {
+		s.Stats.Delivered += int64(len(data))
+		if s.h != nil {
+			s.h.Data(s.Dir, off, data, m.frame, m.file)
+		}
+		s.remember(off, data, m)
+	}
+	s.next = off + int64(len(data))
+	if cut := n - int64(len(data)); cut > 0 {
+		s.Stats.Snaplen += cut
+		s.gap(cut, GapSnaplen, m.frame, m.file)
+	}
+}
+
+// skipTo declares the bytes from s.next to o a gap.
+func (s *Stream) skipTo(o int64, r GapReason, frame int64, file int) {
+	if o > s.next {
+		s.gap(o-s.next, r, frame, file)
+	}
+}
+
+func (s *Stream) gap(n int64, r GapReason, frame int64, file int) {
+	g := Gap{Off: s.next, Len: n, Reason: r, Frame: frame, File: file}
+	s.Stats.GapBytes += n
+	s.Stats.Gaps++
+	s.next += n
+	s.hist, s.hmarks = s.hist[:0], s.hmarks[:0] // history must stay contiguous
+	if s.h != nil {
+		s.h.Gap(s.Dir, g)
+	}
+}
+
+func (s *Stream) checkFIN() {
+	if s.finSeen && !s.finDone && s.next >= s.finOff {
+		s.finDone, s.Stats.FIN = true, true
+		if s.h != nil {
+			s.h.FIN(s.Dir, s.finOff, s.finMark.frame, s.finMark.file)
+		}
+	}
+}
+
+// compareChunk compares the overlap [pos, ce) of a new segment (data from
+// off) with buffered chunk c.
+func (s *Stream) compareChunk(c *chunk, pos, ce, off int64, data []byte, m mark) {
+	a := bytesAt(c.data, c.off, pos, ce)
+	b := bytesAt(data, off, pos, ce)
+	if k := min(len(a), len(b)); k > 0 {
+		if i := mismatch(a[:k], b[:k]); i >= 0 {
+			first := c.frameAt(pos + int64(i))
+			s.conflict(pos+int64(i), ce-pos-int64(i), m, first)
+		}
+	}
+}
+
+// compareHistory compares bytes that arrived again below s.next with what
+// was delivered, as far as the history reaches.
+func (s *Stream) compareHistory(off int64, data []byte, m mark) {
+	if len(s.hist) == 0 || len(data) == 0 {
+		return
+	}
+	end := off + int64(len(data))
+	lo, hi := max(off, s.histOff), min(end, s.histOff+int64(len(s.hist)))
+	if lo >= hi {
+		return
+	}
+	a := s.hist[lo-s.histOff : hi-s.histOff]
+	if i := mismatch(a, data[lo-off:hi-off]); i >= 0 {
+		o := lo + int64(i)
+		first := s.hmarks[0]
+		for _, x := range s.hmarks {
+			if x.off > o {
+				break
+			}
+			first = x
+		}
+		s.conflict(o, hi-o, m, first)
+	}
+}
+
+func (s *Stream) conflict(off, n int64, m, first mark) {
+	s.Stats.Conflicts++
+	if s.h != nil {
+		s.h.Conflict(s.Dir, Conflict{Off: off, Len: n, Frame: m.frame, File: m.file, FirstFrame: first.frame, FirstFile: first.file})
+	}
+}
+
+// remember appends delivered bytes to the history, keeping the last
+// cfg.History of them (amortized: the buffer is compacted when it doubles).
+func (s *Stream) remember(off int64, data []byte, m mark) {
+	h := s.cfg.History
+	if h <= 0 {
+		return
+	}
+	if len(data) >= h { // this alone fills the history
+		s.histOff = off + int64(len(data)-h)
+		s.hist = append(s.hist[:0], data[len(data)-h:]...)
+		m.off = s.histOff
+		s.hmarks = append(s.hmarks[:0], m)
+		return
+	}
+	if len(s.hist) == 0 {
+		s.histOff = off
+		s.hmarks = s.hmarks[:0]
+	}
+	m.off = off
+	s.hmarks = append(s.hmarks, m)
+	s.hist = append(s.hist, data...)
+	if len(s.hist) > 2*h {
+		drop := len(s.hist) - h
+		s.hist = append(s.hist[:0], s.hist[drop:]...)
+		s.histOff += int64(drop)
+		k := 0
+		for k+1 < len(s.hmarks) && s.hmarks[k+1].off <= s.histOff {
+			k++
+		}
+		s.hmarks = append(s.hmarks[:0], s.hmarks[k:]...)
+	}
+}
+
+// bytesAt returns the part of data (which starts at stream offset off) within
+// [lo, hi), as far as it was captured.
+func bytesAt(data []byte, off, lo, hi int64) []byte {
+	a, b := lo-off, hi-off
+	if a >= int64(len(data)) {
+		return nil
+	}
+	return data[a:min(b, int64(len(data)))]
+}
+
+// mismatch returns the index of the first differing byte, or -1.
+func mismatch(a, b []byte) int {
+	if bytes.Equal(a, b) {
+		return -1
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return -1
+}
+
+// charge adds d to the stream's buffered cost and its budgets.
+func (s *Stream) charge(d int64) {
+	s.buffered += d
+	if s.buffered > s.Stats.PeakBuffered {
+		s.Stats.PeakBuffered = s.buffered
+	}
+	if s.budget != nil {
+		s.budget.Used += d
+	}
+	if s.pool != nil {
+		s.pool.used += d
+		if s.pool.used > s.pool.peak {
+			s.pool.peak = s.pool.used
+		}
+		s.pool.track(s)
+	}
+}
+
+// enforce flushes the oldest buffered data while a budget is exceeded.
+func (s *Stream) enforce(frame int64, file int) {
+	for len(s.q) > s.cfg.MaxChunks || (s.budget != nil && s.budget.Limit > 0 && s.budget.Used > s.budget.Limit && len(s.q) > 0) {
+		s.flushOldest(frame, file)
+	}
+	if s.pool != nil {
+		s.pool.enforce(frame, file)
+	}
+}
+
+// flushOldest gives up the hole before the first buffered chunk.
+func (s *Stream) flushOldest(frame int64, file int) {
+	s.Stats.BudgetFlushes++
+	if s.pool != nil {
+		s.pool.Flushes++
+	}
+	s.skipTo(s.q[0].off, GapBudget, frame, file)
+	s.drain()
+	s.checkFIN()
+}
+
+// Pool is the global budget for buffered bytes over all streams.
+type Pool struct {
+	Limit   int64 // 0: unlimited
+	Flushes int64 // budget flushes, per-connection ones included
+
+	used, peak int64
+	head, tail *Stream
+}
+
+// Used returns the bytes buffered now; Peak the most at once.
+func (p *Pool) Used() int64 { return p.used }
+
+// Peak returns the most bytes buffered at once.
+func (p *Pool) Peak() int64 { return p.peak }
+
+// track keeps s in the list of streams with buffered data (oldest first).
+func (p *Pool) track(s *Stream) {
+	switch {
+	case s.buffered > 0 && !s.inPool:
+		s.inPool, s.prev, s.nextS = true, p.tail, nil
+		if p.tail != nil {
+			p.tail.nextS = s
+		} else {
+			p.head = s
+		}
+		p.tail = s
+	case s.buffered <= 0 && s.inPool:
+		p.unlink(s)
+	}
+}
+
+func (p *Pool) unlink(s *Stream) {
+	if s.prev != nil {
+		s.prev.nextS = s.nextS
+	} else {
+		p.head = s.nextS
+	}
+	if s.nextS != nil {
+		s.nextS.prev = s.prev
+	} else {
+		p.tail = s.prev
+	}
+	s.prev, s.nextS, s.inPool = nil, nil, false
+}
+
+// enforce flushes the streams that have buffered longest until the pool is
+// within its limit.
+func (p *Pool) enforce(frame int64, file int) {
+	for p.Limit > 0 && p.used > p.Limit && p.head != nil {
+		s := p.head
+		s.flushOldest(frame, file)
+		if s.inPool && p.tail != s { // still buffering: let the others go next
+			p.unlink(s)
+			p.track(s)
+		}
+	}
+}
+
+// Release forgets a stream that will not be used again (its connection was
+// retired), returning its buffered bytes to the pool without delivering them.
+func (s *Stream) Release() {
+	for _, c := range s.q {
+		s.charge(-c.cost())
+	}
+	s.q = nil
+	s.hist, s.hmarks = nil, nil
+}

@@ -1,0 +1,410 @@
+package reassembly
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/tcptrace/tcptrace/internal/decode"
+	"github.com/tcptrace/tcptrace/internal/seqnum"
+)
+
+// sink collects what a stream delivers.
+type sink struct {
+	t         testing.TB
+	out       []byte
+	gaps      []Gap
+	conflicts []Conflict
+	fin       int
+	finOff    int64
+	length    int64 // stream length so far (data and gaps)
+	huge      bool  // a gap too large to spell out in out
+}
+
+func (k *sink) Data(dir int, off int64, b []byte, frame int64, file int) {
+	if off != k.length {
+		k.t.Fatalf("data at offset %d, want %d (frame %d)", off, k.length, frame)
+	}
+	k.length += int64(len(b))
+	if !k.huge {
+		k.out = append(k.out, b...)
+	}
+}
+
+func (k *sink) Gap(dir int, g Gap) {
+	if g.Off != k.length || g.Len <= 0 {
+		k.t.Fatalf("gap of %d at offset %d, want one at %d", g.Len, g.Off, k.length)
+	}
+	k.gaps = append(k.gaps, g)
+	k.length += g.Len
+	if g.Len > 1<<24 {
+		k.huge = true
+	}
+	if !k.huge {
+		k.out = append(k.out, make([]byte, g.Len)...) // zeros stand for the missing bytes
+	}
+}
+
+func (k *sink) Conflict(dir int, c Conflict) { k.conflicts = append(k.conflicts, c) }
+func (k *sink) FIN(dir int, off int64, frame int64, file int) {
+	k.fin++
+	k.finOff = off
+}
+
+// seg builds a segment; flags from "S", "F", "R".
+func seg(frame int64, seq uint32, flags string, payload []byte) *decode.Segment {
+	s := &decode.Segment{Frame: frame, Seq: seqnum.Value(seq), Len: len(payload), Payload: payload}
+	for _, f := range flags {
+		switch f {
+		case 'S':
+			s.Flags |= decode.SYN
+		case 'F':
+			s.Flags |= decode.FIN
+		case 'R':
+			s.Flags |= decode.RST
+		}
+	}
+	s.Flags |= decode.ACK
+	return s
+}
+
+func newTestStream(t testing.TB, cfg Config, b *Budget, p *Pool) (*Stream, *sink) {
+	k := &sink{t: t}
+	return NewStream(0, cfg, k, b, p), k
+}
+
+// TestPermutations: any order, duplication and overlap of a stream's segments
+// (with consistent bytes) reassembles to the same bytes, wherever the ISN is.
+func TestPermutations(t *testing.T) {
+	isns := []uint32{0, 1 << 31, 1<<31 - 1, 1<<32 - 1, 1<<32 - 700, 12345}
+	for _, isn := range isns {
+		for trial := range 40 {
+			t.Run(fmt.Sprintf("isn=%d/%d", isn, trial), func(t *testing.T) {
+				r := rand.New(rand.NewPCG(uint64(isn), uint64(trial)))
+				data := make([]byte, 1+r.IntN(5000))
+				for i := range data {
+					data[i] = byte(r.IntN(256))
+				}
+				var segs []*decode.Segment
+				// A cover of the stream with random cuts, plus random
+				// overlapping pieces and exact duplicates.
+				for off := 0; off < len(data); {
+					n := min(1+r.IntN(600), len(data)-off)
+					segs = append(segs, seg(0, isn+1+uint32(off), "", data[off:off+n]))
+					off += n
+				}
+				for range r.IntN(10) {
+					a := r.IntN(len(data))
+					b := a + 1 + r.IntN(len(data)-a)
+					segs = append(segs, seg(0, isn+1+uint32(a), "", data[a:b]))
+				}
+				for range r.IntN(5) {
+					segs = append(segs, segs[r.IntN(len(segs))])
+				}
+				segs = append(segs, seg(0, isn+1+uint32(len(data)), "F", nil))
+				r.Shuffle(len(segs), func(i, j int) { segs[i], segs[j] = segs[j], segs[i] })
+				s, k := newTestStream(t, Config{History: 1 << 16}, nil, nil)
+				s.Segment(seg(1, isn, "S", nil))
+				for i, sg := range segs {
+					c := *sg
+					c.Frame = int64(i + 2)
+					s.Segment(&c)
+				}
+				if !bytes.Equal(k.out, data) {
+					t.Fatalf("reassembled %d bytes, want %d; differ", len(k.out), len(data))
+				}
+				if len(k.gaps) != 0 || len(k.conflicts) != 0 {
+					t.Fatalf("gaps %v conflicts %v", k.gaps, k.conflicts)
+				}
+				if k.fin != 1 || k.finOff != int64(len(data)) {
+					t.Fatalf("fin %d at %d, want once at %d", k.fin, k.finOff, len(data))
+				}
+				if s.Stats.Delivered != int64(len(data)) || s.Buffered() != 0 {
+					t.Fatalf("delivered %d buffered %d", s.Stats.Delivered, s.Buffered())
+				}
+			})
+		}
+	}
+}
+
+func TestCases(t *testing.T) {
+	abc := []byte("abcdefghij")
+	type step struct {
+		seg   *decode.Segment
+		acked int64 // > 0: an ACK of isn+acked instead of a segment
+	}
+	var isn uint32 = 1<<32 - 5 // wraps inside the stream
+	tests := []struct {
+		name      string
+		steps     []step
+		flush     bool
+		want      string // delivered bytes, '.' for a gap byte
+		gaps      []GapReason
+		conflicts [][2]int64 // later frame, first frame
+		fin       bool
+	}{
+		{name: "in order", steps: []step{{seg: seg(1, isn, "S", nil)}, {seg: seg(2, isn+1, "", abc[:5])}, {seg: seg(3, isn+6, "F", abc[5:])}},
+			want: "abcdefghij", fin: true},
+		{name: "early FIN held until the data before it", steps: []step{{seg: seg(1, isn, "S", nil)}, {seg: seg(2, isn+6, "F", abc[5:])}, {seg: seg(3, isn+1, "", abc[:5])}},
+			want: "abcdefghij", fin: true},
+		{name: "FIN alone before the data", steps: []step{{seg: seg(1, isn, "S", nil)}, {seg: seg(2, isn+11, "F", nil)}, {seg: seg(3, isn+6, "", abc[5:])}, {seg: seg(4, isn+1, "", abc[:5])}},
+			want: "abcdefghij", fin: true},
+		{name: "hole flushed at the end", steps: []step{{seg: seg(1, isn, "S", nil)}, {seg: seg(2, isn+1, "", abc[:3])}, {seg: seg(3, isn+6, "", abc[5:])}},
+			flush: true, want: "abc..fghij", gaps: []GapReason{GapLoss}},
+		{name: "hole acknowledged by the peer", steps: []step{{seg: seg(1, isn, "S", nil)}, {seg: seg(2, isn+1, "", abc[:3])}, {seg: seg(3, isn+6, "", abc[5:])}, {acked: 11}},
+			want: "abc..fghij", gaps: []GapReason{GapAcked}},
+		{name: "ack beyond anything seen leaves no gap until flush", steps: []step{{seg: seg(1, isn, "S", nil)}, {seg: seg(2, isn+1, "", abc[:3])}, {acked: 9}},
+			want: "abc", gaps: nil},
+		{name: "an ack beyond anything seen invents no gap at the end", steps: []step{{seg: seg(1, isn, "S", nil)}, {seg: seg(2, isn+1, "", abc[:3])}, {acked: 9}},
+			flush: true, want: "abc", gaps: nil},
+		{name: "snaplen cut", steps: []step{{seg: seg(1, isn, "S", nil)}, {seg: func() *decode.Segment { s := seg(2, isn+1, "", abc[:2]); s.Len = 5; return s }()}, {seg: seg(3, isn+6, "", abc[5:])}},
+			want: "ab...fghij", gaps: []GapReason{GapSnaplen}},
+		{name: "conflict in the queue: first copy wins", steps: []step{{seg: seg(1, isn, "S", nil)}, {seg: seg(2, isn+4, "", []byte("defg"))}, {seg: seg(3, isn+4, "", []byte("dXfg"))}, {seg: seg(4, isn+1, "", abc[:3])}},
+			want: "abcdefg", conflicts: [][2]int64{{3, 2}}},
+		{name: "queued copy wins over a later in-order one", steps: []step{{seg: seg(1, isn, "S", nil)}, {seg: seg(2, isn+4, "", []byte("defg"))}, {seg: seg(3, isn+1, "", []byte("abcDEfg"))}},
+			want: "abcdefg", conflicts: [][2]int64{{3, 2}}},
+		{name: "conflict with delivered bytes", steps: []step{{seg: seg(1, isn, "S", nil)}, {seg: seg(2, isn+1, "", abc[:5])}, {seg: seg(3, isn+6, "", abc[5:])}, {seg: seg(4, isn+3, "", []byte("cdXfg"))}},
+			want: "abcdefghij", conflicts: [][2]int64{{4, 2}}},
+		{name: "midstream start", steps: []step{{seg: seg(1, 1000, "", abc[:4])}, {seg: seg(2, 1004, "F", abc[4:])}},
+			want: "abcdefghij", fin: true},
+		{name: "RST payload is not data", steps: []step{{seg: seg(1, isn, "S", nil)}, {seg: seg(2, isn+1, "", abc[:3])}, {seg: seg(3, isn+4, "R", abc[3:])}},
+			want: "abc"},
+		{name: "data after FIN ignored", steps: []step{{seg: seg(1, isn, "S", nil)}, {seg: seg(2, isn+1, "F", abc[:3])}, {seg: seg(3, isn+5, "", abc[3:])}},
+			want: "abc", fin: true},
+		{name: "SYN with data (TFO)", steps: []step{{seg: seg(1, isn, "S", abc[:4])}, {seg: seg(2, isn+5, "", abc[4:])}},
+			want: "abcdefghij"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, k := newTestStream(t, Config{History: 1024}, nil, nil)
+			for _, st := range tc.steps {
+				if st.acked > 0 {
+					s.Acked(seqnum.Value(isn+uint32(st.acked)), 99, 0)
+					continue
+				}
+				s.Segment(st.seg)
+			}
+			if tc.flush {
+				s.Flush(0, 0)
+			}
+			got := k.out
+			for _, g := range k.gaps {
+				for i := g.Off; i < g.Off+g.Len; i++ {
+					got[i] = '.'
+				}
+			}
+			if string(got) != tc.want {
+				t.Errorf("stream %q, want %q", got, tc.want)
+			}
+			var reasons []GapReason
+			for _, g := range k.gaps {
+				reasons = append(reasons, g.Reason)
+			}
+			if fmt.Sprint(reasons) != fmt.Sprint(tc.gaps) {
+				t.Errorf("gaps %v, want %v", reasons, tc.gaps)
+			}
+			var cf [][2]int64
+			for _, c := range k.conflicts {
+				cf = append(cf, [2]int64{c.Frame, c.FirstFrame})
+			}
+			if fmt.Sprint(cf) != fmt.Sprint(tc.conflicts) {
+				t.Errorf("conflicts %v, want %v", cf, tc.conflicts)
+			}
+			if (k.fin == 1) != tc.fin {
+				t.Errorf("fin delivered %d times, want %v", k.fin, tc.fin)
+			}
+		})
+	}
+}
+
+// TestBudget: a hole followed by a flood of out-of-order data, in ascending,
+// descending and random order, never buffers more than the budget allows;
+// the overrun is reported as budget gaps and every byte is accounted for.
+func TestBudget(t *testing.T) {
+	for _, order := range []string{"ascending", "descending", "random"} {
+		t.Run(order, func(t *testing.T) {
+			const n, size = 20000, 100
+			data := make([]byte, n*size)
+			for i := range data {
+				data[i] = byte(i * 7)
+			}
+			idx := make([]int, n-1)
+			for i := range idx {
+				idx[i] = i + 1 // segment 0 is the hole
+			}
+			switch order {
+			case "descending":
+				for i, j := 0, len(idx)-1; i < j; i, j = i+1, j-1 {
+					idx[i], idx[j] = idx[j], idx[i]
+				}
+			case "random":
+				rand.New(rand.NewPCG(1, 2)).Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+			}
+			b := &Budget{Limit: 64 << 10}
+			p := &Pool{Limit: 1 << 20}
+			s, k := newTestStream(t, Config{MaxChunks: 256}, b, p)
+			s.Segment(seg(1, 0, "S", nil))
+			peak := int64(0)
+			for f, i := range idx {
+				s.Segment(seg(int64(f+2), uint32(1+i*size), "", data[i*size:(i+1)*size]))
+				peak = max(peak, b.Used)
+				if len(s.q) > 256 {
+					t.Fatalf("%d chunks buffered", len(s.q))
+				}
+			}
+			s.Flush(0, 0)
+			if peak > b.Limit+chunkCost+2*size+markCost {
+				t.Errorf("peak buffered %d over the budget %d", peak, b.Limit)
+			}
+			if s.Stats.BudgetFlushes == 0 {
+				t.Errorf("no budget flush reported")
+			}
+			budgetGaps := 0
+			var gapBytes int64
+			for _, g := range k.gaps {
+				gapBytes += g.Len
+				if g.Reason == GapBudget {
+					budgetGaps++
+				}
+			}
+			if budgetGaps == 0 {
+				t.Errorf("no budget gap")
+			}
+			if int64(len(k.out)) != int64(len(data)) || s.Stats.Delivered+gapBytes != int64(len(data)) {
+				t.Errorf("out %d delivered %d gaps %d, want %d in all", len(k.out), s.Stats.Delivered, gapBytes, len(data))
+			}
+			// Every delivered byte is the right one.
+			for _, g := range k.gaps {
+				copy(data[g.Off:g.Off+g.Len], make([]byte, g.Len))
+			}
+			if !bytes.Equal(k.out, data) {
+				t.Errorf("delivered bytes differ from the stream")
+			}
+			if b.Used != 0 || p.Used() != 0 {
+				t.Errorf("budget %d pool %d still charged after flush", b.Used, p.Used())
+			}
+		})
+	}
+}
+
+// TestPoolFlushesOldest: the global pool flushes the stream that has buffered
+// longest, and its handler hears about it.
+func TestPoolFlushesOldest(t *testing.T) {
+	p := &Pool{Limit: 4 << 10}
+	var streams []*Stream
+	var sinks []*sink
+	for i := range 8 {
+		s, k := newTestStream(t, Config{}, &Budget{}, p)
+		s.Segment(seg(1, 0, "S", nil))
+		s.Segment(seg(int64(2+i), 500, "", bytes.Repeat([]byte{byte(i)}, 900)))
+		streams, sinks = append(streams, s), append(sinks, k)
+	}
+	if p.Used() > p.Limit {
+		t.Fatalf("pool holds %d over its limit %d", p.Used(), p.Limit)
+	}
+	if len(sinks[0].gaps) != 1 || sinks[0].gaps[0].Reason != GapBudget {
+		t.Errorf("oldest stream gaps %v, want one budget gap", sinks[0].gaps)
+	}
+	if len(sinks[7].gaps) != 0 {
+		t.Errorf("newest stream was flushed: %v", sinks[7].gaps)
+	}
+	if p.Flushes == 0 {
+		t.Errorf("no flush counted")
+	}
+	for _, s := range streams {
+		s.Release()
+	}
+	if p.Used() != 0 {
+		t.Errorf("pool holds %d after release", p.Used())
+	}
+}
+
+func BenchmarkInOrder(b *testing.B) {
+	payload := make([]byte, 1448)
+	s := NewStream(0, Config{}, nil, nil, nil)
+	s.Segment(seg(1, 0, "S", nil))
+	sg := seg(2, 1, "", payload)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(payload)))
+	for b.Loop() {
+		s.Segment(sg)
+		sg.Seq = sg.Seq.Add(seqnum.Size(len(payload)))
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "segments/s")
+}
+
+func BenchmarkReordered(b *testing.B) {
+	payload := make([]byte, 1448)
+	s := NewStream(0, Config{}, nil, nil, nil)
+	s.Segment(seg(1, 0, "S", nil))
+	seq := uint32(1)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(payload)))
+	for b.Loop() {
+		// pairs swapped: every other segment waits for the one before it
+		s.Segment(seg(2, seq+1448, "", payload))
+		s.Segment(seg(3, seq, "", payload))
+		seq += 2 * 1448
+	}
+	b.ReportMetric(2*float64(b.N)/b.Elapsed().Seconds(), "segments/s")
+}
+
+// FuzzStream feeds arbitrary segment sequences (seq, flags, length, snaplen
+// cut, ACKs) through a stream with small budgets. Invariants: no panic;
+// delivery is contiguous (the sink checks offsets); bytes delivered never
+// exceed the bytes sent; budgets return to zero once flushed.
+func FuzzStream(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 0, 1, 10, 0, 0, 0, 20, 0, 30, 0})
+	f.Add([]byte{1, 0, 0, 0, 40, 200, 0, 1, 0, 3, 0, 255, 255, 2, 0, 0, 5, 5})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		b := &Budget{Limit: 4096}
+		p := &Pool{Limit: 8192}
+		s, k := newTestStream(t, Config{History: 512, MaxChunks: 16}, b, p)
+		var sent int64
+		payload := make([]byte, 1024)
+		for len(in) >= 5 {
+			op, seq, n := in[0], uint32(in[1])<<8|uint32(in[2]), int(in[3])<<2|int(in[4]&3)
+			in = in[5:]
+			for i := range payload {
+				payload[i] = byte(seq) + byte(i) + op>>4 // mostly consistent, sometimes not
+			}
+			switch op & 7 {
+			case 7:
+				s.Acked(seqnum.Value(seq), 1, 0)
+				continue
+			case 6:
+				s.Flush(1, 0)
+				continue
+			}
+			flags := ""
+			if op&8 != 0 {
+				flags += "F"
+			}
+			if op&7 == 1 {
+				flags += "S"
+			}
+			if op&7 == 2 {
+				flags += "R"
+			}
+			sg := seg(2, seq, flags, payload[:min(n, len(payload))])
+			if op&7 == 3 && n > 1 {
+				sg.Payload = sg.Payload[:n/2] // snaplen cut
+			}
+			if flags != "R" {
+				sent += int64(sg.Len)
+			}
+			s.Segment(sg)
+		}
+		s.Flush(0, 0)
+		if s.Stats.Delivered > sent {
+			t.Fatalf("delivered %d of %d bytes sent", s.Stats.Delivered, sent)
+		}
+		if k.length != s.Stats.Delivered+s.Stats.GapBytes {
+			t.Fatalf("stream length %d != delivered %d + gaps %d", k.length, s.Stats.Delivered, s.Stats.GapBytes)
+		}
+		if b.Used != 0 || p.Used() != 0 || s.Buffered() != 0 {
+			t.Fatalf("still charged after flush: budget %d pool %d stream %d", b.Used, p.Used(), s.Buffered())
+		}
+	})
+}
