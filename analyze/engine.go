@@ -42,6 +42,8 @@ type Engine struct {
 	prevTS      int64
 	errs        []error
 
+	reasm report.ReasmSummary // reassembly totals of the finished connections
+
 	done  []*report.Conn    // finished connections
 	anoms []*report.Anomaly // their anomalies
 }
@@ -129,6 +131,20 @@ func (e *Engine) Errors() []error { return e.errs }
 // finalize turns a connection the table is done with into its report
 // records, and lets the engine forget its state.
 func (e *Engine) finalize(c *Conn) {
+	for _, st := range c.R {
+		st.Flush(0, 0)
+		st.Release()
+		e.reasm.Delivered += st.Stats.Delivered
+		e.reasm.OutOfOrder += st.Stats.OutOfOrder
+		e.reasm.Duplicate += st.Stats.Duplicate
+		e.reasm.GapBytes += st.Stats.GapBytes
+		e.reasm.Gaps += st.Stats.Gaps
+	}
+	if c.tap != nil {
+		if cl, ok := c.tap.(interface{ Close() }); ok {
+			cl.Close() // the connection is done: nothing more will be delivered
+		}
+	}
 	if !c.Matched || (len(e.sel.IDs) > 0 && !e.sel.IDs[c.ID]) {
 		return
 	}
@@ -156,6 +172,7 @@ func (e *Engine) finalize(c *Conn) {
 		Reused:     c.Reused,
 	}
 	fillState(rc, c, e.lastTS, int64(e.cfg.Idle))
+	rc.Reassembly, rc.Gaps = reasmReport(c)
 	st := c.Stats.Result(e.lastTS)
 	rc.Stats = &report.DirPair{Client: st.Dir[C2S], Server: st.Dir[S2C]}
 	rc.RTTms = connRTT(rc, st)
@@ -210,6 +227,13 @@ func (e *Engine) Report(files []string) *report.Report {
 		for _, a := range r.Anomalies {
 			a.File = files[a.FileIdx]
 		}
+		for _, rc := range r.Conns {
+			for i := range rc.Gaps {
+				if rc.Gaps[i].Frame > 0 {
+					rc.Gaps[i].File = files[rc.Gaps[i].FileIdx]
+				}
+			}
+		}
 	}
 	sort.SliceStable(r.Anomalies, func(i, j int) bool {
 		a, b := r.Anomalies[i], r.Anomalies[j]
@@ -254,6 +278,10 @@ func (e *Engine) Report(files []string) *report.Report {
 			Evicted: st.Evicted, TimedOut: st.TimedOut, Overlaps: st.Overlaps, Conflicts: st.Conflicts,
 		}
 	}
+	rs := e.reasm
+	rs.BudgetFlushes, rs.PeakBuffered = e.table.Pool().Flushes, e.table.Pool().Peak()
+	rs.ConnBudget, rs.GlobalBudget = e.cfg.ConnBudget, e.cfg.GlobalBudget
+	s.Reassembly = &rs
 	for _, err := range e.errs {
 		s.Errors = append(s.Errors, err.Error())
 	}

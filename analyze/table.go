@@ -13,6 +13,7 @@ import (
 	"github.com/tcptrace/tcptrace/analyze/zeek"
 	"github.com/tcptrace/tcptrace/internal/decode"
 	"github.com/tcptrace/tcptrace/internal/seqnum"
+	"github.com/tcptrace/tcptrace/reassembly"
 	"github.com/tcptrace/tcptrace/statemachine"
 )
 
@@ -34,12 +35,28 @@ type Config struct {
 	// Idle: an open connection silent for longer than this before the end of
 	// the capture is classified idle.
 	Idle time.Duration
+	// ConnBudget and GlobalBudget bound the bytes reassembly holds out of
+	// order, per connection and over all (0: unlimited). History is how many
+	// delivered bytes each stream keeps to compare retransmissions with.
+	ConnBudget, GlobalBudget int64
+	History                  int
+	// Tap, if set, receives the reassembled bytes of each connection.
+	Tap Tap
 }
 
 // DefaultConfig returns the defaults used by the CLI.
 func DefaultConfig() Config {
-	return Config{ReuseIdle: 60 * time.Second, Idle: 5 * time.Minute, EvictIdle: 30 * time.Minute}
+	return Config{ReuseIdle: 60 * time.Second, Idle: 5 * time.Minute, EvictIdle: 30 * time.Minute,
+		ConnBudget: DefaultConnBudget, GlobalBudget: DefaultGlobalBudget}
 }
+
+// Reassembly budgets by default: enough for a 4 MiB receive window above a
+// hole on each of many connections, and a global cap that keeps the process
+// within the memory target of a large capture.
+const (
+	DefaultConnBudget   = 8 << 20
+	DefaultGlobalBudget = 64 << 20
+)
 
 // Role reasons: how the client of a connection was chosen (ARCHITECTURE.md
 // principle 4: SYN sender; else SYN-ACK receiver; else ports; else first packet).
@@ -109,6 +126,12 @@ type Conn struct {
 	Zeek  *zeek.Tracker      // Zeek's conn_state and history for the same packets
 	Stats *stats.Conn        // tcptrace-style per-direction statistics and RTT
 	WS    *wsflags.Analyzer  // Wireshark's tcp.analysis flags
+
+	R      [2]*reassembly.Stream // the reassembled byte stream of each direction
+	budget reassembly.Budget
+	sh     streams  // the streams' handler
+	Gaps   []dirGap // the first gaps, in stream order per direction
+	tap    reassembly.Handler
 }
 
 // Dir returns the direction of s within c.
@@ -138,11 +161,15 @@ type Table struct {
 	dropAll bool
 	retire  func(*Conn)
 	nextID  int
+	pool    reassembly.Pool // the global reassembly budget
 }
+
+// Pool returns the global reassembly budget.
+func (t *Table) Pool() *reassembly.Pool { return &t.pool }
 
 // NewTable returns an empty table.
 func NewTable(cfg Config) *Table {
-	return &Table{cfg: cfg, live: make(map[Key]*Conn, 1024), tuple: make(map[tupleKey]*Conn, 1024), tombs: map[Key]int64{}, nextID: 1}
+	return &Table{cfg: cfg, live: make(map[Key]*Conn, 1024), tuple: make(map[tupleKey]*Conn, 1024), tombs: map[Key]int64{}, nextID: 1, pool: reassembly.Pool{Limit: cfg.GlobalBudget}}
 }
 
 // Conns returns every connection in ID order (only when the table keeps
@@ -267,6 +294,10 @@ func (t *Table) Add(s *decode.Segment) (*Conn, int) {
 	c.wiresharkFlags(d, s, pre)
 	c.Zeek.Step(d, s)
 	c.Stats.Step(d, s)
+	c.R[d].Segment(s)
+	if s.Flags&decode.ACK != 0 {
+		c.R[1-d].Acked(s.Ack, s.Frame, s.File)
+	}
 	return c, d
 }
 
@@ -332,6 +363,13 @@ func (t *Table) create(k Key, s *decode.Segment) *Conn {
 		default:
 			c.Client, c.Server, c.RoleBy = s.Src, s.Dst, RoleFirstPacket
 		}
+	}
+	c.budget.Limit, c.sh.c = t.cfg.ConnBudget, c
+	rc := reassembly.Config{History: t.cfg.History}
+	c.R[C2S] = reassembly.NewStream(C2S, rc, &c.sh, &c.budget, &t.pool)
+	c.R[S2C] = reassembly.NewStream(S2C, rc, &c.sh, &c.budget, &t.pool)
+	if t.cfg.Tap != nil {
+		c.tap = t.cfg.Tap(c)
 	}
 	t.live[k] = c
 	t.tuple[tupleKey{k.A, k.B}] = c

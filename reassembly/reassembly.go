@@ -88,6 +88,7 @@ type Stats struct {
 	Snaplen       int64 // bytes of GapBytes cut by the snaplen
 	Conflicts     int64 // segments whose overlapping bytes differ from the first copy
 	AfterFIN      int64 // bytes beyond the FIN, ignored
+	RSTData       int64 // bytes carried by RST segments, not delivered
 	BudgetFlushes int64 // times buffered data was flushed to keep within a budget
 	PeakBuffered  int64 // the most bytes buffered at once (data + bookkeeping)
 	FIN           bool  // the FIN was delivered in order
@@ -209,7 +210,10 @@ func (s *Stream) Offset(v seqnum.Value) int64 {
 // Segment takes one segment of this direction.
 func (s *Stream) Segment(seg *decode.Segment) {
 	if seg.Flags&decode.RST != 0 {
-		return // a RST's payload is not delivered (RFC 9293 §3.10.7.4 / Linux)
+		// A RST's payload is diagnostic text at most (RFC 1122 §4.2.2.12),
+		// never delivered to the application. Wireshark's Follow shows it.
+		s.Stats.RSTData += int64(seg.Len)
+		return
 	}
 	syn := seg.Flags&decode.SYN != 0
 	seq := seg.Seq

@@ -49,6 +49,8 @@ var CSVHeader = []string{
 	"syn_client", "syn_server", "fin_client", "fin_server", "rst_client", "rst_server",
 	"state", "handshake", "close", "closed_by", "client_state", "server_state", "conn_state", "history",
 	"truncated_packets", "reused_tuple", "anomalies", "rtt_ms",
+	"delivered_client", "delivered_server", "out_of_order_client", "out_of_order_server",
+	"duplicate_client", "duplicate_server", "gap_bytes_client", "gap_bytes_server",
 }
 
 // CSV writes one row per connection under CSVHeader. The summary is not part
@@ -68,6 +70,12 @@ func CSV(w io.Writer, r *report.Report) error {
 			i64(c.RST.Client), i64(c.RST.Server), c.State, hsClass(c), closeClass(c), c.ClosedBy,
 			c.ClientState, c.ServerState, c.ConnState, c.History, i64(c.Truncated), strconv.FormatBool(c.Reused), anomalyCSV(c.Anomalies), csvRTT(c.RTTms),
 		}
+		var ra report.Reassembly
+		if c.Reassembly != nil {
+			ra = *c.Reassembly
+		}
+		row = append(row, i64(ra.Client.Delivered), i64(ra.Server.Delivered), i64(ra.Client.OutOfOrder), i64(ra.Server.OutOfOrder),
+			i64(ra.Client.Duplicate), i64(ra.Server.Duplicate), i64(ra.Client.GapBytes), i64(ra.Server.GapBytes))
 		if err := cw.Write(row); err != nil {
 			return err
 		}
@@ -105,7 +113,7 @@ func connTable(w io.Writer, r *report.Report, o Options) error {
 	if vlan {
 		hdr = append(hdr, "vlan")
 	}
-	hdr = append(hdr, "frames", "start (UTC)", "duration", "pkts →", "pkts ←", "bytes →", "bytes ←", "rtt ms", "state", "end c/s", "anomalies")
+	hdr = append(hdr, "frames", "start (UTC)", "duration", "pkts →", "pkts ←", "bytes →", "bytes ←", "rtt ms", "state", "end c/s", "stream → / ←", "anomalies")
 	tbl := newTable(w)
 	tbl.Header(toAny(hdr)...)
 	stateColor := color.New(color.FgRed)
@@ -142,7 +150,7 @@ func connTable(w io.Writer, r *report.Report, o Options) error {
 		row = append(row, frames, shortTime(c.Start), fmt.Sprintf("%.6f", c.Duration),
 			strconv.FormatInt(c.Packets.Client, 10), strconv.FormatInt(c.Packets.Server, 10),
 			strconv.FormatInt(c.Bytes.Client, 10), strconv.FormatInt(c.Bytes.Server, 10), rttText(c.RTTms), state,
-			c.ClientState+"/"+c.ServerState, anomalySummary(c.Anomalies))
+			c.ClientState+"/"+c.ServerState, streamText(c.Reassembly), anomalySummary(c.Anomalies))
 		if err := tbl.Append(toAny(row)...); err != nil {
 			return err
 		}
@@ -257,6 +265,14 @@ func summary(w io.Writer, s *report.Summary, o Options) error {
 		fmt.Fprintf(w, "  ip fragments: %d, %d datagrams reassembled, %d incomplete, %d evicted, %d timed out, %d overlaps (%d conflicting)\n",
 			f.Fragments, f.Completed, f.Pending, f.Evicted, f.TimedOut, f.Overlaps, f.Conflicts)
 	}
+	if r := s.Reassembly; r != nil && (r.OutOfOrder > 0 || r.Duplicate > 0 || r.GapBytes > 0 || r.BudgetFlushes > 0) {
+		fmt.Fprintf(w, "  reassembly:   %d bytes delivered, %d out of order, %d duplicate, %d missing in %d gaps",
+			r.Delivered, r.OutOfOrder, r.Duplicate, r.GapBytes, r.Gaps)
+		if r.BudgetFlushes > 0 {
+			fmt.Fprintf(w, ", %d holes given up to the memory budget (%d per connection, %d in all)", r.BudgetFlushes, r.ConnBudget, r.GlobalBudget)
+		}
+		fmt.Fprintln(w)
+	}
 	for _, e := range s.Errors {
 		line := "  error:        " + e
 		if o.Color {
@@ -265,6 +281,38 @@ func summary(w io.Writer, s *report.Summary, o Options) error {
 		fmt.Fprintln(w, line)
 	}
 	return nil
+}
+
+// streamText sums up the reassembly of both directions: "ok" when every
+// byte arrived once and in order, else what went wrong each way
+// ("→ 2896 ooo, 1448 dup; ← 1448 missing").
+func streamText(r *report.Reassembly) string {
+	if r == nil {
+		return ""
+	}
+	one := func(s report.StreamStats) string {
+		var parts []string
+		if s.GapBytes > 0 {
+			parts = append(parts, fmt.Sprintf("%d missing", s.GapBytes))
+		}
+		if s.OutOfOrder > 0 {
+			parts = append(parts, fmt.Sprintf("%d ooo", s.OutOfOrder))
+		}
+		if s.Duplicate > 0 {
+			parts = append(parts, fmt.Sprintf("%d dup", s.Duplicate))
+		}
+		return strings.Join(parts, ", ")
+	}
+	a, b := one(r.Client), one(r.Server)
+	switch {
+	case a == "" && b == "":
+		return "ok"
+	case b == "":
+		return "→ " + a
+	case a == "":
+		return "← " + b
+	}
+	return "→ " + a + "; ← " + b
 }
 
 // anomalyCSV renders counts as "kind=n;kind=n", sorted by kind.

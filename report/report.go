@@ -45,6 +45,8 @@ type Conn struct {
 	Stats       *DirPair         `json:"stats,omitempty"`     // per-direction statistics (tcptrace -l)
 	Transitions []Transition     `json:"transitions,omitempty"`
 	Resets      []Reset          `json:"resets,omitempty"`
+	Reassembly  *Reassembly      `json:"reassembly,omitempty"`        // the reassembled byte streams
+	Gaps        []Gap            `json:"gaps,omitempty"`              // the first gaps of both streams (reassembly has the counts)
 	Truncated   int64            `json:"truncated_packets,omitempty"` // packets whose payload the snaplen cut
 	Reused      bool             `json:"reused_tuple,omitempty"`      // an earlier connection used the same tuple
 
@@ -156,9 +158,23 @@ type Summary struct {
 	Truncated      int64            `json:"truncated_segments"`               // TCP segments with payload cut by the snaplen
 	OverSnaplen    int64            `json:"over_snaplen_records,omitempty"`
 	Fragments      *Fragments       `json:"ip_fragments,omitempty"`
+	Reassembly     *ReasmSummary    `json:"reassembly,omitempty"`
 	Errors         []string         `json:"errors,omitempty"` // input damage, one line each
 	First          string           `json:"first_packet,omitempty"`
 	Last           string           `json:"last_packet,omitempty"`
+}
+
+// ReasmSummary summarises stream reassembly over all connections.
+type ReasmSummary struct {
+	Delivered     int64 `json:"delivered"`
+	OutOfOrder    int64 `json:"out_of_order"`
+	Duplicate     int64 `json:"duplicate"`
+	GapBytes      int64 `json:"gap_bytes"`
+	Gaps          int64 `json:"gaps"`
+	BudgetFlushes int64 `json:"budget_flushes"`
+	PeakBuffered  int64 `json:"peak_buffered"` // most bytes held out of order at once, all connections
+	ConnBudget    int64 `json:"conn_budget"`   // the limits in force
+	GlobalBudget  int64 `json:"global_budget"`
 }
 
 // Fragments summarises IP reassembly.
@@ -177,4 +193,37 @@ type Report struct {
 	Conns     []*Conn
 	Anomalies []*Anomaly // in capture order
 	Summary   Summary
+}
+
+// Reassembly holds the byte counts of each direction's reassembled stream.
+type Reassembly struct {
+	Client StreamStats `json:"client"`
+	Server StreamStats `json:"server"`
+}
+
+// StreamStats are one direction's reassembly counts (bytes unless named).
+type StreamStats struct {
+	Delivered     int64 `json:"delivered"`                // captured bytes delivered in order
+	OutOfOrder    int64 `json:"out_of_order"`             // bytes that arrived above a hole and waited
+	Duplicate     int64 `json:"duplicate"`                // bytes that arrived again after a first copy
+	GapBytes      int64 `json:"gap_bytes"`                // bytes never seen (all gap reasons)
+	Gaps          int64 `json:"gaps"`                     // number of gaps
+	Snaplen       int64 `json:"snaplen_bytes,omitempty"`  // part of gap_bytes: cut by the snaplen
+	Conflicts     int64 `json:"conflicts,omitempty"`      // overlaps whose bytes differ from the first copy
+	AfterFIN      int64 `json:"after_fin,omitempty"`      // bytes beyond the FIN, ignored
+	RSTData       int64 `json:"rst_data,omitempty"`       // bytes carried by RSTs (diagnostic, never delivered)
+	BudgetFlushes int64 `json:"budget_flushes,omitempty"` // holes given up to stay within a memory budget
+	PeakBuffered  int64 `json:"peak_buffered,omitempty"`  // most bytes held out of order at once (with bookkeeping)
+	FIN           bool  `json:"fin"`                      // the FIN was delivered in order
+}
+
+// Gap is a range of a stream whose bytes the capture does not hold.
+type Gap struct {
+	Dir     string `json:"dir"`    // client or server: the sender of the missing bytes
+	Offset  int64  `json:"offset"` // stream offset: 0 is the first byte after the SYN
+	Len     int64  `json:"len"`
+	Reason  string `json:"reason"` // loss, acked_unseen, snaplen, budget
+	Frame   int64  `json:"frame,omitempty"`
+	File    string `json:"file,omitempty"`
+	FileIdx int    `json:"-"`
 }

@@ -95,15 +95,47 @@ func RunAnalyze(o AnalyzeOptions, io IO) error {
 	}
 	eng.Select(sel)
 
-	srcs, names, code := openInputs(o.Files, io, eng)
+	names, code, err := runInputs(o.Files, io, eng, o.Progress)
+	if err != nil {
+		return err
+	}
+	rep := eng.Report(names)
+	switch o.Format {
+	case "json":
+		err = render.JSONLines(io.Out, rep)
+	case "csv":
+		err = render.CSV(io.Out, rep)
+	default:
+		err = render.Text(io.Out, rep, render.Options{Color: useColor, Anomalies: o.Anomalies})
+	}
+	if err != nil {
+		return &ExitError{Code: ExitOutput, Err: fmt.Errorf("writing output: %w", err)}
+	}
+	if code != ExitOK {
+		return &ExitError{Code: code, Err: errors.New("")}
+	}
+	if o.Strict {
+		if w := warnings(rep); len(w) > 0 {
+			return &ExitError{Code: ExitStrict, Err: fmt.Errorf("--strict: %s", strings.Join(w, "; "))}
+		}
+	}
+	return nil
+}
+
+// runInputs opens the inputs, merges them in time order and runs them
+// through the engine, with a progress bar on a terminal. Damage is printed
+// on stderr; the returned code is the worst exit code so far (the error is
+// set only when nothing was readable).
+func runInputs(files []string, io IO, eng *analyze.Engine, progress string) ([]string, int, error) {
+	srcs, names, code := openInputs(files, io, eng)
 	if len(srcs) == 0 {
-		return &ExitError{Code: code, Err: errors.New("no readable input")}
+		return nil, code, &ExitError{Code: code, Err: errors.New("no readable input")}
 	}
 	src := capture.Merge(srcs)
 	defer src.Close()
 
 	var bar *progressbar.ProgressBar
-	if o.Progress != "never" && io.ErrTTY && src.Size() > 50<<20 {
+	if progress != "never" && io.ErrTTY && src.Size() > 50<<20 {
 		bar = progressbar.NewOptions64(src.Size(),
 			progressbar.OptionSetWriter(io.Err),
 			progressbar.OptionShowBytes(true),
@@ -130,27 +162,7 @@ func RunAnalyze(o AnalyzeOptions, io IO) error {
 	if bar != nil {
 		_ = bar.Finish()
 	}
-	rep := eng.Report(names)
-	switch o.Format {
-	case "json":
-		err = render.JSONLines(io.Out, rep)
-	case "csv":
-		err = render.CSV(io.Out, rep)
-	default:
-		err = render.Text(io.Out, rep, render.Options{Color: useColor, Anomalies: o.Anomalies})
-	}
-	if err != nil {
-		return &ExitError{Code: ExitOutput, Err: fmt.Errorf("writing output: %w", err)}
-	}
-	if code != ExitOK {
-		return &ExitError{Code: code, Err: errors.New("")}
-	}
-	if o.Strict {
-		if w := warnings(rep); len(w) > 0 {
-			return &ExitError{Code: ExitStrict, Err: fmt.Errorf("--strict: %s", strings.Join(w, "; "))}
-		}
-	}
-	return nil
+	return names, code, nil
 }
 
 // warnings lists what --strict turns into a failure.

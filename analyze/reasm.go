@@ -1,0 +1,92 @@
+package analyze
+
+import (
+	"fmt"
+
+	"github.com/tcptrace/tcptrace/reassembly"
+	"github.com/tcptrace/tcptrace/report"
+)
+
+// maxGapsKept is how many gaps a connection record lists (the counts in its
+// reassembly statistics cover all of them).
+const maxGapsKept = 32
+
+// Tap receives the reassembled streams of a connection (follow, export). It
+// is asked for once per connection, when the connection is created; nil
+// means the connection's bytes are not wanted.
+type Tap func(c *Conn) reassembly.Handler
+
+// streams is a connection seen as the handler of its own streams: it keeps
+// gaps for the report, turns conflicts into anomalies and passes everything
+// on to the tap.
+type streams struct{ c *Conn }
+
+// Data implements reassembly.Handler.
+func (h *streams) Data(dir int, off int64, b []byte, frame int64, file int) {
+	if h.c.tap != nil {
+		h.c.tap.Data(dir, off, b, frame, file)
+	}
+}
+
+// Gap implements reassembly.Handler.
+func (h *streams) Gap(dir int, g reassembly.Gap) {
+	if len(h.c.Gaps) < maxGapsKept {
+		h.c.Gaps = append(h.c.Gaps, dirGap{dir, g})
+	}
+	if h.c.tap != nil {
+		h.c.tap.Gap(dir, g)
+	}
+}
+
+// Conflict implements reassembly.Handler: an overlap whose bytes differ from
+// the first copy is a conflicting_retransmission, unless the exact-copy
+// check (anomaly.go) already flagged the same frame.
+func (h *streams) Conflict(dir int, x reassembly.Conflict) {
+	if n := len(h.c.Anomalies); n == 0 || h.c.Anomalies[n-1].Kind != KConflictRetx || h.c.Anomalies[n-1].Frame != x.Frame {
+		h.c.addAnomaly(Anomaly{
+			Kind: KConflictRetx, Severity: SevError, Dir: dir, Frame: x.Frame, File: x.File, TS: h.c.LastTS,
+			Related: []int64{x.FirstFrame},
+			Detail: fmt.Sprintf("bytes at stream offset %d differ from those of frame %d that arrived first (%d bytes overlap from there); the first copy is kept",
+				x.Off, x.FirstFrame, x.Len),
+		})
+	}
+	if h.c.tap != nil {
+		h.c.tap.Conflict(dir, x)
+	}
+}
+
+// FIN implements reassembly.Handler.
+func (h *streams) FIN(dir int, off int64, frame int64, file int) {
+	if h.c.tap != nil {
+		h.c.tap.FIN(dir, off, frame, file)
+	}
+}
+
+// dirGap is a gap with its direction.
+type dirGap struct {
+	dir int
+	reassembly.Gap
+}
+
+// reasmReport turns the streams' results into the connection record's.
+func reasmReport(c *Conn) (*report.Reassembly, []report.Gap) {
+	var r report.Reassembly
+	for d, s := range c.R {
+		st := s.Stats
+		rd := report.StreamStats{
+			Delivered: st.Delivered, OutOfOrder: st.OutOfOrder, Duplicate: st.Duplicate, GapBytes: st.GapBytes,
+			Gaps: st.Gaps, Snaplen: st.Snaplen, Conflicts: st.Conflicts, AfterFIN: st.AfterFIN, RSTData: st.RSTData,
+			BudgetFlushes: st.BudgetFlushes, PeakBuffered: st.PeakBuffered, FIN: st.FIN,
+		}
+		if d == C2S {
+			r.Client = rd
+		} else {
+			r.Server = rd
+		}
+	}
+	var gaps []report.Gap
+	for _, g := range c.Gaps {
+		gaps = append(gaps, report.Gap{Dir: dirName(g.dir), Offset: g.Off, Len: g.Len, Reason: g.Reason.String(), Frame: g.Frame, FileIdx: g.File})
+	}
+	return &r, gaps
+}
