@@ -40,7 +40,11 @@ type Engine struct {
 	lastTS      int64
 	nextSweep   int64
 	prevTS      int64
-	errs        []error
+	// clock is the latest segment time the table has seen: what "now" is
+	// for a connection finished during the run (the reader's lastTS may be
+	// ahead of the table in a pipelined run). At the end it is lastTS.
+	clock int64
+	errs  []error
 
 	reasm report.ReasmSummary // reassembly totals of the finished connections
 
@@ -57,6 +61,15 @@ func NewEngine(cfg Config) *Engine {
 
 // Feed processes one frame.
 func (e *Engine) Feed(f *capture.Frame) {
+	if s := e.frame(f); s != nil {
+		e.segment(s)
+	}
+}
+
+// frame counts a frame and decodes it; nil when it holds no TCP segment. The
+// returned segment is the engine's own, valid until the next call. In a
+// pipelined run (RunPipelined) this half runs on the reader's goroutine.
+func (e *Engine) frame(f *capture.Frame) *decode.Segment {
 	e.frames++
 	if e.frames == 1 || f.TS < e.firstTS {
 		e.firstTS = f.TS
@@ -70,22 +83,29 @@ func (e *Engine) Feed(f *capture.Frame) {
 	s := &e.seg
 	if r := e.dec.Decode(f, s); r != decode.OK {
 		e.skipped[r]++
-		return
+		return nil
 	}
 	e.tcp++
 	if s.Notes&decode.NoteTruncated != 0 {
 		e.truncated++
 	}
+	return s
+}
+
+// segment files a decoded segment into its connection: the half of Feed that
+// owns the connection table.
+func (e *Engine) segment(s *decode.Segment) {
 	c, _ := e.table.Add(s)
 	if !c.Matched && e.sel.Filter.Match(s) {
 		c.Matched = true
 	}
 	// Once per second of capture time, let go of the connections that are
 	// done: memory follows open connections, not packets. The clock is the
-	// older of this frame and the previous one, so that one frame with a
+	// older of this segment and the previous one, so that one segment with a
 	// timestamp far in the future (damaged captures) evicts nothing.
-	now := min(f.TS, e.prevTS)
-	e.prevTS = f.TS
+	now := min(s.TS, e.prevTS)
+	e.prevTS = s.TS
+	e.clock = max(e.clock, s.TS)
 	if now >= e.nextSweep {
 		if e.nextSweep != 0 {
 			e.sweep(now)
@@ -101,6 +121,9 @@ func (e *Engine) Select(sel Selection) { e.sel = sel }
 // reading goes on with what remains readable; the returned error is the
 // first such damage, or nil.
 func (e *Engine) Run(src capture.Source) error {
+	if e.cfg.Workers > 1 {
+		return e.RunPipelined(src)
+	}
 	var first error
 	for {
 		f, err := src.Next()
@@ -145,7 +168,7 @@ func (e *Engine) finalize(c *Conn) {
 			cl.Close() // the connection is done: nothing more will be delivered
 		}
 	}
-	if !c.Matched || (len(e.sel.IDs) > 0 && !e.sel.IDs[c.ID]) {
+	if e.cfg.StreamsOnly || !c.Matched || (len(e.sel.IDs) > 0 && !e.sel.IDs[c.ID]) {
 		return
 	}
 	rc := &report.Conn{
@@ -171,9 +194,9 @@ func (e *Engine) finalize(c *Conn) {
 		Truncated:  c.Truncated,
 		Reused:     c.Reused,
 	}
-	fillState(rc, c, e.lastTS, int64(e.cfg.Idle))
+	fillState(rc, c, e.clock, int64(e.cfg.Idle))
 	rc.Reassembly, rc.Gaps = reasmReport(c)
-	st := c.Stats.Result(e.lastTS)
+	st := c.Stats.Result(e.clock)
 	rc.Stats = &report.DirPair{Client: st.Dir[C2S], Server: st.Dir[S2C]}
 	rc.RTTms = connRTT(rc, st)
 	if c.Packets[C2S] == 0 {
@@ -209,6 +232,7 @@ func (e *Engine) sweep(now int64) {
 
 // Report builds the report model. files are the input names, by index.
 func (e *Engine) Report(files []string) *report.Report {
+	e.clock = max(e.clock, e.lastTS)
 	for _, c := range e.table.Live() {
 		e.finalize(c)
 	}

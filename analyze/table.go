@@ -5,6 +5,7 @@ package analyze
 
 import (
 	"net/netip"
+	"runtime"
 	"sort"
 	"time"
 
@@ -42,12 +43,19 @@ type Config struct {
 	History                  int
 	// Tap, if set, receives the reassembled bytes of each connection.
 	Tap Tap
+	// StreamsOnly runs only what reassembly needs (table, state machine,
+	// streams): no anomaly checks, statistics, Zeek or Wireshark
+	// emulation, and no connection records. For follow and export.
+	StreamsOnly bool
+	// Workers: 1 runs everything on the caller's goroutine; more reads and
+	// decodes on a goroutine of its own (RunPipelined). Output is identical.
+	Workers int
 }
 
 // DefaultConfig returns the defaults used by the CLI.
 func DefaultConfig() Config {
 	return Config{ReuseIdle: 60 * time.Second, Idle: 5 * time.Minute, EvictIdle: 30 * time.Minute,
-		ConnBudget: DefaultConnBudget, GlobalBudget: DefaultGlobalBudget}
+		ConnBudget: DefaultConnBudget, GlobalBudget: DefaultGlobalBudget, Workers: runtime.NumCPU()}
 }
 
 // Reassembly budgets by default: enough for a 4 MiB receive window above a
@@ -286,14 +294,18 @@ func (t *Table) Add(s *decode.Segment) (*Conn, int) {
 	if s.Flags&decode.RST != 0 {
 		c.RST[d]++
 	}
-	pre := capturePre(c, d)
-	evs := c.SM.Step(d, s)
-	c.chk.checksums = t.cfg.Checksums
-	c.chk.check(c, d, s, evs, pre, c.addAnomaly)
-	c.chk.noteSent(d, s)
-	c.wiresharkFlags(d, s, pre)
-	c.Zeek.Step(d, s)
-	c.Stats.Step(d, s)
+	if t.cfg.StreamsOnly {
+		c.SM.Step(d, s)
+	} else {
+		pre := capturePre(c, d)
+		evs := c.SM.Step(d, s)
+		c.chk.checksums = t.cfg.Checksums
+		c.chk.check(c, d, s, evs, pre, c.addAnomaly)
+		c.chk.noteSent(d, s)
+		c.wiresharkFlags(d, s, pre)
+		c.Zeek.Step(d, s)
+		c.Stats.Step(d, s)
+	}
 	c.R[d].Segment(s)
 	if s.Flags&decode.ACK != 0 {
 		c.R[1-d].Acked(s.Ack, s.Frame, s.File)
@@ -347,7 +359,10 @@ func (t *Table) joinOtherVLAN(k Key, s *decode.Segment) *Conn {
 }
 
 func (t *Table) create(k Key, s *decode.Segment) *Conn {
-	c := &Conn{ID: t.nextID, Key: k, FirstFile: s.File, FirstFrame: s.Frame, FirstTS: s.TS, keys: []Key{k}, SM: statemachine.New(), Zeek: zeek.NewTracker(), Stats: stats.New(), WS: wsflags.New(wsflags.DefaultConfig())}
+	c := &Conn{ID: t.nextID, Key: k, FirstFile: s.File, FirstFrame: s.Frame, FirstTS: s.TS, keys: []Key{k}, SM: statemachine.New()}
+	if !t.cfg.StreamsOnly {
+		c.Zeek, c.Stats, c.WS = zeek.NewTracker(), stats.New(), wsflags.New(wsflags.DefaultConfig())
+	}
 	t.nextID++
 	switch {
 	case s.Flags&(decode.SYN|decode.ACK) == decode.SYN:

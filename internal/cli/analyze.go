@@ -30,6 +30,7 @@ type AnalyzeOptions struct {
 	Anomalies bool   // list every anomaly frame by frame (text)
 	Checksum  bool   // verify TCP checksums
 	Strict    bool   // warnings are failures (exit 5)
+	Workers   int    // goroutines (0: one per CPU)
 }
 
 func newAnalyzeCmd(io IO) *cobra.Command {
@@ -64,6 +65,7 @@ TCP connection followed by a summary of what was read and skipped.`,
 	f.BoolVar(&o.Anomalies, "anomalies", false, "after the table, list every anomaly frame by frame (JSON output always carries them)")
 	f.BoolVar(&o.Checksum, "checksum", false, "verify TCP checksums (off by default: checksum offload makes a sender's own packets look wrong)")
 	f.BoolVar(&o.Strict, "strict", false, "fail (exit 5) when the input was read with warnings: malformed or truncated frames, unsupported link types, records over the snaplen, incomplete IP fragments")
+	f.IntVar(&o.Workers, "workers", 0, "1: read, decode and analyze on one goroutine; 2 or more: read and decode on a goroutine of their own (default: 1 per CPU); the output is the same")
 	f.StringVar(&o.Progress, "progress", "auto", "progress bar on stderr: auto (terminal and inputs over 50 MB) or never")
 	return cmd
 }
@@ -83,6 +85,9 @@ func RunAnalyze(o AnalyzeOptions, io IO) error {
 		useColor = false
 	}
 	cfg := analyze.DefaultConfig()
+	if o.Workers > 0 {
+		cfg.Workers = o.Workers
+	}
 	cfg.ReuseIdle = o.ReuseIdle
 	cfg.Checksums = o.Checksum
 	if o.Idle > 0 {

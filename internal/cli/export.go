@@ -16,6 +16,7 @@ type ExportOptions struct {
 	Force    bool
 	Conns    string
 	Progress string
+	Workers  int
 }
 
 func newExportCmd(io IO) *cobra.Command {
@@ -49,6 +50,7 @@ addresses and ports, so nothing is written outside DIR.`,
 	f.BoolVar(&o.Force, "force", false, "overwrite files of an earlier export in the directory")
 	f.StringVar(&o.Conns, "conn", "", "export only these connection IDs, e.g. 3,7,10-12")
 	f.StringVar(&o.Progress, "progress", "auto", "progress bar on stderr: auto or never")
+	f.IntVar(&o.Workers, "workers", 0, "1: one goroutine reads and reassembles; 2 or more: reading and decoding on their own (default: 1 per CPU); files are written on another")
 	return cmd
 }
 
@@ -66,7 +68,10 @@ func RunExport(o ExportOptions, io IO) error {
 		return &ExitError{Code: ExitOutput, Err: err}
 	}
 	cfg := analyze.DefaultConfig()
-	cfg.History = 64 << 10
+	cfg.StreamsOnly = true
+	if o.Workers > 0 {
+		cfg.Workers = o.Workers
+	}
 	cfg.Tap = w.Tap
 	eng := analyze.NewEngine(cfg)
 	eng.Select(analyze.Selection{IDs: ids})

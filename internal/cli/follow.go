@@ -87,6 +87,7 @@ func RunFollow(o FollowOptions, io IO) error {
 	p := &follower{w: out, as: o.As, want: want, color: useColor && o.As != "raw", errw: io.Err, last: -1}
 	cfg := analyze.DefaultConfig()
 	cfg.History = 256 << 10
+	cfg.StreamsOnly = true
 	cfg.Tap = func(c *analyze.Conn) reassembly.Handler {
 		if c.ID != o.Conn {
 			return nil

@@ -6,16 +6,18 @@
 // expanded form), with tcpflow's "c<N>" suffix when a tuple is used again,
 // so a capture cannot choose where bytes land. Files are opened with
 // O_NOFOLLOW and, unless Force, O_EXCL: an existing file (or a symlink
-// planted in the directory) is never written through.
+// planted in the directory) is never written through (O_NOFOLLOW on Linux).
 //
-// Bytes are buffered per stream and written in large blocks; a file is open
-// only while a block is written, so any number of connections needs no more
-// than one file descriptor. Gaps are not filled with invented bytes: the
+// Bytes are buffered per stream in fixed blocks (recycled, so the steady
+// state allocates nothing) and written by a goroutine of their own while the
+// analysis goes on; a file is open only while a block is written, so any
+// number of connections needs one file descriptor. Gaps are not filled with invented bytes: the
 // index gives, for each gap, its stream offset and the file offset where the
 // missing bytes would have been.
 package export
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +26,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/tcptrace/tcptrace/analyze"
 	"github.com/tcptrace/tcptrace/reassembly"
@@ -33,22 +36,40 @@ import (
 const IndexName = "index.json"
 
 const (
-	blockSize  = 256 << 10 // a stream's buffer is written when it reaches this
-	maxPending = 64 << 20  // all buffers together
+	blockSize = 128 << 10 // a stream's buffer is written when it is full
+	maxBlocks = 512       // blocks in use at once (64 MiB): beyond, every buffer is written out
+	queueLen  = 64        // blocks handed to the writer goroutine and not yet written
 )
 
 // Writer exports the streams of many connections into one directory.
 type Writer struct {
 	dir     string
+	dirfd   int
 	force   bool
 	only    map[int]bool
 	used    map[string]int // base name → connections that used it
 	live    map[*conn]struct{}
-	pending int64
 	entries []Entry
-	err     error
 	files   int
 	bytes   int64
+
+	free     [][]byte    // blocks ready for reuse
+	recycled chan []byte // blocks the writer is done with
+	blocks   int         // blocks allocated and not in free
+	jobs     chan job
+	done     chan struct{}
+	// written by the writer goroutine: read only after done is closed, or
+	// through errMu
+	errMu sync.Mutex
+	err   error
+}
+
+// job is one write for the writer goroutine: b to the file name (a new
+// file when first), then b goes back to the free list.
+type job struct {
+	name  string
+	b     []byte
+	first bool
 }
 
 // Entry describes one exported direction.
@@ -95,7 +116,57 @@ func New(dir string, force bool, only map[int]bool) (*Writer, error) {
 			return nil, fmt.Errorf("%s already holds an export (%s); use --force to overwrite", dir, IndexName)
 		}
 	}
-	return &Writer{dir: dir, force: force, only: only, used: map[string]int{}, live: map[*conn]struct{}{}}, nil
+	dirfd, err := openDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	w := &Writer{dir: dir, dirfd: dirfd, force: force, only: only, used: map[string]int{}, live: map[*conn]struct{}{},
+		jobs: make(chan job, queueLen), done: make(chan struct{})}
+	w.recycled = make(chan []byte, maxBlocks)
+	go w.loop()
+	return w, nil
+}
+
+// loop is the writer goroutine.
+func (w *Writer) loop() {
+	defer close(w.done)
+	for j := range w.jobs {
+		if w.firstErr() == nil {
+			if err := w.write(j.name, j.b, j.first); err != nil {
+				w.fail(err)
+			}
+		}
+		select {
+		case w.recycled <- j.b[:0]:
+		default: // more blocks than the list holds: let this one go
+		}
+	}
+}
+
+// block returns an empty block, recycled when possible.
+func (w *Writer) block() []byte {
+	for {
+		select {
+		case b := <-w.recycled:
+			w.free = append(w.free, b)
+			continue
+		default:
+		}
+		break
+	}
+	if n := len(w.free); n > 0 {
+		b := w.free[n-1]
+		w.free = w.free[:n-1]
+		return b
+	}
+	w.blocks++
+	return make([]byte, 0, blockSize)
+}
+
+func (w *Writer) firstErr() error {
+	w.errMu.Lock()
+	defer w.errMu.Unlock()
+	return w.err
 }
 
 // Tap returns the handler of a new connection (analyze.Config.Tap).
@@ -111,22 +182,36 @@ func (w *Writer) Tap(c *analyze.Conn) reassembly.Handler {
 		suffix = fmt.Sprintf("c%d", n)
 	}
 	k := &conn{w: w, c: c}
-	k.s[analyze.C2S].name = Name(c.Client, c.Server) + suffix
+	k.s[analyze.C2S].name = base + suffix
 	k.s[analyze.S2C].name = Name(c.Server, c.Client) + suffix
 	w.live[k] = struct{}{}
 	return k
 }
 
 // Name is tcpflow's file name of the direction src → dst.
-func Name(src, dst netip.AddrPort) string { return addrName(src) + "-" + addrName(dst) }
+func Name(src, dst netip.AddrPort) string {
+	b := make([]byte, 0, 64)
+	b = appendAddr(b, src)
+	b = append(b, '-')
+	return string(appendAddr(b, dst))
+}
 
-func addrName(a netip.AddrPort) string {
+// appendAddr appends tcpflow's form of an endpoint: zero-padded IPv4
+// octets and a 5-digit port ("010.000.000.001.00080"), IPv6 expanded.
+func appendAddr(b []byte, a netip.AddrPort) []byte {
 	ip := a.Addr().Unmap()
 	if ip.Is4() {
-		b := ip.As4()
-		return fmt.Sprintf("%03d.%03d.%03d.%03d.%05d", b[0], b[1], b[2], b[3], a.Port())
+		for i, o := range ip.As4() {
+			if i > 0 {
+				b = append(b, '.')
+			}
+			b = append(b, '0'+o/100, '0'+o/10%10, '0'+o%10)
+		}
+	} else {
+		b = append(b, ip.WithZone("").StringExpanded()...)
 	}
-	return fmt.Sprintf("%s.%05d", ip.WithZone("").StringExpanded(), a.Port())
+	p := a.Port()
+	return append(b, '.', byte('0'+p/10000), byte('0'+p/1000%10), byte('0'+p/100%10), byte('0'+p/10%10), byte('0'+p%10))
 }
 
 // Close flushes what is left, writes index.json and returns the first error.
@@ -134,6 +219,9 @@ func (w *Writer) Close() error {
 	for k := range w.live {
 		k.Close()
 	}
+	close(w.jobs)
+	<-w.done
+	defer closeDir(w.dirfd)
 	sort.Slice(w.entries, func(i, j int) bool {
 		a, b := w.entries[i], w.entries[j]
 		if a.Conn != b.Conn {
@@ -145,24 +233,35 @@ func (w *Writer) Close() error {
 	for _, e := range w.entries {
 		conns[e.Conn] = true
 	}
-	idx := Index{Version: 1, Connections: len(conns), Files: w.files, Bytes: w.bytes, Streams: w.entries}
-	if idx.Streams == nil {
-		idx.Streams = []Entry{}
+	// One stream per line: readable, and far cheaper than indenting.
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "{\"version\":1,\"connections\":%d,\"files\":%d,\"bytes\":%d,\"streams\":[", len(conns), w.files, w.bytes)
+	for i := range w.entries {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("\n  ")
+		line, err := json.Marshal(&w.entries[i])
+		if err != nil {
+			return err
+		}
+		b.Write(line)
 	}
-	b, err := json.MarshalIndent(idx, "", "  ")
-	if err != nil {
-		return err
+	b.WriteString("\n]}\n")
+	if w.firstErr() == nil {
+		if err := w.write(IndexName, b.Bytes(), true); err != nil {
+			w.fail(err)
+		}
 	}
-	if err := w.write(IndexName, append(b, '\n'), true); err != nil {
-		w.fail(err)
-	}
-	return w.err
+	return w.firstErr()
 }
 
 // Stats returns the files and bytes written so far.
 func (w *Writer) Stats() (files int, bytes int64) { return w.files, w.bytes }
 
 func (w *Writer) fail(err error) {
+	w.errMu.Lock()
+	defer w.errMu.Unlock()
 	if w.err == nil {
 		w.err = err
 	}
@@ -174,24 +273,20 @@ func (w *Writer) write(name string, b []byte, first bool) error {
 	if !filepath.IsLocal(name) || strings.ContainsAny(name, `/\`) {
 		return fmt.Errorf("export: refusing file name %q outside %s", name, w.dir)
 	}
-	flags := os.O_WRONLY | noFollow
+	var flags int
 	switch {
 	case !first:
-		flags |= os.O_APPEND
+		flags = os.O_APPEND
 	case w.force:
-		flags |= os.O_CREATE | os.O_TRUNC
+		flags = os.O_CREATE | os.O_TRUNC
 	default:
-		flags |= os.O_CREATE | os.O_EXCL
+		flags = os.O_CREATE | os.O_EXCL
 	}
-	f, err := os.OpenFile(filepath.Join(w.dir, name), flags, 0o644)
-	if err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return fmt.Errorf("%s already exists; use --force to overwrite", filepath.Join(w.dir, name))
-		}
-		return err
+	err := writeFile(w.dirfd, w.dir, name, b, flags)
+	if errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("%s already exists; use --force to overwrite", filepath.Join(w.dir, name))
 	}
-	_, err = f.Write(b)
-	return errors.Join(err, f.Close())
+	return err
 }
 
 // conn is the handler of one connection's two streams.
@@ -212,39 +307,48 @@ type stream struct {
 
 func (k *conn) Data(d int, off int64, b []byte, frame int64, file int) {
 	s := &k.s[d]
-	s.buf = append(s.buf, b...)
-	k.w.pending += int64(len(b))
-	if len(s.buf) >= blockSize {
-		k.flush(s)
-	}
-	if k.w.pending > maxPending {
-		for o := range k.w.live {
-			o.flush(&o.s[0])
-			o.flush(&o.s[1])
+	for len(b) > 0 {
+		if s.buf == nil {
+			if k.w.blocks-len(k.w.free) >= maxBlocks {
+				k.w.flushAll()
+			}
+			s.buf = k.w.block()
+		}
+		n := copy(s.buf[len(s.buf):cap(s.buf)], b)
+		s.buf = s.buf[:len(s.buf)+n]
+		b = b[n:]
+		if len(s.buf) == cap(s.buf) {
+			k.flush(s)
 		}
 	}
 }
 
+// flushAll writes out every buffer (too many blocks in use).
+func (w *Writer) flushAll() {
+	for o := range w.live {
+		o.flush(&o.s[0])
+		o.flush(&o.s[1])
+	}
+}
+
+// flush hands the stream's block to the writer goroutine.
 func (k *conn) flush(s *stream) {
-	if len(s.buf) == 0 {
+	if s.buf == nil {
 		return
 	}
-	if k.w.err == nil {
-		if err := k.w.write(s.name, s.buf, !s.created); err != nil {
-			k.w.fail(err)
-		} else if !s.created {
-			s.created = true
-			k.w.files++
-		}
+	if len(s.buf) == 0 {
+		k.w.free = append(k.w.free, s.buf)
+		s.buf = nil
+		return
+	}
+	k.w.jobs <- job{name: s.name, b: s.buf, first: !s.created}
+	if !s.created {
+		s.created = true
+		k.w.files++
 	}
 	s.written += int64(len(s.buf))
 	k.w.bytes += int64(len(s.buf))
-	k.w.pending -= int64(len(s.buf))
-	if cap(s.buf) > blockSize {
-		s.buf = nil
-	} else {
-		s.buf = s.buf[:0]
-	}
+	s.buf = nil
 }
 
 func (k *conn) Gap(d int, g reassembly.Gap) {
@@ -256,7 +360,12 @@ func (k *conn) Gap(d int, g reassembly.Gap) {
 
 func (k *conn) Conflict(d int, c reassembly.Conflict) {}
 
-func (k *conn) FIN(d int, off int64, frame int64, file int) { k.s[d].fin = true }
+// FIN: nothing more will be delivered this way; write the rest now rather
+// than hold its block until the connection is retired.
+func (k *conn) FIN(d int, off int64, frame int64, file int) {
+	k.s[d].fin = true
+	k.flush(&k.s[d])
+}
 
 // Close implements the engine's end-of-connection hook: the rest is written
 // and the connection's index entries recorded.

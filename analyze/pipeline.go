@@ -1,0 +1,122 @@
+package analyze
+
+import (
+	"errors"
+	"io"
+
+	"github.com/tcptrace/tcptrace/internal/capture"
+	"github.com/tcptrace/tcptrace/internal/decode"
+)
+
+// A pipelined run splits the work over two goroutines: a reader that reads
+// frames and decodes them (Engine.frame), and the caller's goroutine that
+// owns the connection table (Engine.segment). Segments travel in batches
+// whose payload bytes are copied into the batch's own arena, since a frame's
+// bytes live only until the next read. Batches are recycled: the steady
+// state allocates nothing. The result is identical to Run's: one reader,
+// one table, segments in capture order.
+
+const (
+	batchSegs  = 512
+	batchBytes = 1 << 20
+	batchQueue = 8
+)
+
+type batch struct {
+	segs  []decode.Segment
+	arena []byte
+	errs  []error // input damage met before the first segment of the next batch
+	end   bool    // the last batch: err is the reason
+	err   error
+}
+
+// RunPipelined is Run with reading and decoding on a goroutine of their own.
+func (e *Engine) RunPipelined(src capture.Source) error {
+	full := make(chan *batch, batchQueue)
+	free := make(chan *batch, batchQueue+2)
+	for range batchQueue + 2 {
+		free <- &batch{segs: make([]decode.Segment, 0, batchSegs), arena: make([]byte, 0, batchBytes)}
+	}
+	go e.readBatches(src, full, free)
+	var first error
+	for b := range full {
+		for i := range b.segs {
+			e.segment(&b.segs[i])
+		}
+		for _, err := range b.errs {
+			e.errs = append(e.errs, err)
+			if first == nil {
+				first = err
+			}
+		}
+		if b.end {
+			if b.err != nil {
+				e.errs = append(e.errs, b.err)
+				if first == nil {
+					first = b.err
+				}
+			}
+			break
+		}
+		b.segs, b.arena, b.errs = b.segs[:0], b.arena[:0], b.errs[:0]
+		free <- b
+	}
+	return first
+}
+
+// readBatches is the reader goroutine. Input damage is passed on in order
+// with the segments; an I/O error that cannot be stepped over ends the run.
+func (e *Engine) readBatches(src capture.Source, full, free chan *batch) {
+	defer close(full)
+	b := <-free
+	send := func() {
+		full <- b
+		b = <-free
+	}
+	for {
+		f, err := src.Next()
+		if err == io.EOF {
+			b.end = true
+			full <- b
+			return
+		}
+		if err != nil {
+			var ce *capture.Error
+			if !errors.As(err, &ce) {
+				b.end, b.err = true, err
+				full <- b
+				return
+			}
+			if len(b.segs) > 0 {
+				send() // keep the error after the segments read before it
+			}
+			b.errs = append(b.errs, err)
+			continue
+		}
+		s := e.frame(f)
+		if s == nil {
+			continue
+		}
+		need := len(s.Payload) + len(s.Opts.Raw)
+		if len(b.segs) == cap(b.segs) || (len(b.arena)+need > cap(b.arena) && len(b.segs) > 0) || len(b.errs) > 0 {
+			send()
+		}
+		if need > cap(b.arena)-len(b.arena) { // a payload larger than an arena (jumbo/TSO)
+			b.arena = make([]byte, 0, max(need, batchBytes))
+		}
+		b.segs = append(b.segs, *s)
+		c := &b.segs[len(b.segs)-1]
+		c.Payload = b.own(s.Payload)
+		c.Opts.Raw = b.own(s.Opts.Raw)
+	}
+}
+
+// own copies p into the arena (which has room) and returns the copy.
+func (b *batch) own(p []byte) []byte {
+	if p == nil {
+		return nil
+	}
+	n := len(b.arena)
+	b.arena = append(b.arena, p...)
+	return b.arena[n:len(b.arena):len(b.arena)]
+}
