@@ -278,7 +278,7 @@ func (p *follower) Gap(d int, g reassembly.Gap) {
 		p.w.WriteString(what + "\n")
 		return
 	}
-	p.w.WriteString(what)
+	p.w.WriteString("\n" + what + "\n")
 }
 
 func gapWords(r reassembly.GapReason) string {

@@ -171,12 +171,14 @@ func (w *Writer) firstErr() error {
 
 // Tap returns the handler of a new connection (analyze.Config.Tap).
 func (w *Writer) Tap(c *analyze.Conn) reassembly.Handler {
-	if len(w.only) > 0 && !w.only[c.ID] {
-		return nil
-	}
+	// Count every connection, selected or not, so that a connection's
+	// file names do not depend on --conn.
 	base := Name(c.Client, c.Server)
 	n := w.used[base]
 	w.used[base] = n + 1
+	if len(w.only) > 0 && !w.only[c.ID] {
+		return nil
+	}
 	suffix := ""
 	if n > 0 {
 		suffix = fmt.Sprintf("c%d", n)

@@ -86,6 +86,10 @@
 //     in one segment; a RST carrying diagnostic text.
 //   - wrap.pcap: client and server ISNs a little below 2^32, so both
 //     sequence spaces wrap during the transfer, then a four-way close.
+//   - streams.pcap: stream reassembly: server responses reordered and
+//     duplicated (48001), a segment lost before the capture point and
+//     acknowledged (48002), a retransmission with different bytes (48003),
+//     a loss the capture ends on (48004).
 //   - early-fin.pcap: the server's FIN captured before its last data
 //     segment (reordered on the way), then the client's ACK and FIN.
 //   - port-reuse-timewait.pcap: captured at the server; the server closes

@@ -132,6 +132,7 @@ func TestScenarioFrames(t *testing.T) {
 		"resets":               {61, 7},
 		"wrap":                 {21, 1},
 		"early-fin":            {11, 1},
+		"streams":              {44, 4},
 		"port-reuse-timewait":  {22, 2},
 	}
 	first := map[uint32]gopacket.LayerType{
