@@ -105,6 +105,10 @@ type Config struct {
 	MaxChunks int
 }
 
+// MaxChunkBytes is the most bytes contiguous segments are merged into one
+// buffered range.
+const MaxChunkBytes = 32 << 10
+
 // chunkCost and markCost are what a buffered range and a frame mark are
 // charged beyond their bytes, so that a flood of one-byte segments is bounded
 // as surely as a flood of large ones.
@@ -360,8 +364,9 @@ func (s *Stream) insert(off, n int64, data []byte, m mark) {
 		}
 		pm := mark{off: pos, frame: m.frame, file: m.file}
 		// Extend the chunk before when contiguous and fully captured, so a
-		// long run above one hole stays one chunk.
-		if i > 0 && s.q[i-1].end() == pos && int64(len(s.q[i-1].data)) == s.q[i-1].n {
+		// long run above one hole stays a few chunks (of up to MaxChunkBytes:
+		// a chunk's growth is what a budget can be overshot by).
+		if i > 0 && s.q[i-1].end() == pos && int64(len(s.q[i-1].data)) == s.q[i-1].n && len(s.q[i-1].data)+len(piece) <= MaxChunkBytes {
 			c := s.q[i-1]
 			before := c.cost()
 			c.data = append(c.data, piece...)
