@@ -25,6 +25,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -47,7 +48,7 @@ type Writer struct {
 	dirfd   int
 	force   bool
 	only    map[int]bool
-	used    map[string]int // base name → connections that used it
+	used    map[[2]netip.AddrPort]int // client, server → connections that used the pair
 	live    map[*conn]struct{}
 	entries []Entry
 	files   int
@@ -120,7 +121,7 @@ func New(dir string, force bool, only map[int]bool) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Writer{dir: dir, dirfd: dirfd, force: force, only: only, used: map[string]int{}, live: map[*conn]struct{}{},
+	w := &Writer{dir: dir, dirfd: dirfd, force: force, only: only, used: map[[2]netip.AddrPort]int{}, live: map[*conn]struct{}{},
 		jobs: make(chan job, queueLen), done: make(chan struct{})}
 	w.recycled = make(chan []byte, maxBlocks)
 	go w.loop()
@@ -172,22 +173,37 @@ func (w *Writer) firstErr() error {
 // Tap returns the handler of a new connection (analyze.Config.Tap).
 func (w *Writer) Tap(c *analyze.Conn) reassembly.Handler {
 	// Count every connection, selected or not, so that a connection's
-	// file names do not depend on --conn.
-	base := Name(c.Client, c.Server)
-	n := w.used[base]
-	w.used[base] = n + 1
+	// file names do not depend on --conn. A pair and its reverse are one
+	// tuple (the roles of a reused tuple may differ).
+	pair := [2]netip.AddrPort{c.Client, c.Server}
+	if c.Server.Compare(c.Client) < 0 {
+		pair[0], pair[1] = pair[1], pair[0]
+	}
+	n := w.used[pair]
+	w.used[pair] = n + 1
 	if len(w.only) > 0 && !w.only[c.ID] {
 		return nil
 	}
-	suffix := ""
-	if n > 0 {
-		suffix = fmt.Sprintf("c%d", n)
-	}
-	k := &conn{w: w, c: c}
-	k.s[analyze.C2S].name = base + suffix
-	k.s[analyze.S2C].name = Name(c.Server, c.Client) + suffix
+	k := &conn{w: w, c: c, n: n} // file names are made when first needed
+	k.s[analyze.S2C].dir = analyze.S2C
 	w.live[k] = struct{}{}
 	return k
+}
+
+// name returns the file name of direction d.
+func (k *conn) name(d int) string {
+	s := &k.s[d]
+	if s.name == "" {
+		src, dst := k.c.Client, k.c.Server
+		if d == analyze.S2C {
+			src, dst = dst, src
+		}
+		s.name = Name(src, dst)
+		if k.n > 0 {
+			s.name += "c" + strconv.Itoa(k.n)
+		}
+	}
+	return s.name
 }
 
 // Name is tcpflow's file name of the direction src → dst.
@@ -295,10 +311,12 @@ func (w *Writer) write(name string, b []byte, first bool) error {
 type conn struct {
 	w *Writer
 	c *analyze.Conn
+	n int // earlier connections on the same tuple (tcpflow's c<n> suffix)
 	s [2]stream
 }
 
 type stream struct {
+	dir     uint8
 	name    string
 	buf     []byte
 	written int64
@@ -343,7 +361,7 @@ func (k *conn) flush(s *stream) {
 		s.buf = nil
 		return
 	}
-	k.w.jobs <- job{name: s.name, b: s.buf, first: !s.created}
+	k.w.jobs <- job{name: k.name(int(s.dir)), b: s.buf, first: !s.created}
 	if !s.created {
 		s.created = true
 		k.w.files++
