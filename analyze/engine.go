@@ -199,6 +199,7 @@ func (e *Engine) finalize(c *Conn) {
 	st := c.Stats.Result(e.clock)
 	rc.Stats = &report.DirPair{Client: st.Dir[C2S], Server: st.Dir[S2C]}
 	rc.RTTms = connRTT(rc, st)
+	diagnose(c, rc)
 	if c.Packets[C2S] == 0 {
 		rc.VLAN = c.VLANs[S2C].String()
 	} else if c.Packets[S2C] > 0 && c.VLANs[S2C] != c.VLANs[C2S] {

@@ -139,6 +139,7 @@ type Conn struct {
 	budget reassembly.Budget
 	sh     streams  // the streams' handler
 	Gaps   []dirGap // the first gaps, in stream order per direction
+	diag   diag     // what the diagnosis of resets needs
 	tap    reassembly.Handler
 }
 
@@ -298,7 +299,9 @@ func (t *Table) Add(s *decode.Segment) (*Conn, int) {
 		c.SM.Step(d, s)
 	} else {
 		pre := capturePre(c, d)
+		finBefore := c.SM.H[d].FinSeen
 		evs := c.SM.Step(d, s)
+		c.diag.note(c, d, s, finBefore)
 		c.chk.checksums = t.cfg.Checksums
 		c.chk.check(c, d, s, evs, pre, c.addAnomaly)
 		c.chk.noteSent(d, s)

@@ -142,6 +142,41 @@ type Reset struct {
 	WindowKnown   bool   `json:"window_known"`
 	ChallengeACK  int64  `json:"challenge_ack_frame,omitempty"`
 	Len           int    `json:"len,omitempty"`
+
+	// The diagnosis (tcptrace resets).
+	Time           string     `json:"time,omitempty"`
+	Accepted       string     `json:"accepted,omitempty"` // exact, in-window, out-of-window, unknown
+	Cause          string     `json:"cause,omitempty"`    // refused, abort, reset-after-close, half-open, idle-timeout-suspect, retransmission-timeout, middlebox-suspect, unknown
+	Detail         string     `json:"detail,omitempty"`
+	Evidence       []Evidence `json:"evidence,omitempty"`
+	AppSees        string     `json:"app_sees,omitempty"`         // whose application saw what
+	Unacked        *Dir       `json:"unacked,omitempty"`          // bytes each side had sent that the other had not acknowledged
+	SinceData      *Seconds   `json:"since_data_s,omitempty"`     // seconds since each side's last data (-1: none)
+	LastDataFrames *Dir       `json:"last_data_frames,omitempty"` // frame of each side's last data (0: none)
+	Recent         []SegBrief `json:"recent,omitempty"`           // the last segments up to the RST
+	TS             int64      `json:"-"`
+}
+
+// Evidence is one frame that supports a claim.
+type Evidence struct {
+	Frame int64  `json:"frame"`
+	What  string `json:"what"`
+}
+
+// Seconds holds a duration per direction, in seconds.
+type Seconds struct {
+	Client float64 `json:"client"`
+	Server float64 `json:"server"`
+}
+
+// SegBrief is one segment, briefly.
+type SegBrief struct {
+	Frame  int64  `json:"frame"`
+	Sender string `json:"sender"`
+	Flags  string `json:"flags"`
+	Len    int    `json:"len"`
+	Time   string `json:"time"`
+	TS     int64  `json:"-"`
 }
 
 // Summary closes every report.

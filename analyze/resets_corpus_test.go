@@ -1,0 +1,82 @@
+package analyze
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestResetCausesLoopback: on the real loopback capture, whose generator
+// knows why each connection was reset, every reset on port 18999 (nothing
+// listening) is refused; every reset on 18091 (server closes with unread
+// data) and 18094 (server SO_LINGER 0) is sent by the server and classed an
+// abort; on 18080, every RST of a connection the client aborted (SO_LINGER 0
+// while downloading: the client sent no FIN and reset first) is classed an
+// abort, and sent by the client.
+func TestResetCausesLoopback(t *testing.T) {
+	files := corpusFiles(t)
+	const rel = "loopback/real-lo-dev.pcap"
+	found := false
+	for _, f := range files {
+		found = found || f == rel
+	}
+	if !found {
+		t.Skipf("%s not in the corpus", rel)
+	}
+	r := analyzeFile(t, filepath.Join(corpusDir, "raw", rel))
+	count := map[string]int{}
+	for _, c := range r.Conns {
+		port := c.Server[strings.LastIndexByte(c.Server, ':')+1:]
+		clientAbort := c.FIN.Client == 0 && len(c.Resets) > 0 && c.Resets[0].Sender == "client"
+		for _, x := range c.Resets {
+			key := fmt.Sprintf("%s %s %s", port, x.Sender, x.Cause)
+			count[key]++
+			bad := false
+			switch port {
+			case "18999":
+				bad = x.Cause != CauseRefused || x.Sender != "server"
+			case "18091", "18094":
+				bad = x.Sender != "server" || x.Cause != CauseAbort
+			case "18080":
+				bad = clientAbort && x.Sender == "client" && x.Cause != CauseAbort
+			}
+			if bad {
+				t.Errorf("conn %d (%s → %s) frame %d: RST by the %s classed %s (%s), want the expected cause for port %s",
+					c.ID, c.Client, c.Server, x.Frame, x.Sender, x.Cause, x.Detail, port)
+			}
+		}
+	}
+	for _, want := range []string{"18999 server refused", "18091 server abort", "18094 server abort", "18080 client abort"} {
+		if count[want] == 0 {
+			t.Errorf("no reset %q found", want)
+		}
+	}
+	t.Logf("resets by port, sender and cause: %v", count)
+}
+
+// TestIgnoredResetsAreNotAborts: across the corpus and the scenarios, a RST
+// the receiver would not accept (out of window, or in window but not exact)
+// on a synchronized connection is never classed a plain abort.
+func TestIgnoredResetsAreNotAborts(t *testing.T) {
+	files, _ := filepath.Glob("../testdata/pcaps/*.pcap")
+	for _, rel := range corpusFilesOrNil(t) {
+		files = append(files, filepath.Join(corpusDir, "raw", rel))
+	}
+	n := 0
+	for _, f := range files {
+		r := analyzeFile(t, f)
+		for _, c := range r.Conns {
+			for _, x := range c.Resets {
+				if x.Accepted != "in-window" && x.Accepted != "out-of-window" {
+					continue
+				}
+				n++
+				if x.Cause == CauseAbort {
+					t.Errorf("%s conn %d frame %d: a RST the receiver ignores (%s) classed abort", f, c.ID, x.Frame, x.Accepted)
+				}
+			}
+		}
+	}
+	t.Logf("%d unacceptable RSTs checked", n)
+}

@@ -1,0 +1,114 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"github.com/tcptrace/tcptrace/analyze"
+	"github.com/tcptrace/tcptrace/render"
+	"github.com/tcptrace/tcptrace/report"
+)
+
+// ResetsOptions are the flags of `tcptrace resets`.
+type ResetsOptions struct {
+	Files    []string
+	Format   string
+	Color    string
+	Filter   string
+	Conns    string
+	Progress string
+}
+
+func newResetsCmd(io IO) *cobra.Command {
+	o := ResetsOptions{}
+	cmd := &cobra.Command{
+		Use:   "resets FILE...",
+		Short: "Every RST: who sent it, in which state, whether it was accepted, and why",
+		Long: `resets diagnoses every RST of the capture: the sender (client or server), the
+RFC 9293 state of both endpoints just before it, whether the receiver would accept
+it (exact rcv.nxt; in window: a challenge ACK is expected; out of window: ignored),
+and its most likely cause with the frames that show it:
+
+  refused                 the answer to a SYN: nothing listening
+  abort                   an established endpoint reset instead of closing with FIN
+                          (closed with unread data, or SO_LINGER 0: the evidence says which)
+  reset-after-close       an endpoint that had closed answers late data with RST
+  half-open               RST for a connection the sender no longer knows
+  idle-timeout-suspect    the first segment after a long silence answered by RST
+  retransmission-timeout  RST after the same data was retransmitted several times
+  middlebox-suspect       TTL/IP ID unlike the sender's, faster than the path allows,
+                          or a RST the real sender would not have sent
+  unknown                 nothing fits
+
+Then the bytes in flight each way, the time since each side's last data, the
+segments just before, and whose application saw "connection reset by peer".`,
+		Example: `  tcptrace resets testdata/pcaps/resets.pcap
+  tcptrace resets capture.pcap --filter "port 443" --format json | jq 'select(.type=="reset")'`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return &ExitError{Code: ExitUsage, Err: errors.New("resets needs at least one capture file (or - for stdin)")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Files = args
+			return RunResets(o, io)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Format, "format", "text", "output format: text or json (JSON lines: one \"type\":\"reset\" record per RST, then the summary)")
+	f.StringVar(&o.Color, "color", "auto", "colour: auto (on a terminal, unless NO_COLOR is set), always or never")
+	f.StringVar(&o.Filter, "filter", "", `only connections with a segment matching this expression (docs/filter.md)`)
+	f.StringVar(&o.Conns, "conn", "", "only these connection IDs, e.g. 3,7,10-12")
+	f.StringVar(&o.Progress, "progress", "auto", "progress bar on stderr: auto or never")
+	return cmd
+}
+
+// RunResets runs the resets command.
+func RunResets(o ResetsOptions, io IO) error {
+	if o.Format != "text" && o.Format != "json" {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--format must be text or json, not %q", o.Format)}
+	}
+	useColor, err := colorMode(o.Color, io.OutTTY, io.Getenv)
+	if err != nil {
+		return err
+	}
+	rep, code, err := analyzeForReport(o.Files, io, o.Filter, o.Conns, o.Progress, nil)
+	if err != nil {
+		return err
+	}
+	if o.Format == "json" {
+		err = render.ResetsJSON(io.Out, rep)
+	} else {
+		err = render.Resets(io.Out, rep, render.Options{Color: useColor})
+	}
+	if err != nil {
+		return &ExitError{Code: ExitOutput, Err: fmt.Errorf("writing output: %w", err)}
+	}
+	if code != ExitOK {
+		return &ExitError{Code: code, Err: errors.New("")}
+	}
+	return nil
+}
+
+// analyzeForReport runs the full analysis with a selection and returns the
+// report and the worst exit code of the inputs. tune, if set, adjusts the
+// configuration.
+func analyzeForReport(files []string, io IO, filterExpr, conns, progress string, tune func(*analyze.Config)) (*report.Report, int, error) {
+	cfg := analyze.DefaultConfig()
+	if tune != nil {
+		tune(&cfg)
+	}
+	eng := analyze.NewEngine(cfg)
+	sel, err := selection(AnalyzeOptions{Filter: filterExpr, Conns: conns})
+	if err != nil {
+		return nil, 0, err
+	}
+	eng.Select(sel)
+	names, code, err := runInputs(files, io, eng, progress)
+	if err != nil {
+		return nil, code, err
+	}
+	return eng.Report(names), code, nil
+}
