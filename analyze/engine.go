@@ -196,6 +196,13 @@ func (e *Engine) finalize(c *Conn) {
 	}
 	fillState(rc, c, e.clock, int64(e.cfg.Idle))
 	rc.Reassembly, rc.Gaps = reasmReport(c)
+	if len(c.Rows) > 0 {
+		rc.Rows = c.Rows
+		for i := range rc.Rows {
+			rc.Rows[i].Time = FormatTS(rc.Rows[i].TS)
+			rc.Rows[i].Rel = float64(rc.Rows[i].TS-c.FirstTS) / 1e9
+		}
+	}
 	st := c.Stats.Result(e.clock)
 	rc.Stats = &report.DirPair{Client: st.Dir[C2S], Server: st.Dir[S2C]}
 	rc.RTTms = connRTT(rc, st)
@@ -253,6 +260,9 @@ func (e *Engine) Report(files []string) *report.Report {
 			a.File = files[a.FileIdx]
 		}
 		for _, rc := range r.Conns {
+			for i := range rc.Rows {
+				rc.Rows[i].File = files[rc.Rows[i].FileIdx]
+			}
 			for i := range rc.Gaps {
 				if rc.Gaps[i].Frame > 0 {
 					rc.Gaps[i].File = files[rc.Gaps[i].FileIdx]

@@ -15,6 +15,7 @@ import (
 	"github.com/tcptrace/tcptrace/internal/decode"
 	"github.com/tcptrace/tcptrace/internal/seqnum"
 	"github.com/tcptrace/tcptrace/reassembly"
+	"github.com/tcptrace/tcptrace/report"
 	"github.com/tcptrace/tcptrace/statemachine"
 )
 
@@ -47,6 +48,9 @@ type Config struct {
 	// streams): no anomaly checks, statistics, Zeek or Wireshark
 	// emulation, and no connection records. For follow and export.
 	StreamsOnly bool
+	// Rows records every segment of every connection as a timeline row
+	// (report.Conn.Rows); Explain adds the plain-words explanations.
+	Rows, Explain bool
 	// Workers: 1 runs everything on the caller's goroutine; more reads and
 	// decodes on a goroutine of its own (RunPipelined). Output is identical.
 	Workers int
@@ -140,6 +144,8 @@ type Conn struct {
 	sh     streams  // the streams' handler
 	Gaps   []dirGap // the first gaps, in stream order per direction
 	diag   diag     // what the diagnosis of resets needs
+	rows   rowState // what the timeline needs (Config.Rows)
+	Rows   []report.Row
 	tap    reassembly.Handler
 }
 
@@ -295,6 +301,10 @@ func (t *Table) Add(s *decode.Segment) (*Conn, int) {
 	if s.Flags&decode.RST != 0 {
 		c.RST[d]++
 	}
+	var snap rowSnap
+	if t.cfg.Rows {
+		snap = c.rowBefore(d)
+	}
 	if t.cfg.StreamsOnly {
 		c.SM.Step(d, s)
 	} else {
@@ -312,6 +322,9 @@ func (t *Table) Add(s *decode.Segment) (*Conn, int) {
 	c.R[d].Segment(s)
 	if s.Flags&decode.ACK != 0 {
 		c.R[1-d].Acked(s.Ack, s.Frame, s.File)
+	}
+	if t.cfg.Rows {
+		c.rowAfter(d, s, snap, t.cfg.Explain)
 	}
 	return c, d
 }

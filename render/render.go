@@ -22,6 +22,7 @@ import (
 type Options struct {
 	Color     bool // ANSI colours (decided once by the CLI: TTY, --color, NO_COLOR)
 	Anomalies bool // list every anomaly after the connection table
+	Summary   bool // only the overview: no connection table
 }
 
 // JSONLines writes one JSON object per line: every connection ("type":"conn")
@@ -86,11 +87,14 @@ func CSV(w io.Writer, r *report.Report) error {
 
 // Text writes the connection table and the summary for people.
 func Text(w io.Writer, r *report.Report, o Options) error {
-	if len(r.Conns) > 0 {
+	if len(r.Conns) > 0 && !o.Summary {
 		if err := connTable(w, r, o); err != nil {
 			return err
 		}
 		fmt.Fprintln(w)
+	}
+	if err := Overview(w, r, o); err != nil {
+		return err
 	}
 	if o.Anomalies && len(r.Anomalies) > 0 {
 		if err := anomalyTable(w, r, o); err != nil {

@@ -50,6 +50,9 @@ type Conn struct {
 	Truncated   int64            `json:"truncated_packets,omitempty"` // packets whose payload the snaplen cut
 	Reused      bool             `json:"reused_tuple,omitempty"`      // an earlier connection used the same tuple
 
+	// Rows is the connection's timeline (tcptrace timeline), one per segment.
+	Rows []Row `json:"-"`
+
 	// Sort keys and file indices, not rendered.
 	StartNS  int64 `json:"-"`
 	LastNS   int64 `json:"-"`
@@ -261,4 +264,31 @@ type Gap struct {
 	Frame   int64  `json:"frame,omitempty"`
 	File    string `json:"file,omitempty"`
 	FileIdx int    `json:"-"`
+}
+
+// Row is one segment of a connection's timeline.
+type Row struct {
+	Frame       int64        `json:"frame"`
+	File        string       `json:"file,omitempty"`
+	Time        string       `json:"time"`
+	Rel         float64      `json:"rel"` // seconds since the connection's first packet
+	Dir         string       `json:"dir"` // the sender: client (→) or server (←)
+	Flags       string       `json:"flags"`
+	Seq         uint32       `json:"seq"` // relative: the sender's ISN is 0 (its first segment's when no SYN was captured)
+	Ack         uint32       `json:"ack,omitempty"`
+	HasAck      bool         `json:"-"`
+	Len         int          `json:"len"`
+	Win         uint32       `json:"win"` // scaled when both SYNs negotiated scaling
+	Transitions []Transition `json:"transitions,omitempty"`
+	Anomalies   []RowAnomaly `json:"anomalies,omitempty"`
+	Explain     []string     `json:"explain,omitempty"`
+	TS          int64        `json:"-"`
+	FileIdx     int          `json:"-"`
+}
+
+// RowAnomaly is an anomaly shown under its row.
+type RowAnomaly struct {
+	Kind     string `json:"kind"`
+	Severity string `json:"severity"`
+	Detail   string `json:"detail,omitempty"`
 }

@@ -31,6 +31,7 @@ type AnalyzeOptions struct {
 	Checksum  bool   // verify TCP checksums
 	Strict    bool   // warnings are failures (exit 5)
 	Workers   int    // goroutines (0: one per CPU)
+	Summary   bool   // only the overview
 }
 
 func newAnalyzeCmd(io IO) *cobra.Command {
@@ -62,6 +63,7 @@ TCP connection followed by a summary of what was read and skipped.`,
 	f.DurationVar(&o.Idle, "idle", analyze.DefaultConfig().Idle, "an open connection silent for longer than this before the end of the capture is reported idle")
 	f.StringVar(&o.Filter, "filter", "", `show only connections with a segment matching this expression, e.g. "host 10.0.0.1 and port 443" (docs/filter.md)`)
 	f.StringVar(&o.Conns, "conn", "", "show only these connection IDs, e.g. 3,7,10-12 (IDs do not change with --filter)")
+	f.BoolVar(&o.Summary, "summary", false, "only the overview: anomalies per kind, the worst connections and the summary, without the connection table")
 	f.BoolVar(&o.Anomalies, "anomalies", false, "after the table, list every anomaly frame by frame (JSON output always carries them)")
 	f.BoolVar(&o.Checksum, "checksum", false, "verify TCP checksums (off by default: checksum offload makes a sender's own packets look wrong)")
 	f.BoolVar(&o.Strict, "strict", false, "fail (exit 5) when the input was read with warnings: malformed or truncated frames, unsupported link types, records over the snaplen, incomplete IP fragments")
@@ -111,7 +113,7 @@ func RunAnalyze(o AnalyzeOptions, io IO) error {
 	case "csv":
 		err = render.CSV(io.Out, rep)
 	default:
-		err = render.Text(io.Out, rep, render.Options{Color: useColor, Anomalies: o.Anomalies})
+		err = render.Text(io.Out, rep, render.Options{Color: useColor, Anomalies: o.Anomalies, Summary: o.Summary})
 	}
 	if err != nil {
 		return &ExitError{Code: ExitOutput, Err: fmt.Errorf("writing output: %w", err)}

@@ -38,6 +38,7 @@ type IO struct {
 	Err    io.Writer
 	OutTTY bool // stdout is a terminal
 	ErrTTY bool // stderr is a terminal
+	Width  int  // stdout's terminal width (0: not a terminal)
 	Getenv func(string) string
 }
 
@@ -47,8 +48,16 @@ func StdIO() IO {
 		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
 		OutTTY: term.IsTerminal(int(os.Stdout.Fd())),
 		ErrTTY: term.IsTerminal(int(os.Stderr.Fd())),
+		Width:  termWidth(),
 		Getenv: os.Getenv,
 	}
+}
+
+func termWidth() int {
+	if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil {
+		return w
+	}
+	return 0
 }
 
 // NewRoot builds the command tree.
@@ -67,7 +76,7 @@ connection, and reports how each began, carried data and ended.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
 	})
-	root.AddCommand(newAnalyzeCmd(io), newFollowCmd(io), newExportCmd(io), newResetsCmd(io))
+	root.AddCommand(newAnalyzeCmd(io), newFollowCmd(io), newExportCmd(io), newResetsCmd(io), newTimelineCmd(io))
 	return root
 }
 

@@ -1,0 +1,106 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"github.com/tcptrace/tcptrace/analyze"
+	"github.com/tcptrace/tcptrace/render"
+)
+
+// TimelineOptions are the flags of `tcptrace timeline`.
+type TimelineOptions struct {
+	Files    []string
+	Conns    string
+	Filter   string
+	Format   string
+	Color    string
+	Width    int
+	Abs      bool
+	NoFold   bool
+	Explain  bool
+	Progress string
+}
+
+func newTimelineCmd(io IO) *cobra.Command {
+	o := TimelineOptions{}
+	cmd := &cobra.Command{
+		Use:   "timeline FILE... --conn ID",
+		Short: "A ladder diagram of connections: every segment, state change and anomaly",
+		Long: `timeline draws each selected connection as a ladder: the client on the left, the
+server on the right, one row per segment with an arrow in its direction, showing the
+time (seconds since the connection's first packet, or --abs), the frame number,
+flags, relative seq/ack (each side's ISN is 0, as in Wireshark), payload length and
+window. State changes are written on their endpoint's side under the row that caused
+them; anomalies follow the row, coloured by severity on a terminal. Runs of plain
+data and ACK segments are folded into one line (--no-fold shows them).
+
+--explain annotates the rows with the TCP rule they show, for learning or teaching
+TCP from real traffic.`,
+		Example: `  tcptrace timeline testdata/pcaps/handshake-data-close.pcap --conn 1
+  tcptrace timeline testdata/pcaps/closes.pcap --conn 1 --explain
+  tcptrace timeline capture.pcap --filter "port 443" --format json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return &ExitError{Code: ExitUsage, Err: errors.New("timeline needs a capture file (or - for stdin)")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Files = args
+			return RunTimeline(o, io)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Conns, "conn", "", "connections to draw, e.g. 3 or 3,7,10-12 (IDs of tcptrace analyze)")
+	f.StringVar(&o.Filter, "filter", "", "draw the connections with a segment matching this expression (docs/filter.md)")
+	f.StringVar(&o.Format, "format", "text", "text or json (one record per row: \"type\":\"row\", and \"type\":\"fold\" for folded runs)")
+	f.StringVar(&o.Color, "color", "auto", "colour: auto (on a terminal, unless NO_COLOR is set), always or never")
+	f.IntVar(&o.Width, "width", 0, "width in columns (default: the terminal's, else 110)")
+	f.BoolVar(&o.Abs, "abs", false, "absolute times (UTC) instead of seconds since the connection's first packet")
+	f.BoolVar(&o.NoFold, "no-fold", false, "do not fold runs of plain data and ACK segments")
+	f.BoolVar(&o.Explain, "explain", false, "explain each step in plain words: the TCP rule it shows")
+	f.StringVar(&o.Progress, "progress", "auto", "progress bar on stderr: auto or never")
+	return cmd
+}
+
+// RunTimeline runs the timeline command.
+func RunTimeline(o TimelineOptions, io IO) error {
+	if o.Format != "text" && o.Format != "json" {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--format must be text or json, not %q", o.Format)}
+	}
+	useColor, err := colorMode(o.Color, io.OutTTY, io.Getenv)
+	if err != nil {
+		return err
+	}
+	rep, code, err := analyzeForReport(o.Files, io, o.Filter, o.Conns, o.Progress, func(c *analyze.Config) {
+		c.Rows, c.Explain = true, o.Explain
+	})
+	if err != nil {
+		return err
+	}
+	width := o.Width
+	if width <= 0 {
+		width = io.Width
+	}
+	if width <= 0 {
+		width = 110
+	}
+	opts := render.TimelineOptions{Color: useColor, Width: width, Abs: o.Abs, NoFold: o.NoFold, Explain: o.Explain}
+	if o.Format == "json" {
+		err = render.TimelineJSON(io.Out, rep.Conns, opts)
+	} else {
+		err = render.Timeline(io.Out, rep.Conns, opts)
+	}
+	if err != nil {
+		return &ExitError{Code: ExitOutput, Err: fmt.Errorf("writing output: %w", err)}
+	}
+	if len(rep.Conns) == 0 {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("no connection selected (the capture has %d)", max(rep.Summary.ConnsTotal, rep.Summary.Connections))}
+	}
+	if code != ExitOK {
+		return &ExitError{Code: code, Err: errors.New("")}
+	}
+	return nil
+}
