@@ -132,12 +132,12 @@ func Timeline(w io.Writer, conns []*report.Conn, o TimelineOptions) error {
 	width := max(o.Width, 60)
 	const left = 21 // "  +0.000000   frame  " up to the ladder
 	ladder := width - left
-	sev := map[string]*color.Color{"error": color.New(color.FgRed, color.Bold), "warn": color.New(color.FgYellow), "note": color.New(color.FgCyan)}
+	sev := map[string]*color.Color{"error": color.New(color.FgRed, color.Bold), "warn": color.New(color.FgYellow), "note": color.New(color.FgCyan), "chat": color.New(color.Faint)}
 	dirCol := [2]*color.Color{color.New(color.FgRed), color.New(color.FgBlue)}
 	dim := color.New(color.Faint)
 	bold := color.New(color.Bold)
 	paint := func(c *color.Color, s string) string {
-		if !o.Color {
+		if !o.Color || c == nil {
 			return s
 		}
 		c.EnableColor()

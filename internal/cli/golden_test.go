@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,8 +14,47 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
-// TestGolden runs `analyze` in every output format on every scenario capture
-// of testdata/pcaps and compares with testdata/golden/<capture>.<format>.
+// goldenRun is one command whose output is kept as a golden file.
+type goldenRun struct {
+	suffix string // testdata/golden/<capture>.<suffix>
+	only   []string
+	run    func(file string, io IO) error
+}
+
+var goldenRuns = []goldenRun{
+	{suffix: "text", run: func(f string, io IO) error { return analyzeGolden(f, "text", io) }},
+	{suffix: "json", run: func(f string, io IO) error { return analyzeGolden(f, "json", io) }},
+	{suffix: "csv", run: func(f string, io IO) error { return analyzeGolden(f, "csv", io) }},
+	{suffix: "timeline", run: func(f string, io IO) error {
+		return RunTimeline(TimelineOptions{Files: []string{f}, Format: "text", Color: "never", Width: 110, Progress: "never"}, io)
+	}},
+	{suffix: "resets", run: func(f string, io IO) error {
+		return RunResets(ResetsOptions{Files: []string{f}, Format: "text", Color: "never", Progress: "never"}, io)
+	}},
+	{suffix: "resets.json", run: func(f string, io IO) error {
+		return RunResets(ResetsOptions{Files: []string{f}, Format: "json", Color: "never", Progress: "never"}, io)
+	}},
+	{suffix: "timeline-explain", only: []string{"handshake-data-close.pcap", "closes.pcap", "streams.pcap", "resets.pcap"}, run: func(f string, io IO) error {
+		return RunTimeline(TimelineOptions{Files: []string{f}, Format: "text", Color: "never", Width: 110, Explain: true, Progress: "never"}, io)
+	}},
+	// What a terminal shows: colours on.
+	{suffix: "timeline-tty", only: []string{"resets.pcap", "anomalies.pcap"}, run: func(f string, io IO) error {
+		io.OutTTY = true
+		return RunTimeline(TimelineOptions{Files: []string{f}, Format: "text", Color: "auto", Width: 110, Progress: "never"}, io)
+	}},
+	{suffix: "resets-tty", only: []string{"resets.pcap"}, run: func(f string, io IO) error {
+		io.OutTTY = true
+		return RunResets(ResetsOptions{Files: []string{f}, Format: "text", Color: "auto", Progress: "never"}, io)
+	}},
+}
+
+func analyzeGolden(f, format string, io IO) error {
+	return RunAnalyze(AnalyzeOptions{Files: []string{f}, Format: format, Color: "never", ReuseIdle: 60e9, Progress: "never"}, io)
+}
+
+// TestGolden runs `analyze` in every output format, `timeline` and `resets`
+// on every scenario capture of testdata/pcaps (some runs on chosen ones) and
+// compares with testdata/golden/<capture>.<suffix>.
 func TestGolden(t *testing.T) {
 	pcaps, err := filepath.Glob("../../testdata/pcaps/*")
 	if err != nil {
@@ -25,19 +65,20 @@ func TestGolden(t *testing.T) {
 	}
 	for _, p := range pcaps {
 		name := filepath.Base(p)
-		for _, format := range []string{"text", "json", "csv"} {
-			t.Run(name+"/"+format, func(t *testing.T) {
+		for _, g := range goldenRuns {
+			if len(g.only) > 0 && !slices.Contains(g.only, name) {
+				continue
+			}
+			t.Run(name+"/"+g.suffix, func(t *testing.T) {
 				var out, errb bytes.Buffer
 				io := IO{Out: &out, Err: &errb, Getenv: func(string) string { return "" }}
 				// Run from the repository root so file names read as users type them.
 				rel := filepath.ToSlash(filepath.Join("testdata/pcaps", name))
-				err := runInRoot(t, func() error {
-					return RunAnalyze(AnalyzeOptions{Files: []string{rel}, Format: format, Color: "never", ReuseIdle: 60e9, Progress: "never"}, io)
-				})
+				err := runInRoot(t, func() error { return g.run(rel, io) })
 				if err != nil {
-					t.Fatalf("analyze %s: %v (stderr: %s)", rel, err, errb.String())
+					t.Fatalf("%s %s: %v (stderr: %s)", g.suffix, rel, err, errb.String())
 				}
-				golden := filepath.Join("../../testdata/golden", name+"."+format)
+				golden := filepath.Join("../../testdata/golden", name+"."+g.suffix)
 				if *update {
 					if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
 						t.Fatal(err)
