@@ -1,0 +1,43 @@
+package export
+
+import (
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestName(t *testing.T) {
+	for _, tc := range []struct{ src, dst, want string }{
+		{"10.0.0.1:40000", "192.0.2.10:80", "010.000.000.001.40000-192.000.002.010.00080"},
+		{"[::ffff:1.2.3.4]:5", "1.2.3.4:65535", "001.002.003.004.00005-001.002.003.004.65535"},
+		{"[::1]:34314", "[2001:db8::1]:443", "0000:0000:0000:0000:0000:0000:0000:0001.34314-2001:0db8:0000:0000:0000:0000:0000:0001.00443"},
+		{"[fe80::1%eth0]:1", "[fe80::2%eth0]:2", "fe80:0000:0000:0000:0000:0000:0000:0001.00001-fe80:0000:0000:0000:0000:0000:0000:0002.00002"},
+	} {
+		got := Name(netip.MustParseAddrPort(tc.src), netip.MustParseAddrPort(tc.dst))
+		if got != tc.want {
+			t.Errorf("Name(%s, %s) = %s, want %s", tc.src, tc.dst, got, tc.want)
+		}
+		// Whatever the addresses, the name stays inside the directory.
+		if !filepath.IsLocal(got) || strings.ContainsAny(got, `/\`) {
+			t.Errorf("%s is not a plain file name", got)
+		}
+	}
+}
+
+// TestWriteRefusesEscapes: write never accepts a name with a separator or
+// one that leaves the directory, whatever builds it.
+func TestWriteRefusesEscapes(t *testing.T) {
+	w, err := New(t.TempDir(), false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"../x", "a/b", "/etc/passwd", "..", ""} {
+		if err := w.write(name, []byte("x"), true); err == nil {
+			t.Errorf("write(%q) succeeded", name)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
