@@ -256,7 +256,7 @@ func classify(c *Conn, r *statemachine.Reset, x *rstCtx, out *report.Reset, send
 			set(CauseResetAfterClose, "the %s had already closed (%s) and reset the connection instead of finishing the close", sender, r.SenderState)
 		}
 	case x.rtxN >= 2:
-		ev(x.note.frame, "the %s had sent the same data %d times before", sender, x.rtxN+1)
+		ev(x.note.frame, "the %s had sent the same data %d times", sender, x.rtxN+1)
 		set(CauseRetransTimeout, "the %s retransmitted its data %d times without an acknowledgment and gave up: the peer or the path stopped answering", sender, x.rtxN)
 	case idleBefore >= IdleSuspect && x.hasAnswer:
 		ev(ans.frame, "the first segment after %.1f s of silence", secs(idleBefore))
@@ -267,7 +267,7 @@ func classify(c *Conn, r *statemachine.Reset, x *rstCtx, out *report.Reset, send
 			what = "a keep-alive"
 		}
 		ev(ans.frame, "%s from the %s", what, receiver)
-		set(CauseHalfOpen, "the %s answered %s for a connection it no longer knows (it had sent nothing for %s): a restart or a dropped connection left the %s half-open", sender, what, silenceWords(x.hasPrev, senderSilence), receiver)
+		set(CauseHalfOpen, "the %s answered %s for a connection it no longer knows (%s): a restart or a dropped connection left the %s half-open", sender, what, silenceWords(x.hasPrev, senderSilence), receiver)
 	case synchronized && r.Verdict != statemachine.EvRSTIgnored:
 		// An abort: which way does the evidence lean?
 		unread := x.hasAnswer && x.peerDataEnd || (x.lastData[1-r.Sender] > x.lastData[r.Sender] && x.lastData[1-r.Sender] > 0)
@@ -363,9 +363,9 @@ func secs(ns int64) float64 {
 
 func silenceWords(hasPrev bool, ns int64) string {
 	if !hasPrev {
-		return "nothing in this capture"
+		return "it had sent nothing before in this capture"
 	}
-	return fmt.Sprintf("%.1f s", secs(ns))
+	return fmt.Sprintf("it had sent nothing for %.1f s", secs(ns))
 }
 
 func joinWords(s []string) string {

@@ -80,3 +80,40 @@ func TestIgnoredResetsAreNotAborts(t *testing.T) {
 	}
 	t.Logf("%d unacceptable RSTs checked", n)
 }
+
+// TestResetCauseScenarios: each scenario connection built for one cause is
+// classed so, by the expected sender.
+func TestResetCauseScenarios(t *testing.T) {
+	for _, tc := range []struct {
+		file   string
+		conn   int
+		sender string
+		cause  string
+	}{
+		{"reset-causes.pcap", 1, "server", CauseIdleTimeout},
+		{"reset-causes.pcap", 2, "client", CauseRetransTimeout},
+		{"reset-causes.pcap", 3, "server", CauseHalfOpen},
+		{"resets.pcap", 1, "server", CauseAbort},
+		{"resets.pcap", 3, "server", CauseMiddlebox},
+		{"resets.pcap", 4, "client", CauseMiddlebox},
+		{"reset.pcap", 1, "server", CauseRefused},
+		{"anomalies.pcap", 8, "server", CauseMiddlebox}, // TTL and IP ID unlike the server's
+	} {
+		r := analyzeFile(t, filepath.Join("../testdata/pcaps", tc.file))
+		found := false
+		for _, c := range r.Conns {
+			if c.ID != tc.conn {
+				continue
+			}
+			for _, x := range c.Resets {
+				found = true
+				if x.Sender != tc.sender || x.Cause != tc.cause {
+					t.Errorf("%s conn %d frame %d: %s, %s (%s); want %s, %s", tc.file, c.ID, x.Frame, x.Sender, x.Cause, x.Detail, tc.sender, tc.cause)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s conn %d: no RST", tc.file, tc.conn)
+		}
+	}
+}

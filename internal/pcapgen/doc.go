@@ -86,6 +86,10 @@
 //     in one segment; a RST carrying diagnostic text.
 //   - wrap.pcap: client and server ISNs a little below 2^32, so both
 //     sequence spaces wrap during the transfer, then a four-way close.
+//   - reset-causes.pcap: a RST answering the first segment after 90 s of
+//     idle (49001), a RST after four transmissions of the same request with
+//     backoff (49002), a RST from a server with no trace of the connection
+//     (49003).
 //   - streams.pcap: stream reassembly: server responses reordered and
 //     duplicated (48001), a segment lost before the capture point and
 //     acknowledged (48002), a retransmission with different bytes (48003),

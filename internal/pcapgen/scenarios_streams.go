@@ -95,3 +95,49 @@ func streamsScenario() *Capture {
 	c.Segment(false, ACK|PSH, p[2])
 	return capt
 }
+
+// resetCausesScenario has one connection per reset cause that the other
+// scenarios do not show: a RST answering the first segment after 90 s of
+// silence (49001), a RST after the client retransmitted its request three
+// times with exponential backoff (49002), and a RST from a server that has
+// no trace of the connection, answering the first data captured (49003).
+func resetCausesScenario() *Capture {
+	capt := &Capture{}
+	mk := func(port string, start time.Duration, handshake bool) *Conn {
+		c := NewConn(ConnConfig{
+			Client: ap("10.0.7.1:" + port), Server: ap("192.0.2.70:443"),
+			ClientISN: 0x70000000, ServerISN: 0x07000000,
+			Start: Epoch.Add(start), RTT: 10 * time.Millisecond, Capture: capt,
+		})
+		if handshake {
+			c.Handshake()
+		}
+		return c
+	}
+	// Idle, then the next request is answered by a RST (a NAT forgot it).
+	c := mk("49001", 0, true)
+	smallExchange(c, "/before-idle", 701)
+	c.Advance(90 * time.Second)
+	c.ClientSend(httpGet("www.example.com", "/after-idle"))
+	c.RST(false)
+
+	// The server stops answering: the client's request goes out four
+	// times, 0.2, 0.4 and 0.8 s apart, then the client gives up.
+	c = mk("49002", 100*time.Second, true)
+	req := httpGet("www.example.com", "/no-answer")
+	seq := c.NextSeq(true)
+	for _, wait := range []time.Duration{0, 200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond} {
+		c.Advance(wait)
+		c.Raw(RawSegment{FromClient: true, Seq: seq, Ack: c.NextSeq(false), Flags: PSH | ACK, Payload: req})
+	}
+	skipSeq(c, true, uint32(len(req)))
+	c.Advance(1600 * time.Millisecond)
+	c.RST(true)
+
+	// The server restarted: the client's data meets a RST (no handshake
+	// in the capture, nothing from the server before).
+	c = mk("49003", 110*time.Second, false)
+	c.ClientSend(httpGet("www.example.com", "/after-restart"))
+	c.Raw(RawSegment{FromClient: false, Seq: c.NextSeq(false), Flags: RST})
+	return capt
+}

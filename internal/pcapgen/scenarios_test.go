@@ -133,6 +133,7 @@ func TestScenarioFrames(t *testing.T) {
 		"wrap":                 {21, 1},
 		"early-fin":            {11, 1},
 		"streams":              {44, 4},
+		"reset-causes":         {18, 2},
 		"port-reuse-timewait":  {22, 2},
 	}
 	first := map[uint32]gopacket.LayerType{
