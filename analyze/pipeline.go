@@ -37,7 +37,7 @@ func (e *Engine) RunPipelined(src capture.Source) error {
 	for range batchQueue + 2 {
 		free <- &batch{segs: make([]decode.Segment, 0, batchSegs), arena: make([]byte, 0, batchBytes)}
 	}
-	go e.readBatches(src, full, free)
+	go e.readBatches(src, full, free, capture.IsStable(src))
 	var first error
 	for b := range full {
 		for i := range b.segs {
@@ -66,7 +66,7 @@ func (e *Engine) RunPipelined(src capture.Source) error {
 
 // readBatches is the reader goroutine. Input damage is passed on in order
 // with the segments; an I/O error that cannot be stepped over ends the run.
-func (e *Engine) readBatches(src capture.Source, full, free chan *batch) {
+func (e *Engine) readBatches(src capture.Source, full, free chan *batch, stable bool) {
 	defer close(full)
 	b := <-free
 	send := func() {
@@ -98,6 +98,13 @@ func (e *Engine) readBatches(src capture.Source, full, free chan *batch) {
 			continue
 		}
 		need := len(s.Payload) + len(s.Opts.Raw)
+		if stable {
+			// The frame's bytes outlive the batch: no copy needed (a
+			// reassembled IP datagram lives in the decoder, though).
+			if s.Notes&decode.NoteReassembled == 0 {
+				need = 0
+			}
+		}
 		if len(b.segs) == cap(b.segs) || (len(b.arena)+need > cap(b.arena) && len(b.segs) > 0) || len(b.errs) > 0 {
 			send()
 		}
@@ -105,9 +112,11 @@ func (e *Engine) readBatches(src capture.Source, full, free chan *batch) {
 			b.arena = make([]byte, 0, max(need, batchBytes))
 		}
 		b.segs = append(b.segs, *s)
-		c := &b.segs[len(b.segs)-1]
-		c.Payload = b.own(s.Payload)
-		c.Opts.Raw = b.own(s.Opts.Raw)
+		if need > 0 {
+			c := &b.segs[len(b.segs)-1]
+			c.Payload = b.own(s.Payload)
+			c.Opts.Raw = b.own(s.Opts.Raw)
+		}
 	}
 }
 

@@ -41,6 +41,14 @@ type Source interface {
 	Close() error
 }
 
+// IsStable reports whether src's frames stay valid after the next call to
+// Next (until Close), so that a consumer may keep them without copying: true
+// for files read through a memory mapping.
+func IsStable(src Source) bool {
+	s, ok := src.(interface{ Stable() bool })
+	return ok && s.Stable()
+}
+
 // ErrKind classifies damage so the CLI can map it to an exit code.
 type ErrKind int
 

@@ -156,3 +156,13 @@ func (m *merger) pop() int {
 	m.heap = h
 	return top
 }
+
+// Stable reports whether every merged source is stable (IsStable).
+func (m *merger) Stable() bool {
+	for _, s := range m.srcs {
+		if !IsStable(s) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"bytes"
 	"bufio"
 	"compress/flate"
 	"compress/gzip"
@@ -45,12 +46,61 @@ func Open(path string) (Source, error) {
 	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 		size = st.Size()
 	}
+	if size >= minMapped {
+		if src, ok := openMapped(path, f, size); ok {
+			return src, nil
+		}
+	}
 	src, err := openStream(path, f, size, f)
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
 	return src, nil
+}
+
+// minMapped is the smallest file read through a memory mapping; smaller
+// ones are read with read(2), which costs less to set up.
+var minMapped int64 = 32 << 20
+
+// dropBehind is how far behind the read position mapped pages are given
+// back (see dropMapped): frames handed out recently stay resident.
+const dropBehind = 32 << 20
+
+// openMapped opens an uncompressed capture file through a memory mapping.
+// It reports false (and the caller reads the file normally) when the file
+// cannot be mapped or is compressed.
+func openMapped(path string, f *os.File, size int64) (Source, bool) {
+	mm, err := mapFile(f, size)
+	if err != nil {
+		return nil, false
+	}
+	if len(mm) >= 2 && [2]byte(mm[:2]) == magicGzip {
+		unmapFile(mm)
+		return nil, false
+	}
+	src, err := openStream(path, bytes.NewReader(mm), size, mappedCloser{mm, f})
+	if err != nil {
+		unmapFile(mm)
+		return nil, false // let the normal path report the error
+	}
+	switch r := src.(type) {
+	case *pcapReader:
+		r.mm = mm
+	case *pcapngReader:
+		r.mm = mm
+	}
+	return src, true
+}
+
+type mappedCloser struct {
+	mm []byte
+	f  *os.File
+}
+
+func (c mappedCloser) Close() error {
+	err := unmapFile(c.mm)
+	return errors.Join(err, c.f.Close())
 }
 
 // OpenReader is Open on an already open stream; name is used in errors and
@@ -95,6 +145,11 @@ type stream struct {
 	done   bool         // io.EOF or an *Error was returned
 	buf    []byte       // reusable buffer for records that do not fit in br
 	f      Frame
+	// mm is the whole file when it is read through a memory mapping (then
+	// br only served to detect the format); dropped: pages before it were
+	// given back.
+	mm      []byte
+	dropped int64
 }
 
 func (s *stream) Name() string { return s.name }
@@ -128,6 +183,9 @@ func (s *stream) publishPos() {
 // there were none (a clean end, unless the decompressor reported the stream
 // cut short), io.ErrUnexpectedEOF otherwise; other errors are passed on.
 func (s *stream) read(n int) ([]byte, error) {
+	if s.mm != nil {
+		return s.readMapped(n)
+	}
 	if n <= s.br.Size() {
 		b, err := s.br.Peek(n)
 		if len(b) == n {
@@ -142,6 +200,32 @@ func (s *stream) read(n int) ([]byte, error) {
 	}
 	return s.readLarge(n)
 }
+
+// readMapped is read on a mapped file: the bytes are a slice of the mapping
+// and stay valid until Close. Pages far behind are given back.
+func (s *stream) readMapped(n int) ([]byte, error) {
+	rest := int64(len(s.mm)) - s.off
+	if rest <= 0 {
+		return nil, io.EOF
+	}
+	if int64(n) > rest {
+		b := s.mm[s.off:]
+		s.off = int64(len(s.mm))
+		return b, io.ErrUnexpectedEOF
+	}
+	b := s.mm[s.off : s.off+int64(n) : s.off+int64(n)]
+	s.off += int64(n)
+	if s.off-s.dropped >= 2*dropBehind {
+		end := (s.off - dropBehind) &^ 4095
+		dropMapped(s.mm[s.dropped:end])
+		s.dropped = end
+	}
+	return b, nil
+}
+
+// Stable reports whether frames stay valid after the next call to Next
+// (until Close): true for a mapped file.
+func (s *stream) Stable() bool { return s.mm != nil }
 
 // readLarge reads n bytes into s.buf, growing it as data actually arrives so
 // that a bogus length in a short input does not allocate its claim.
@@ -171,6 +255,13 @@ func (s *stream) readLarge(n int) ([]byte, error) {
 // skip discards n bytes; it returns io.ErrUnexpectedEOF (or a read error)
 // when fewer are present.
 func (s *stream) skip(n int) (int, error) {
+	if s.mm != nil {
+		b, err := s.readMapped(n)
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return len(b), err
+	}
 	m, err := s.br.Discard(n)
 	s.off += int64(m)
 	if m < n && (err == nil || err == io.EOF) {
@@ -216,6 +307,10 @@ func (s *stream) eof() (*Frame, error) {
 // finish ends the source; Pos becomes the bytes read from the input.
 func (s *stream) finish() {
 	s.done = true
+	if s.mm != nil {
+		s.pos.Store(s.off)
+		return
+	}
 	s.pos.Store(s.cr.n)
 }
 

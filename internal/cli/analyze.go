@@ -223,6 +223,9 @@ type progressSource struct {
 	n   int
 }
 
+// Stable passes on the source's stability (capture.IsStable).
+func (p *progressSource) Stable() bool { return capture.IsStable(p.Source) }
+
 func (p *progressSource) Next() (*capture.Frame, error) {
 	f, err := p.Source.Next()
 	p.n++
