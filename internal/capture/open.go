@@ -1,8 +1,8 @@
 package capture
 
 import (
-	"bytes"
 	"bufio"
+	"bytes"
 	"compress/flate"
 	"compress/gzip"
 	"encoding/binary"
