@@ -134,12 +134,26 @@ func RunAnalyze(o AnalyzeOptions, io IO) error {
 // on stderr; the returned code is the worst exit code so far (the error is
 // set only when nothing was readable).
 func runInputs(files []string, io IO, eng *analyze.Engine, progress string) ([]string, int, error) {
+	names, code, closeInputs, err := runInputsOpen(files, io, eng, progress, nil)
+	closeInputs()
+	return names, code, err
+}
+
+// runInputsOpen is runInputs for callers that keep using the frames' bytes
+// after the run (export references mapped bytes until its writer is done):
+// they call closeInputs when done. opened, if set, sees the merged source
+// before the run.
+func runInputsOpen(files []string, io IO, eng *analyze.Engine, progress string, opened func(capture.Source)) (names []string, code int, closeInputs func(), err error) {
+	closeInputs = func() {}
 	srcs, names, code := openInputs(files, io, eng)
 	if len(srcs) == 0 {
-		return nil, code, &ExitError{Code: code, Err: errors.New("no readable input")}
+		return nil, code, closeInputs, &ExitError{Code: code, Err: errors.New("no readable input")}
 	}
 	src := capture.Merge(srcs)
-	defer src.Close()
+	closeInputs = func() { src.Close() }
+	if opened != nil {
+		opened(src)
+	}
 
 	var bar *progressbar.ProgressBar
 	if progress != "never" && io.ErrTTY && src.Size() > 50<<20 {
@@ -169,7 +183,7 @@ func runInputs(files []string, io IO, eng *analyze.Engine, progress string) ([]s
 	if bar != nil {
 		_ = bar.Finish()
 	}
-	return names, code, nil
+	return names, code, closeInputs, nil
 }
 
 // warnings lists what --strict turns into a failure.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/tcptrace/tcptrace/analyze"
+	"github.com/tcptrace/tcptrace/internal/capture"
 	"github.com/tcptrace/tcptrace/internal/export"
 )
 
@@ -75,9 +76,13 @@ func RunExport(o ExportOptions, io IO) error {
 	cfg.Tap = w.Tap
 	eng := analyze.NewEngine(cfg)
 	eng.Select(analyze.Selection{IDs: ids})
-	_, code, runErr := runInputs(o.Files, io, eng, o.Progress)
+	_, code, closeInputs, runErr := runInputsOpen(o.Files, io, eng, o.Progress, func(src capture.Source) {
+		w.Stable = capture.IsStable(src)
+	})
 	eng.Report(nil) // finishes every connection: the last streams are written
-	if err := w.Close(); err != nil {
+	err = w.Close()
+	closeInputs() // only now: the writer may have referenced mapped bytes
+	if err != nil {
 		return &ExitError{Code: ExitOutput, Err: fmt.Errorf("export: %w", err)}
 	}
 	if runErr != nil {

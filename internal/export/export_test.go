@@ -1,6 +1,7 @@
 package export
 
 import (
+	"encoding/json"
 	"net/netip"
 	"path/filepath"
 	"strings"
@@ -33,11 +34,27 @@ func TestWriteRefusesEscapes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"../x", "a/b", "/etc/passwd", "..", ""} {
-		if err := w.write(name, []byte("x"), true); err == nil {
+		if err := w.write(name, []byte("x"), nil, true); err == nil {
 			t.Errorf("write(%q) succeeded", name)
 		}
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestEntryJSON: the hand-written encoding equals encoding/json's.
+func TestEntryJSON(t *testing.T) {
+	for _, e := range []Entry{
+		{Conn: 3, Dir: "client", File: "a-b", Src: "10.0.0.1:1", Dst: "[::1]:2", Bytes: 12, FIN: true, FirstFrame: 1, LastFrame: 9},
+		{Conn: 4, Dir: "server", Src: "x\"y", Dst: "é\n", Gaps: []GapEntry{{Offset: 1, FileOffset: 0, Len: 5, Reason: "loss"}, {Offset: 9, FileOffset: 3, Len: 1, Reason: "acked_unseen", Frame: 7}}},
+	} {
+		want, err := json.Marshal(&e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.appendJSON(nil); string(got) != string(want) {
+			t.Errorf("appendJSON:\n got %s\nwant %s", got, want)
+		}
 	}
 }

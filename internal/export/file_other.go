@@ -20,3 +20,11 @@ func writeFile(_ int, dir, name string, b []byte, flags int) error {
 func openDir(dir string) (int, error) { return -1, nil }
 
 func closeDir(int) {}
+
+func writeFileV(dirfd int, dir, name string, iovs [][]byte, flags int) error {
+	var b []byte
+	for _, v := range iovs {
+		b = append(b, v...)
+	}
+	return writeFile(dirfd, dir, name, b, flags)
+}
