@@ -58,9 +58,9 @@ type Writer struct {
 	Stable      bool
 	pendingRefs int // bytes referenced and not yet handed to the writer
 
-	free     [][]byte    // blocks ready for reuse
-	recycled chan []byte // blocks the writer is done with
-	blocks   int         // blocks allocated and not in free
+	free     [][]byte          // blocks ready for reuse
+	recycled chan []byte       // blocks the writer is done with
+	blocks   int               // blocks allocated and not in free
 	jobs     [writers]chan job // by connection ID: one file's writes stay in order
 	wg       sync.WaitGroup
 	done     chan struct{}
