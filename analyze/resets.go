@@ -140,6 +140,9 @@ func (g *diag) snapshot(c *Conn, d int, n segNote, senderFIN bool) rstCtx {
 // diagnose classifies every RST of c and fills the report's reset records
 // (in the same order as c.SM.Resets).
 func diagnose(c *Conn, rc *report.Conn) {
+	if c.diag == nil {
+		return
+	}
 	seqs := map[int]map[seqnum.Value]bool{}
 	for i := range c.SM.Resets {
 		r := &c.SM.Resets[i]

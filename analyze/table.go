@@ -132,7 +132,7 @@ type Conn struct {
 
 	Anomalies []Anomaly      // in frame order
 	AnomCount map[Kind]int64 // per kind
-	chk       checker
+	chk       *checker // nil with StreamsOnly
 
 	SM    *statemachine.Conn // the replay of both endpoints
 	Zeek  *zeek.Tracker      // Zeek's conn_state and history for the same packets
@@ -143,7 +143,7 @@ type Conn struct {
 	budget reassembly.Budget
 	sh     streams  // the streams' handler
 	Gaps   []dirGap // the first gaps, in stream order per direction
-	diag   diag     // what the diagnosis of resets needs
+	diag   *diag    // what the diagnosis of resets needs (nil with StreamsOnly)
 	rows   rowState // what the timeline needs (Config.Rows)
 	Rows   []report.Row
 	tap    reassembly.Handler
@@ -378,6 +378,7 @@ func (t *Table) create(k Key, s *decode.Segment) *Conn {
 	c := &Conn{ID: t.nextID, Key: k, FirstFile: s.File, FirstFrame: s.Frame, FirstTS: s.TS, keys: []Key{k}, SM: statemachine.New()}
 	if !t.cfg.StreamsOnly {
 		c.Zeek, c.Stats, c.WS = zeek.NewTracker(), stats.New(), wsflags.New(wsflags.DefaultConfig())
+		c.chk, c.diag = &checker{}, &diag{}
 	}
 	t.nextID++
 	switch {
