@@ -39,6 +39,10 @@ const (
 	blockSize = 128 << 10 // a stream's buffer is written when it is full
 	maxBlocks = 512       // blocks in use at once (64 MiB): beyond, every buffer is written out
 	queueLen  = 64        // blocks handed to the writer goroutine and not yet written
+	// maxRefs bounds the referenced bytes not yet handed to a writer: well
+	// under the distance behind which the capture reader gives mapped pages
+	// back, so that writev finds them still resident.
+	maxRefs = 8 << 20
 )
 
 // Writer exports the streams of many connections into one directory.
@@ -402,7 +406,7 @@ func (k *conn) Data(d int, off int64, b []byte, frame int64, file int) {
 	if k.w.Stable {
 		// The bytes stay where they are until the run ends: keep a
 		// reference and let writev copy them once, into the file.
-		if k.w.pendingRefs >= maxBlocks*blockSize {
+		if k.w.pendingRefs >= maxRefs {
 			k.w.flushAll()
 		}
 		s.vec = append(s.vec, b)
