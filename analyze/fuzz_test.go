@@ -1,0 +1,86 @@
+package analyze
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/tcptrace/tcptrace/internal/capture"
+)
+
+// FuzzEngine runs arbitrary capture files through the whole analysis: table,
+// state machine, reassembly, every detector, the report. Invariants: no
+// panic; each direction delivers no more bytes than its segments declared;
+// every connection's frames are within the file; the pipelined run gives the
+// same report as the single-goroutine one. Seeds: the scenario captures and
+// the small corpus files.
+func FuzzEngine(f *testing.F) {
+	seeds, _ := filepath.Glob("../testdata/pcaps/*")
+	filepath.WalkDir(filepath.Join(corpusDir, "raw"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if info, err := d.Info(); err == nil && info.Size() < 32<<10 {
+				seeds = append(seeds, p)
+			}
+		}
+		return nil
+	})
+	for _, s := range seeds {
+		if b, err := os.ReadFile(s); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second): // a hang, or a decompression bomb
+				buf := make([]byte, 1<<20)
+				n := runtime.Stack(buf, true)
+				panic("slow input:\n" + string(buf[:n]))
+			}
+		}()
+		one := fuzzRun(t, data, 1)
+		two := fuzzRun(t, data, 2)
+		if !bytes.Equal(one, two) {
+			t.Fatalf("pipelined run differs from the single-goroutine one")
+		}
+	})
+}
+
+func fuzzRun(t *testing.T, data []byte, workers int) []byte {
+	src, err := capture.OpenReader("fuzz", bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil
+	}
+	defer src.Close()
+	cfg := DefaultConfig()
+	cfg.Workers = workers
+	cfg.ConnBudget, cfg.GlobalBudget = 64<<10, 256<<10
+	e := NewEngine(cfg)
+	_ = e.Run(src)
+	r := e.Report([]string{"fuzz"})
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	for _, c := range r.Conns {
+		if ra := c.Reassembly; ra != nil {
+			if ra.Client.Delivered > c.Bytes.Client || ra.Server.Delivered > c.Bytes.Server {
+				t.Fatalf("conn %d delivered %d/%d bytes of %d/%d sent", c.ID, ra.Client.Delivered, ra.Server.Delivered, c.Bytes.Client, c.Bytes.Server)
+			}
+		}
+		if c.FirstFrame < 1 || c.LastFrame > r.Summary.Frames {
+			t.Fatalf("conn %d frames %d-%d of %d", c.ID, c.FirstFrame, c.LastFrame, r.Summary.Frames)
+		}
+		enc.Encode(c)
+	}
+	for _, a := range r.Anomalies {
+		enc.Encode(a)
+	}
+	enc.Encode(&r.Summary)
+	return out.Bytes()
+}
