@@ -132,7 +132,7 @@ type Conn struct {
 
 	Anomalies []Anomaly      // in frame order
 	AnomCount map[Kind]int64 // per kind
-	chk       *checker // nil with StreamsOnly
+	chk       *checker       // nil with StreamsOnly
 
 	SM    *statemachine.Conn // the replay of both endpoints
 	Zeek  *zeek.Tracker      // Zeek's conn_state and history for the same packets
