@@ -48,6 +48,11 @@ type Engine struct {
 
 	reasm report.ReasmSummary // reassembly totals of the finished connections
 
+	emit    func(*report.Conn, []*report.Anomaly) // Stream
+	files   []string                              // input names, for Stream
+	atEnd   bool                                  // Report is finishing the connections still open
+	emitted int                                   // records handed to emit
+
 	done  []*report.Conn    // finished connections
 	anoms []*report.Anomaly // their anomalies
 }
@@ -193,6 +198,7 @@ func (e *Engine) finalize(c *Conn) {
 		RST:        report.Dir{Client: c.RST[C2S], Server: c.RST[S2C]},
 		Truncated:  c.Truncated,
 		Reused:     c.Reused,
+		Evicted:    c.EvictedEarly,
 	}
 	fillState(rc, c, e.clock, int64(e.cfg.Idle))
 	rc.Reassembly, rc.Gaps = reasmReport(c)
@@ -224,54 +230,62 @@ func (e *Engine) finalize(c *Conn) {
 		}
 		rc.Anomalies[string(k)] = n
 	}
-	e.done = append(e.done, rc)
+	var anoms []*report.Anomaly
 	for _, a := range c.Anomalies {
-		e.anoms = append(e.anoms, &report.Anomaly{
+		anoms = append(anoms, &report.Anomaly{
 			Type: "anomaly", Conn: c.ID, Frame: a.Frame, Time: FormatTS(a.TS), TS: a.TS, Kind: string(a.Kind),
 			Severity: string(a.Severity), Dir: dirName(a.Dir), Related: a.Related, Detail: a.Detail, FileIdx: a.File,
 		})
 	}
-}
-
-// sweep evicts the connections the table is done with (see Table.Sweep).
-func (e *Engine) sweep(now int64) {
-	e.table.Sweep(now, int64(e.cfg.Linger), int64(e.cfg.EvictIdle), e.finalize)
-}
-
-// Report builds the report model. files are the input names, by index.
-func (e *Engine) Report(files []string) *report.Report {
-	e.clock = max(e.clock, e.lastTS)
-	for _, c := range e.table.Live() {
-		e.finalize(c)
-	}
-	created := e.table.Created()
-	r := &report.Report{Conns: e.done, Anomalies: e.anoms}
-	multi := len(files) > 1
-	for _, rc := range r.Conns {
-		if multi {
-			rc.FirstFile, rc.LastFile = files[rc.FirstIdx], files[rc.LastIdx]
-		}
-		if rc.Close != nil && e.lastTS > rc.LastNS {
+	if e.emit != nil {
+		// Streaming: the record leaves now; only connections still open at
+		// the end of the input get idle_before_end.
+		if e.atEnd && rc.Close != nil && e.lastTS > rc.LastNS {
 			rc.Close.IdleFor = float64(e.lastTS-rc.LastNS) / 1e9
 		}
+		resolveFiles(rc, anoms, e.files)
+		sortAnomalies(anoms)
+		e.emitted++
+		e.emit(rc, anoms)
+		return
 	}
-	if multi {
-		for _, a := range r.Anomalies {
-			a.File = files[a.FileIdx]
-		}
-		for _, rc := range r.Conns {
-			for i := range rc.Rows {
-				rc.Rows[i].File = files[rc.Rows[i].FileIdx]
-			}
-			for i := range rc.Gaps {
-				if rc.Gaps[i].Frame > 0 {
-					rc.Gaps[i].File = files[rc.Gaps[i].FileIdx]
-				}
-			}
+	e.done = append(e.done, rc)
+	e.anoms = append(e.anoms, anoms...)
+}
+
+// Stream makes the engine hand each connection's record and anomalies to
+// emit as soon as the connection is finished (it ended, idled out, or the
+// table was full), instead of keeping them for Report: memory then follows
+// the connections open at once, not all connections seen. files are the
+// input names by index. Report still gives the summary (and no records).
+func (e *Engine) Stream(files []string, emit func(*report.Conn, []*report.Anomaly)) {
+	e.files, e.emit = files, emit
+}
+
+// resolveFiles sets the file names of a record when there are several
+// inputs.
+func resolveFiles(rc *report.Conn, anoms []*report.Anomaly, files []string) {
+	if len(files) <= 1 {
+		return
+	}
+	rc.FirstFile, rc.LastFile = files[rc.FirstIdx], files[rc.LastIdx]
+	for _, a := range anoms {
+		a.File = files[a.FileIdx]
+	}
+	for i := range rc.Rows {
+		rc.Rows[i].File = files[rc.Rows[i].FileIdx]
+	}
+	for i := range rc.Gaps {
+		if rc.Gaps[i].Frame > 0 {
+			rc.Gaps[i].File = files[rc.Gaps[i].FileIdx]
 		}
 	}
-	sort.SliceStable(r.Anomalies, func(i, j int) bool {
-		a, b := r.Anomalies[i], r.Anomalies[j]
+}
+
+// sortAnomalies orders anomalies by capture time, then file, frame and kind.
+func sortAnomalies(as []*report.Anomaly) {
+	sort.SliceStable(as, func(i, j int) bool {
+		a, b := as[i], as[j]
 		if a.TS != b.TS {
 			return a.TS < b.TS
 		}
@@ -283,13 +297,41 @@ func (e *Engine) Report(files []string) *report.Report {
 		}
 		return a.Kind < b.Kind
 	})
+}
+
+// sweep evicts the connections the table is done with (see Table.Sweep).
+func (e *Engine) sweep(now int64) {
+	e.table.Sweep(now, int64(e.cfg.Linger), int64(e.cfg.EvictIdle), e.finalize)
+}
+
+// Report builds the report model. files are the input names, by index.
+func (e *Engine) Report(files []string) *report.Report {
+	e.clock = max(e.clock, e.lastTS)
+	e.atEnd = true
+	for _, c := range e.table.Live() {
+		e.finalize(c)
+	}
+	created := e.table.Created()
+	r := &report.Report{Conns: e.done, Anomalies: e.anoms}
+	for _, rc := range r.Conns {
+		resolveFiles(rc, nil, files)
+		if rc.Close != nil && e.lastTS > rc.LastNS {
+			rc.Close.IdleFor = float64(e.lastTS-rc.LastNS) / 1e9
+		}
+	}
+	if len(files) > 1 {
+		for _, a := range r.Anomalies {
+			a.File = files[a.FileIdx]
+		}
+	}
+	sortAnomalies(r.Anomalies)
 	sort.SliceStable(r.Conns, func(i, j int) bool { return r.Conns[i].ID < r.Conns[j].ID })
 	s := &r.Summary
 	s.Type = "summary"
 	s.Files = append([]string{}, files...)
 	s.Frames = e.frames
 	s.TCPSegments = e.tcp
-	s.Connections = len(r.Conns)
+	s.Connections = len(r.Conns) + e.emitted
 	if e.sel.Filter != nil || len(e.sel.IDs) > 0 {
 		s.Selected, s.ConnsTotal = true, created
 	}
@@ -317,6 +359,10 @@ func (e *Engine) Report(files []string) *report.Report {
 	rs.BudgetFlushes, rs.PeakBuffered = e.table.Pool().Flushes, e.table.Pool().Peak()
 	rs.ConnBudget, rs.GlobalBudget = e.cfg.ConnBudget, e.cfg.GlobalBudget
 	s.Reassembly = &rs
+	s.ConnsEvicted = e.table.Evicted
+	if s.ConnsEvicted > 0 {
+		s.MaxConns = e.cfg.MaxConns
+	}
 	for _, err := range e.errs {
 		s.Errors = append(s.Errors, err.Error())
 	}

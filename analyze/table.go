@@ -51,6 +51,11 @@ type Config struct {
 	// Rows records every segment of every connection as a timeline row
 	// (report.Conn.Rows); Explain adds the plain-words explanations.
 	Rows, Explain bool
+	// MaxConns caps the connections held at once (0: no cap). When a new
+	// connection would exceed it, the least recently active one is finished
+	// early (its record says so) and counted in the summary: a SYN flood or
+	// a scan cannot exhaust memory.
+	MaxConns int
 	// Workers: 1 runs everything on the caller's goroutine; more reads and
 	// decodes on a goroutine of its own (RunPipelined). Output is identical.
 	Workers int
@@ -59,7 +64,8 @@ type Config struct {
 // DefaultConfig returns the defaults used by the CLI.
 func DefaultConfig() Config {
 	return Config{ReuseIdle: 60 * time.Second, Idle: 5 * time.Minute, EvictIdle: 30 * time.Minute,
-		ConnBudget: DefaultConnBudget, GlobalBudget: DefaultGlobalBudget, Workers: runtime.NumCPU()}
+		ConnBudget: DefaultConnBudget, GlobalBudget: DefaultGlobalBudget, Workers: runtime.NumCPU(),
+		MaxConns: DefaultMaxConns}
 }
 
 // Reassembly budgets by default: enough for a 4 MiB receive window above a
@@ -69,6 +75,10 @@ const (
 	DefaultConnBudget   = 8 << 20
 	DefaultGlobalBudget = 64 << 20
 )
+
+// DefaultMaxConns is the default cap on connections held at once: about
+// 1 GiB of analysis state at its ~10 KB per connection.
+const DefaultMaxConns = 100_000
 
 // Role reasons: how the client of a connection was chosen (ARCHITECTURE.md
 // principle 4: SYN sender; else SYN-ACK receiver; else ports; else first packet).
@@ -146,7 +156,13 @@ type Conn struct {
 	diag   *diag    // what the diagnosis of resets needs (nil with StreamsOnly)
 	rows   rowState // what the timeline needs (Config.Rows)
 	Rows   []report.Row
-	tap    reassembly.Handler
+
+	lruPrev, lruNext *Conn
+	inLRU            bool
+	// EvictedEarly: finished because the table was full (Config.MaxConns),
+	// not because it ended or went idle.
+	EvictedEarly bool
+	tap          reassembly.Handler
 }
 
 // Dir returns the direction of s within c.
@@ -177,6 +193,11 @@ type Table struct {
 	retire  func(*Conn)
 	nextID  int
 	pool    reassembly.Pool // the global reassembly budget
+	// Live connections from least to most recently active (for MaxConns).
+	lruHead, lruTail *Conn
+	nlive            int
+	// Evicted counts connections finished early because the table was full.
+	Evicted int
 }
 
 // Pool returns the global reassembly budget.
@@ -242,6 +263,10 @@ func (t *Table) Live() []*Conn {
 }
 
 func (t *Table) evict(c *Conn) {
+	if c.inLRU {
+		t.unlinkLRU(c)
+		t.nlive--
+	}
 	for _, k := range c.keys {
 		if t.live[k] == c {
 			delete(t.live, k)
@@ -281,6 +306,7 @@ func (t *Table) Add(s *decode.Segment) (*Conn, int) {
 		c.VLANs[d] = s.VLAN
 	}
 	c.LastFile, c.LastFrame, c.LastTS = s.File, s.Frame, s.TS
+	t.touch(c)
 	c.Packets[d]++
 	c.Bytes[d] += int64(s.Len)
 	if s.Notes&decode.NoteTruncated != 0 {
@@ -374,7 +400,58 @@ func (t *Table) joinOtherVLAN(k Key, s *decode.Segment) *Conn {
 	return o
 }
 
+// touch makes c the most recently active connection.
+func (t *Table) touch(c *Conn) {
+	if t.lruTail == c {
+		return
+	}
+	t.unlinkLRU(c)
+	c.lruPrev, c.lruNext, c.inLRU = t.lruTail, nil, true
+	if t.lruTail != nil {
+		t.lruTail.lruNext = c
+	} else {
+		t.lruHead = c
+	}
+	t.lruTail = c
+}
+
+func (t *Table) unlinkLRU(c *Conn) {
+	if !c.inLRU {
+		return
+	}
+	if c.lruPrev != nil {
+		c.lruPrev.lruNext = c.lruNext
+	} else {
+		t.lruHead = c.lruNext
+	}
+	if c.lruNext != nil {
+		c.lruNext.lruPrev = c.lruPrev
+	} else {
+		t.lruTail = c.lruPrev
+	}
+	c.lruPrev, c.lruNext, c.inLRU = nil, nil, false
+}
+
+// makeRoom finishes the least recently active connections while the table
+// is at its cap.
+func (t *Table) makeRoom() {
+	for t.cfg.MaxConns > 0 && t.nlive >= t.cfg.MaxConns && t.lruHead != nil {
+		c := t.lruHead
+		t.evict(c)
+		for _, k := range c.keys {
+			t.tombs[k] = c.LastTS
+		}
+		c.EvictedEarly = true
+		t.Evicted++
+		if t.retire != nil {
+			t.retire(c)
+		}
+	}
+}
+
 func (t *Table) create(k Key, s *decode.Segment) *Conn {
+	t.makeRoom()
+	t.nlive++
 	c := &Conn{ID: t.nextID, Key: k, FirstFile: s.File, FirstFrame: s.Frame, FirstTS: s.TS, keys: []Key{k}, SM: statemachine.New()}
 	if !t.cfg.StreamsOnly {
 		c.Zeek, c.Stats, c.WS = zeek.NewTracker(), stats.New(), wsflags.New(wsflags.DefaultConfig())

@@ -3,6 +3,7 @@
 package render
 
 import (
+	"bufio"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -41,6 +42,49 @@ func JSONLines(w io.Writer, r *report.Report) error {
 		}
 	}
 	return enc.Encode(&r.Summary)
+}
+
+// JSONStream writes JSON lines as connections finish: each "type":"conn"
+// record followed by its "type":"anomaly" records, then, at the end, the
+// summary. Write errors are kept and returned by Finish.
+type JSONStream struct {
+	w   *bufio.Writer
+	enc *json.Encoder
+	err error
+}
+
+// NewJSONStream returns a stream writing to w.
+func NewJSONStream(w io.Writer) *JSONStream {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	return &JSONStream{w: bw, enc: enc}
+}
+
+// Conn writes one connection and its anomalies.
+func (s *JSONStream) Conn(c *report.Conn, anoms []*report.Anomaly) {
+	if s.err != nil {
+		return
+	}
+	if s.err = s.enc.Encode(c); s.err != nil {
+		return
+	}
+	for _, a := range anoms {
+		if s.err = s.enc.Encode(a); s.err != nil {
+			return
+		}
+	}
+}
+
+// Finish writes the summary and flushes.
+func (s *JSONStream) Finish(sum *report.Summary) error {
+	if s.err == nil {
+		s.err = s.enc.Encode(sum)
+	}
+	if s.err == nil {
+		s.err = s.w.Flush()
+	}
+	return s.err
 }
 
 // CSVHeader is the column list of the CSV format (docs/json.md).
@@ -276,6 +320,9 @@ func summary(w io.Writer, s *report.Summary, o Options) error {
 			fmt.Fprintf(w, ", %d holes given up to the memory budget (%d per connection, %d in all)", r.BudgetFlushes, r.ConnBudget, r.GlobalBudget)
 		}
 		fmt.Fprintln(w)
+	}
+	if s.ConnsEvicted > 0 {
+		fmt.Fprintf(w, "  evicted:      %d connections finished early: more than %d were open at once (--max-conns)\n", s.ConnsEvicted, s.MaxConns)
 	}
 	for _, e := range s.Errors {
 		line := "  error:        " + e

@@ -49,6 +49,7 @@ type Conn struct {
 	Gaps        []Gap            `json:"gaps,omitempty"`              // the first gaps of both streams (reassembly has the counts)
 	Truncated   int64            `json:"truncated_packets,omitempty"` // packets whose payload the snaplen cut
 	Reused      bool             `json:"reused_tuple,omitempty"`      // an earlier connection used the same tuple
+	Evicted     bool             `json:"evicted_early,omitempty"`     // finished early: the connection table was full (its later segments start a new connection)
 
 	// Rows is the connection's timeline (tcptrace timeline), one per segment.
 	Rows []Row `json:"-"`
@@ -197,7 +198,9 @@ type Summary struct {
 	OverSnaplen    int64            `json:"over_snaplen_records,omitempty"`
 	Fragments      *Fragments       `json:"ip_fragments,omitempty"`
 	Reassembly     *ReasmSummary    `json:"reassembly,omitempty"`
-	Errors         []string         `json:"errors,omitempty"` // input damage, one line each
+	ConnsEvicted   int              `json:"connections_evicted,omitempty"` // finished early because the table was full (max_connections)
+	MaxConns       int              `json:"max_connections,omitempty"`     // the cap on connections held at once
+	Errors         []string         `json:"errors,omitempty"`              // input damage, one line each
 	First          string           `json:"first_packet,omitempty"`
 	Last           string           `json:"last_packet,omitempty"`
 }

@@ -32,6 +32,7 @@ type AnalyzeOptions struct {
 	Strict    bool   // warnings are failures (exit 5)
 	Workers   int    // goroutines (0: one per CPU)
 	Summary   bool   // only the overview
+	MaxConns  int    // cap on connections held at once
 }
 
 func newAnalyzeCmd(io IO) *cobra.Command {
@@ -63,6 +64,7 @@ TCP connection followed by a summary of what was read and skipped.`,
 	f.DurationVar(&o.Idle, "idle", analyze.DefaultConfig().Idle, "an open connection silent for longer than this before the end of the capture is reported idle")
 	f.StringVar(&o.Filter, "filter", "", `show only connections with a segment matching this expression, e.g. "host 10.0.0.1 and port 443" (docs/filter.md)`)
 	f.StringVar(&o.Conns, "conn", "", "show only these connection IDs, e.g. 3,7,10-12 (IDs do not change with --filter)")
+	f.IntVar(&o.MaxConns, "max-conns", analyze.DefaultMaxConns, "the most connections held at once; beyond, the least recently active is finished early and counted (memory stays bounded on floods and scans)")
 	f.BoolVar(&o.Summary, "summary", false, "only the overview: anomalies per kind, the worst connections and the summary, without the connection table")
 	f.BoolVar(&o.Anomalies, "anomalies", false, "after the table, list every anomaly frame by frame (JSON output always carries them)")
 	f.BoolVar(&o.Checksum, "checksum", false, "verify TCP checksums (off by default: checksum offload makes a sender's own packets look wrong)")
@@ -90,6 +92,9 @@ func RunAnalyze(o AnalyzeOptions, io IO) error {
 	if o.Workers > 0 {
 		cfg.Workers = o.Workers
 	}
+	if o.MaxConns > 0 {
+		cfg.MaxConns = o.MaxConns
+	}
 	cfg.ReuseIdle = o.ReuseIdle
 	cfg.Checksums = o.Checksum
 	if o.Idle > 0 {
@@ -102,14 +107,25 @@ func RunAnalyze(o AnalyzeOptions, io IO) error {
 	}
 	eng.Select(sel)
 
-	names, code, err := runInputs(o.Files, io, eng, o.Progress)
+	// JSON streams: each connection's record leaves when the connection
+	// is finished, so memory follows the connections open at once.
+	var stream *render.JSONStream
+	opened := func(_ capture.Source, names []string) {
+		if o.Format == "json" {
+			stream = render.NewJSONStream(io.Out)
+			eng.Stream(names, stream.Conn)
+		}
+	}
+	names, code, closeInputs, err := runInputsOpen(o.Files, io, eng, o.Progress, opened)
 	if err != nil {
+		closeInputs()
 		return err
 	}
 	rep := eng.Report(names)
+	closeInputs()
 	switch o.Format {
 	case "json":
-		err = render.JSONLines(io.Out, rep)
+		err = stream.Finish(&rep.Summary)
 	case "csv":
 		err = render.CSV(io.Out, rep)
 	default:
@@ -143,7 +159,7 @@ func runInputs(files []string, io IO, eng *analyze.Engine, progress string) ([]s
 // after the run (export references mapped bytes until its writer is done):
 // they call closeInputs when done. opened, if set, sees the merged source
 // before the run.
-func runInputsOpen(files []string, io IO, eng *analyze.Engine, progress string, opened func(capture.Source)) (names []string, code int, closeInputs func(), err error) {
+func runInputsOpen(files []string, io IO, eng *analyze.Engine, progress string, opened func(capture.Source, []string)) (names []string, code int, closeInputs func(), err error) {
 	closeInputs = func() {}
 	srcs, names, code := openInputs(files, io, eng)
 	if len(srcs) == 0 {
@@ -152,7 +168,7 @@ func runInputsOpen(files []string, io IO, eng *analyze.Engine, progress string, 
 	src := capture.Merge(srcs)
 	closeInputs = func() { src.Close() }
 	if opened != nil {
-		opened(src)
+		opened(src, names)
 	}
 
 	var bar *progressbar.ProgressBar

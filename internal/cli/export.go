@@ -76,7 +76,7 @@ func RunExport(o ExportOptions, io IO) error {
 	cfg.Tap = w.Tap
 	eng := analyze.NewEngine(cfg)
 	eng.Select(analyze.Selection{IDs: ids})
-	_, code, closeInputs, runErr := runInputsOpen(o.Files, io, eng, o.Progress, func(src capture.Source) {
+	_, code, closeInputs, runErr := runInputsOpen(o.Files, io, eng, o.Progress, func(src capture.Source, _ []string) {
 		w.Stable = capture.IsStable(src)
 	})
 	eng.Report(nil) // finishes every connection: the last streams are written
