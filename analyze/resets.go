@@ -85,7 +85,9 @@ type rstCtx struct {
 func (g *diag) note(c *Conn, d int, s *decode.Segment, senderFINBefore bool) {
 	n := segNote{frame: s.Frame, ts: s.TS, file: s.File, dir: int8(d), flags: s.Flags, seq: s.Seq, ack: s.Ack, len: s.Len, ttl: s.TTL, ipid: s.IPID}
 	if s.Flags&decode.RST != 0 {
-		g.resets = append(g.resets, g.snapshot(c, d, n, senderFINBefore))
+		if len(g.resets) < statemachine.MaxResets { // as the state machine's records
+			g.resets = append(g.resets, g.snapshot(c, d, n, senderFINBefore))
+		}
 	} else if !g.hasTTL[d] {
 		g.ttl[d], g.hasTTL[d] = s.TTL, true
 	}

@@ -142,7 +142,9 @@ type Conn struct {
 
 	Anomalies []Anomaly      // in frame order
 	AnomCount map[Kind]int64 // per kind
-	chk       *checker       // nil with StreamsOnly
+	// AnomDropped counts anomalies beyond MaxAnomalyRecords, counted but not kept.
+	AnomDropped int64
+	chk         *checker // nil with StreamsOnly
 
 	SM    *statemachine.Conn // the replay of both endpoints
 	Zeek  *zeek.Tracker      // Zeek's conn_state and history for the same packets
@@ -239,7 +241,7 @@ func (t *Table) Sweep(now, closedIdle, openIdle int64, fn func(*Conn)) {
 	for _, c := range out {
 		t.evict(c)
 		for _, k := range c.keys {
-			t.tombs[k] = c.LastTS
+			t.bury(k, c.LastTS)
 		}
 		fn(c)
 	}
@@ -400,6 +402,19 @@ func (t *Table) joinOtherVLAN(k Key, s *decode.Segment) *Conn {
 	return o
 }
 
+// bury remembers that a connection on tuple k ended at ts (to mark a later
+// one on it as a reuse). The memory is bounded like the table: beyond
+// MaxConns remembered tuples, new ones are not remembered (the only loss is
+// the reused_tuple mark).
+func (t *Table) bury(k Key, ts int64) {
+	if t.cfg.MaxConns > 0 && len(t.tombs) >= t.cfg.MaxConns {
+		if _, ok := t.tombs[k]; !ok {
+			return
+		}
+	}
+	t.tombs[k] = ts
+}
+
 // touch makes c the most recently active connection.
 func (t *Table) touch(c *Conn) {
 	if t.lruTail == c {
@@ -439,7 +454,7 @@ func (t *Table) makeRoom() {
 		c := t.lruHead
 		t.evict(c)
 		for _, k := range c.keys {
-			t.tombs[k] = c.LastTS
+			t.bury(k, c.LastTS)
 		}
 		c.EvictedEarly = true
 		t.Evicted++
@@ -533,5 +548,13 @@ func (c *Conn) addAnomaly(a Anomaly) {
 		c.AnomCount = map[Kind]int64{}
 	}
 	c.AnomCount[a.Kind]++
+	if len(c.Anomalies) >= MaxAnomalyRecords {
+		c.AnomDropped++
+		return
+	}
 	c.Anomalies = append(c.Anomalies, a)
 }
+
+// MaxAnomalyRecords is how many anomaly records a connection keeps (its
+// per-kind counts stay exact): a connection cannot hold memory per packet.
+const MaxAnomalyRecords = 10_000

@@ -45,11 +45,12 @@ type Conn struct {
 	Stats       *DirPair         `json:"stats,omitempty"`     // per-direction statistics (tcptrace -l)
 	Transitions []Transition     `json:"transitions,omitempty"`
 	Resets      []Reset          `json:"resets,omitempty"`
-	Reassembly  *Reassembly      `json:"reassembly,omitempty"`        // the reassembled byte streams
-	Gaps        []Gap            `json:"gaps,omitempty"`              // the first gaps of both streams (reassembly has the counts)
-	Truncated   int64            `json:"truncated_packets,omitempty"` // packets whose payload the snaplen cut
-	Reused      bool             `json:"reused_tuple,omitempty"`      // an earlier connection used the same tuple
-	Evicted     bool             `json:"evicted_early,omitempty"`     // finished early: the connection table was full (its later segments start a new connection)
+	Reassembly  *Reassembly      `json:"reassembly,omitempty"`              // the reassembled byte streams
+	Gaps        []Gap            `json:"gaps,omitempty"`                    // the first gaps of both streams (reassembly has the counts)
+	Truncated   int64            `json:"truncated_packets,omitempty"`       // packets whose payload the snaplen cut
+	Reused      bool             `json:"reused_tuple,omitempty"`            // an earlier connection used the same tuple
+	AnomDropped int64            `json:"anomaly_records_dropped,omitempty"` // anomalies counted but not listed (beyond 10,000 records per connection)
+	Evicted     bool             `json:"evicted_early,omitempty"`           // finished early: the connection table was full (its later segments start a new connection)
 
 	// Rows is the connection's timeline (tcptrace timeline), one per segment.
 	Rows []Row `json:"-"`

@@ -114,11 +114,19 @@ type Conn struct {
 	FirstDir      int
 	FirstIsSynAck bool
 
-	Resets []Reset
+	Resets        []Reset
+	ResetsDropped int // RSTs beyond MaxResets: checked, not recorded
 
 	challengeWait [2]int // index+1 into Resets of an in-window RST awaiting this endpoint's challenge ACK
 	Transitions   []Event
 }
+
+// A connection keeps at most MaxResets reset records and MaxSYNs SYN
+// retransmission times: a flood on one tuple cannot hold memory per packet.
+const (
+	MaxResets = 1000
+	MaxSYNs   = 1000
+)
 
 // New returns a connection replay with both endpoints unknown.
 func New() *Conn {
@@ -242,7 +250,7 @@ func (c *Conn) syn(dir int, s *decode.Segment) {
 	me := &c.H[dir]
 	if me.SynSeen && !me.SynInferred {
 		if s.Seq == me.ISN {
-			if dir == Client && s.Flags&decode.ACK == 0 {
+			if dir == Client && s.Flags&decode.ACK == 0 && len(c.SynFrames) < MaxSYNs {
 				c.SynFrames = append(c.SynFrames, s.Frame)
 				c.SynTimes = append(c.SynTimes, s.TS)
 			}
@@ -455,7 +463,11 @@ func (c *Conn) rst(dir int, s *decode.Segment) {
 			r.Verdict = EvRSTIgnored
 		}
 	}
-	c.Resets = append(c.Resets, r)
+	if len(c.Resets) < MaxResets {
+		c.Resets = append(c.Resets, r)
+	} else {
+		c.ResetsDropped++
+	}
 	c.emit(Event{Kind: r.Verdict, Frame: s.Frame, Endpoint: dir})
 	if r.ends() {
 		// The sender has aborted its end, and the receiver resets (or, for a
