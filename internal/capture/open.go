@@ -65,7 +65,7 @@ var minMapped int64 = 32 << 20
 
 // dropBehind is how far behind the read position mapped pages are given
 // back (see dropMapped): frames handed out recently stay resident.
-const dropBehind = 32 << 20
+const dropBehind = 16 << 20
 
 // openMapped opens an uncompressed capture file through a memory mapping.
 // It reports false (and the caller reads the file normally) when the file
@@ -216,8 +216,12 @@ func (s *stream) readMapped(n int) ([]byte, error) {
 	b := s.mm[s.off : s.off+int64(n) : s.off+int64(n)]
 	s.off += int64(n)
 	if s.off-s.dropped >= 2*dropBehind {
+		// Give back the pages from well behind the read position. The
+		// window overlaps the previous one: a consumer that lags (frames
+		// in flight to another goroutine, bytes waiting to be written) may
+		// have faulted some of those back in.
 		end := (s.off - dropBehind) &^ 4095
-		dropMapped(s.mm[s.dropped:end])
+		dropMapped(s.mm[max(0, s.dropped-2*dropBehind):end])
 		s.dropped = end
 	}
 	return b, nil
