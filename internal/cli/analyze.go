@@ -19,6 +19,7 @@ import (
 
 // AnalyzeOptions are the flags of `tcptrace analyze`.
 type AnalyzeOptions struct {
+	Budgets   budgetFlags
 	Files     []string
 	Format    string // text, json, csv
 	Color     string // auto, always, never
@@ -58,6 +59,7 @@ TCP connection followed by a summary of what was read and skipped.`,
 		},
 	}
 	f := cmd.Flags()
+	o.Budgets.add(f)
 	f.StringVar(&o.Format, "format", "text", "output format: text, json (JSON lines, docs/json.md) or csv")
 	f.StringVar(&o.Color, "color", "auto", "colour: auto (on a terminal, unless NO_COLOR is set), always or never")
 	f.DurationVar(&o.ReuseIdle, "reuse-idle", analyze.DefaultConfig().ReuseIdle, "a SYN with a new ISN after this much idle time starts a new connection on the same tuple")
@@ -89,6 +91,9 @@ func RunAnalyze(o AnalyzeOptions, io IO) error {
 		useColor = false
 	}
 	cfg := analyze.DefaultConfig()
+	if err := o.Budgets.apply(&cfg); err != nil {
+		return err
+	}
 	if o.Workers > 0 {
 		cfg.Workers = o.Workers
 	}

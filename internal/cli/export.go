@@ -12,6 +12,7 @@ import (
 
 // ExportOptions are the flags of `tcptrace export`.
 type ExportOptions struct {
+	Budgets  budgetFlags
 	Files    []string
 	Out      string
 	Force    bool
@@ -47,6 +48,7 @@ addresses and ports, so nothing is written outside DIR.`,
 		},
 	}
 	f := cmd.Flags()
+	o.Budgets.add(f)
 	f.StringVarP(&o.Out, "output", "o", "", "directory to write the streams and index.json to (created if missing)")
 	f.BoolVar(&o.Force, "force", false, "overwrite files of an earlier export in the directory")
 	f.StringVar(&o.Conns, "conn", "", "export only these connection IDs, e.g. 3,7,10-12")
@@ -69,6 +71,9 @@ func RunExport(o ExportOptions, io IO) error {
 		return &ExitError{Code: ExitOutput, Err: err}
 	}
 	cfg := analyze.DefaultConfig()
+	if err := o.Budgets.apply(&cfg); err != nil {
+		return err
+	}
 	cfg.StreamsOnly = true
 	if o.Workers > 0 {
 		cfg.Workers = o.Workers

@@ -15,6 +15,7 @@ import (
 
 // FollowOptions are the flags of `tcptrace follow`.
 type FollowOptions struct {
+	Budgets  budgetFlags
 	Files    []string
 	Conn     int
 	As       string // ascii, hex, raw
@@ -51,6 +52,7 @@ themselves, gaps left out (they are listed on stderr).`,
 		},
 	}
 	f := cmd.Flags()
+	o.Budgets.add(f)
 	f.IntVar(&o.Conn, "conn", 0, "the connection to follow (its ID in analyze's output)")
 	f.StringVar(&o.As, "as", "ascii", "output: ascii, hex or raw")
 	f.StringVar(&o.Dir, "dir", "both", "direction: client (client → server), server (server → client) or both")
@@ -86,6 +88,9 @@ func RunFollow(o FollowOptions, io IO) error {
 	out := bufio.NewWriterSize(io.Out, 64<<10)
 	p := &follower{w: out, as: o.As, want: want, color: useColor && o.As != "raw", errw: io.Err, last: -1}
 	cfg := analyze.DefaultConfig()
+	if err := o.Budgets.apply(&cfg); err != nil {
+		return err
+	}
 	cfg.History = 256 << 10
 	cfg.StreamsOnly = true
 	cfg.Tap = func(c *analyze.Conn) reassembly.Handler {
