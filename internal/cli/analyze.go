@@ -231,6 +231,13 @@ func openInputs(files []string, io IO, eng *analyze.Engine) ([]capture.Source, [
 	var srcs []capture.Source
 	var names []string
 	code := ExitOK
+	files = expandInputs(files)
+	if len(files) == 0 {
+		err := fmt.Errorf("no capture file in the given directories")
+		fmt.Fprintln(io.Err, "tcptrace: "+err.Error())
+		eng.AddError(err)
+		return nil, nil, ExitUnreadable
+	}
 	for _, name := range files {
 		var s capture.Source
 		var err error
