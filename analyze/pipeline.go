@@ -99,11 +99,9 @@ func (e *Engine) readBatches(src capture.Source, full, free chan *batch, stable 
 		}
 		need := len(s.Payload) + len(s.Opts.Raw)
 		if stable {
-			// The frame's bytes outlive the batch: no copy needed (a
-			// reassembled IP datagram lives in the decoder, though).
-			if s.Notes&decode.NoteReassembled == 0 {
-				need = 0
-			}
+			// The frame's bytes outlive the batch (and a reassembled IP
+			// datagram's buffer is handed over by the decoder): no copy.
+			need = 0
 		}
 		if len(b.segs) == cap(b.segs) || (len(b.arena)+need > cap(b.arena) && len(b.segs) > 0) || len(b.errs) > 0 {
 			send()

@@ -63,6 +63,15 @@ func Open(path string) (Source, error) {
 // ones are read with read(2), which costs less to set up.
 var minMapped int64 = 32 << 20
 
+// SetMapThreshold sets the smallest file read through a memory mapping and
+// returns the previous value (tests use it to exercise the mapped path on
+// small files).
+func SetMapThreshold(n int64) int64 {
+	old := minMapped
+	minMapped = n
+	return old
+}
+
 // dropBehind is how far behind the read position mapped pages are given
 // back (see dropMapped): frames handed out recently stay resident.
 const dropBehind = 16 << 20

@@ -61,7 +61,6 @@ type Defragmenter struct {
 	order   []orderEntry
 	bytes   int
 	gen     uint64
-	out     []byte
 	Stats   DefragStats
 }
 
@@ -87,7 +86,7 @@ const maxDatagram = 65535
 
 // add records one fragment. offset and declLen are the fragment's place in the
 // datagram payload; data holds the bytes captured (≤ declLen). It returns the
-// complete datagram payload (valid until the next call) and how many of its
+// complete datagram payload (the caller's to keep) and how many of its
 // leading bytes were captured, or nil while incomplete.
 func (df *Defragmenter) add(k fragKey, ts int64, offset, declLen int, more bool, data []byte, ttl uint8, ipid uint32) ([]byte, int) {
 	df.Stats.Fragments++
@@ -182,12 +181,14 @@ func (df *Defragmenter) add(k fragKey, ts int64, offset, declLen int, more bool,
 	df.Stats.Completed++
 	delete(df.pending, k)
 	df.bytes -= len(dg.data)
-	df.out = append(df.out[:0], dg.data[:dg.total]...)
 	capd := 0
 	if len(dg.captured) > 0 && dg.captured[0].lo == 0 {
 		capd = min(dg.captured[0].hi, dg.total)
 	}
-	return df.out, capd
+	// The datagram's buffer is no longer the defragmenter's: hand it over,
+	// so the payload stays valid as long as anyone holds it (as a mapped
+	// frame's bytes do).
+	return dg.data[:dg.total:dg.total], capd
 }
 
 // addSpan inserts s into a sorted list of disjoint spans, merging neighbours.
