@@ -97,3 +97,60 @@ func BenchmarkEngine(b *testing.B) {
 	}
 	b.ReportMetric(float64(pkts)/b.Elapsed().Seconds(), "pkts/s")
 }
+
+// decodedSegments reads and decodes the benchmark capture once, keeping
+// every TCP segment (payloads copied), for the stage benchmarks below.
+func decodedSegments(b *testing.B) []decode.Segment {
+	path := benchCapture(b)
+	src, err := capture.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer src.Close()
+	d := decode.NewDecoder()
+	var segs []decode.Segment
+	var s decode.Segment
+	for {
+		f, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		if d.Decode(f, &s) == decode.OK {
+			c := s
+			c.Payload = append([]byte(nil), s.Payload...)
+			c.Opts.Raw = append([]byte(nil), s.Opts.Raw...)
+			segs = append(segs, c)
+		}
+	}
+	return segs
+}
+
+// BenchmarkTableFull measures the table stage alone on decoded segments:
+// connection lookup, state machine, every detector, statistics, reassembly.
+func BenchmarkTableFull(b *testing.B) { benchTable(b, DefaultConfig()) }
+
+// BenchmarkTableStreams measures the table stage of follow/export: lookup,
+// state machine and reassembly only.
+func BenchmarkTableStreams(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.StreamsOnly = true
+	benchTable(b, cfg)
+}
+
+func benchTable(b *testing.B, cfg Config) {
+	segs := decodedSegments(b)
+	b.ReportAllocs()
+	var n int64
+	for b.Loop() {
+		t := NewTable(cfg)
+		t.Streaming(func(*Conn) {})
+		for i := range segs {
+			t.Add(&segs[i])
+		}
+		n += int64(len(segs))
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "segments/s")
+}
