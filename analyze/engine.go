@@ -423,9 +423,11 @@ func fillState(rc *report.Conn, c *Conn, end, idle int64) {
 		})
 	}
 	for _, r := range c.SM.Resets {
+		verdict, accepted := verdictNames(r.Verdict)
 		rc.Resets = append(rc.Resets, report.Reset{
-			Frame: r.Frame, Sender: statemachine.EndpointName(r.Sender), SenderState: r.SenderState.String(),
-			ReceiverState: r.ReceiverState.String(), Verdict: verdictName(r.Verdict), Seq: uint32(r.Seq),
+			Frame: r.Frame, Time: FormatTS(r.TS), TS: r.TS, Accepted: accepted,
+			Sender: statemachine.EndpointName(r.Sender), SenderState: r.SenderState.String(),
+			ReceiverState: r.ReceiverState.String(), Verdict: verdict, Seq: uint32(r.Seq),
 			Expected: uint32(r.Expected), Window: r.Window, WindowKnown: r.WindowKnown,
 			ChallengeACK: r.ChallengeSeen, Len: r.Len,
 		})
@@ -458,14 +460,16 @@ func dirName(d int) string {
 	return "server"
 }
 
-func verdictName(k statemachine.EventKind) string {
+// verdictNames names a RST verdict twice: as the conn record's `verdict`
+// and as the reset record's `accepted` (docs/json.md).
+func verdictNames(k statemachine.EventKind) (verdict, accepted string) {
 	switch k {
 	case statemachine.EvRSTAccepted:
-		return "accepted"
+		return "accepted", "exact"
 	case statemachine.EvRSTChallenge:
-		return "in_window"
+		return "in_window", "in-window"
 	case statemachine.EvRSTIgnored:
-		return "out_of_window"
+		return "out_of_window", "out-of-window"
 	}
-	return "unchecked"
+	return "unchecked", "unknown"
 }

@@ -70,20 +70,7 @@ type dirGap struct {
 
 // reasmReport turns the streams' results into the connection record's.
 func reasmReport(c *Conn) (*report.Reassembly, []report.Gap) {
-	var r report.Reassembly
-	for d, s := range c.R {
-		st := s.Stats
-		rd := report.StreamStats{
-			Delivered: st.Delivered, OutOfOrder: st.OutOfOrder, Duplicate: st.Duplicate, GapBytes: st.GapBytes,
-			Gaps: st.Gaps, Snaplen: st.Snaplen, Conflicts: st.Conflicts, AfterFIN: st.AfterFIN, RSTData: st.RSTData,
-			BudgetFlushes: st.BudgetFlushes, PeakBuffered: st.PeakBuffered, FIN: st.FIN,
-		}
-		if d == C2S {
-			r.Client = rd
-		} else {
-			r.Server = rd
-		}
-	}
+	r := report.Reassembly{Client: c.R[C2S].Stats, Server: c.R[S2C].Stats}
 	var gaps []report.Gap
 	for _, g := range c.Gaps {
 		gaps = append(gaps, report.Gap{Dir: dirName(g.dir), Offset: g.Off, Len: g.Len, Reason: g.Reason.String(), Frame: g.Frame, FileIdx: g.File})

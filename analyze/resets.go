@@ -85,7 +85,9 @@ type rstCtx struct {
 func (g *diag) note(c *Conn, d int, s *decode.Segment, senderFINBefore bool) {
 	n := segNote{frame: s.Frame, ts: s.TS, file: s.File, dir: int8(d), flags: s.Flags, seq: s.Seq, ack: s.Ack, len: s.Len, ttl: s.TTL, ipid: s.IPID}
 	if s.Flags&decode.RST != 0 {
-		if len(g.resets) < statemachine.MaxResets { // as the state machine's records
+		// One snapshot per reset record of the state machine (it keeps at
+		// most MaxResets): diagnose pairs them by index.
+		if len(g.resets) < len(c.SM.Resets) {
 			g.resets = append(g.resets, g.snapshot(c, d, n, senderFINBefore))
 		}
 	} else if !g.hasTTL[d] {
@@ -182,8 +184,6 @@ func diagnose(c *Conn, rc *report.Conn) {
 
 func classify(c *Conn, r *statemachine.Reset, x *rstCtx, out *report.Reset, senderSeqs int, anomAt map[int64][]Kind) {
 	sender, receiver := statemachine.EndpointName(r.Sender), statemachine.EndpointName(1-r.Sender)
-	out.Time, out.TS = FormatTS(r.TS), r.TS
-	out.Accepted = acceptance(r.Verdict)
 	out.Unacked = &report.Dir{Client: x.unacked[0], Server: x.unacked[1]}
 	out.SinceData = &report.Seconds{Client: secs(x.sinceData[0]), Server: secs(x.sinceData[1])}
 	out.LastDataFrames = &report.Dir{Client: x.lastData[0], Server: x.lastData[1]}
@@ -338,18 +338,6 @@ func farLeg(c *Conn, e int) int64 {
 
 func isKeepAlive(s segNote) bool {
 	return s.len <= 1 && s.flags&(decode.SYN|decode.FIN|decode.RST) == 0
-}
-
-func acceptance(v statemachine.EventKind) string {
-	switch v {
-	case statemachine.EvRSTAccepted:
-		return "exact"
-	case statemachine.EvRSTChallenge:
-		return "in-window"
-	case statemachine.EvRSTIgnored:
-		return "out-of-window"
-	}
-	return "unknown"
 }
 
 func endpointOf(c *Conn, e int) string {

@@ -48,7 +48,7 @@ func (c *Conn) rowAfter(d int, s *decode.Segment, b rowSnap, explain bool) {
 	}
 	row := report.Row{
 		Frame: s.Frame, FileIdx: s.File, TS: s.TS, Dir: dirName(d), Flags: flagWords(s.Flags),
-		Seq: uint32(s.Seq - rs.base[d]), Len: s.Len, Win: uint32(s.Window),
+		Seq: uint32(rs.base[d].Size(s.Seq)), Len: s.Len, Win: uint32(s.Window),
 	}
 	if s.Flags&decode.SYN == 0 && c.SM.H[0].WScale >= 0 && c.SM.H[1].WScale >= 0 && c.SM.H[d].SynSeen && c.SM.H[1-d].SynSeen {
 		row.Win <<= uint(min(c.SM.H[d].WScale, 14))
@@ -56,7 +56,7 @@ func (c *Conn) rowAfter(d int, s *decode.Segment, b rowSnap, explain bool) {
 	if s.Flags&decode.ACK != 0 {
 		row.HasAck = true
 		if rs.hasBase[1-d] {
-			row.Ack = uint32(s.Ack - rs.base[1-d])
+			row.Ack = uint32(rs.base[1-d].Size(s.Ack))
 		} else {
 			row.Ack = uint32(s.Ack)
 		}
@@ -178,17 +178,8 @@ func rstMeaning(s statemachine.State) string {
 
 // flagWords renders flags as Wireshark's Info column does: "SYN, ACK".
 func flagWords(f decode.Flags) string {
-	var w []string
-	for _, x := range []struct {
-		f decode.Flags
-		n string
-	}{{decode.FIN, "FIN"}, {decode.SYN, "SYN"}, {decode.RST, "RST"}, {decode.PSH, "PSH"}, {decode.ACK, "ACK"}, {decode.URG, "URG"}, {decode.ECE, "ECE"}, {decode.CWR, "CWR"}} {
-		if f&x.f != 0 {
-			w = append(w, x.n)
-		}
-	}
-	if len(w) == 0 {
+	if f == 0 {
 		return "none"
 	}
-	return strings.Join(w, ", ")
+	return strings.ReplaceAll(f.Names(), ",", ", ")
 }

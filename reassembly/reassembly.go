@@ -23,6 +23,7 @@ import (
 
 	"github.com/tcptrace/tcptrace/internal/decode"
 	"github.com/tcptrace/tcptrace/internal/seqnum"
+	"github.com/tcptrace/tcptrace/report"
 )
 
 // GapReason says why bytes were skipped.
@@ -78,21 +79,10 @@ type Handler interface {
 	FIN(dir int, off int64, frame int64, file int)
 }
 
-// Stats are a stream's byte counts.
-type Stats struct {
-	Delivered     int64 // bytes delivered in order (captured content)
-	OutOfOrder    int64 // bytes that arrived above a hole and were buffered
-	Duplicate     int64 // bytes that arrived again after a first copy
-	GapBytes      int64 // bytes skipped as gaps (all reasons, snaplen included)
-	Gaps          int64
-	Snaplen       int64 // bytes of GapBytes cut by the snaplen
-	Conflicts     int64 // segments whose overlapping bytes differ from the first copy
-	AfterFIN      int64 // bytes beyond the FIN, ignored
-	RSTData       int64 // bytes carried by RST segments, not delivered
-	BudgetFlushes int64 // times buffered data was flushed to keep within a budget
-	PeakBuffered  int64 // the most bytes buffered at once (data + bookkeeping)
-	FIN           bool  // the FIN was delivered in order
-}
+// Stats are a stream's byte counts; the report model's type, so that the
+// counts reach the report without a copy field by field (as analyze/stats
+// does with report.DirStats).
+type Stats = report.StreamStats
 
 // Config sets the limits of a stream.
 type Config struct {

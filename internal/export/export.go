@@ -154,15 +154,6 @@ type GapEntry struct {
 	Frame      int64  `json:"frame,omitempty"`
 }
 
-// Index is the content of index.json.
-type Index struct {
-	Version     int     `json:"version"`
-	Connections int     `json:"connections"`
-	Files       int     `json:"files"`
-	Bytes       int64   `json:"bytes"`
-	Streams     []Entry `json:"streams"`
-}
-
 // New prepares dir (created if missing). Unless force, an existing index in
 // it is an error: another export's files are not mixed with this one's.
 // only, if non-empty, restricts the export to these connection IDs.
@@ -201,7 +192,11 @@ func (w *Writer) loop(jobs chan job) {
 	defer w.wg.Done()
 	for j := range jobs {
 		if w.firstErr() == nil {
-			if err := w.write(j.name, j.b, j.vec, j.first); err != nil {
+			iovs := j.vec
+			if j.b != nil {
+				iovs = [][]byte{j.b}
+			}
+			if err := w.write(j.name, iovs, j.first); err != nil {
 				w.fail(err)
 			}
 		}
@@ -336,7 +331,7 @@ func (w *Writer) Close() error {
 	}
 	b.WriteString("\n]}\n")
 	if w.firstErr() == nil {
-		if err := w.write(IndexName, b.Bytes(), nil, true); err != nil {
+		if err := w.write(IndexName, [][]byte{b.Bytes()}, true); err != nil {
 			w.fail(err)
 		}
 	}
@@ -354,9 +349,9 @@ func (w *Writer) fail(err error) {
 	}
 }
 
-// write writes b to the file name in the directory: a new file when first,
-// else appended.
-func (w *Writer) write(name string, b []byte, vec [][]byte, first bool) error {
+// write writes the slices of iovs to the file name in the directory: a new
+// file when first, else appended.
+func (w *Writer) write(name string, iovs [][]byte, first bool) error {
 	if !filepath.IsLocal(name) || strings.ContainsAny(name, `/\`) {
 		return fmt.Errorf("export: refusing file name %q outside %s", name, w.dir)
 	}
@@ -369,12 +364,7 @@ func (w *Writer) write(name string, b []byte, vec [][]byte, first bool) error {
 	default:
 		flags = os.O_CREATE | os.O_EXCL
 	}
-	var err error
-	if vec != nil {
-		err = writeFileV(w.dirfd, w.dir, name, vec, flags)
-	} else {
-		err = writeFile(w.dirfd, w.dir, name, b, flags)
-	}
+	err := writeFile(w.dirfd, w.dir, name, iovs, flags)
 	if errors.Is(err, os.ErrExist) {
 		return fmt.Errorf("%s already exists; use --force to overwrite", filepath.Join(w.dir, name))
 	}

@@ -34,7 +34,7 @@ func TestWriteRefusesEscapes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"../x", "a/b", "/etc/passwd", "..", ""} {
-		if err := w.write(name, []byte("x"), nil, true); err == nil {
+		if err := w.write(name, [][]byte{[]byte("x")}, true); err == nil {
 			t.Errorf("write(%q) succeeded", name)
 		}
 	}
