@@ -11,9 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/tcptrace/tcptrace/internal/capture"
-	"github.com/tcptrace/tcptrace/report"
 )
 
 const corpusDir = "../../shared/corpus"
@@ -53,20 +50,6 @@ func corpusFilesOrNil(t *testing.T) []string {
 		return nil
 	}
 	return corpusFiles(t)
-}
-
-func analyzeFile(t *testing.T, path string) *report.Report {
-	t.Helper()
-	src, err := capture.Open(path)
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	defer src.Close()
-	e := NewEngine(DefaultConfig())
-	if err := e.Run(src); err != nil {
-		t.Logf("%s: input damage: %v", path, err)
-	}
-	return e.Report([]string{path})
 }
 
 // tsharkConv is one row of `tshark -q -z conv,tcp`.

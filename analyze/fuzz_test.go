@@ -2,14 +2,11 @@ package analyze
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
-
-	"github.com/tcptrace/tcptrace/internal/capture"
 )
 
 // FuzzEngine runs arbitrary capture files through the whole analysis: table,
@@ -54,19 +51,12 @@ func FuzzEngine(f *testing.F) {
 }
 
 func fuzzRun(t *testing.T, data []byte, workers int) []byte {
-	src, err := capture.OpenReader("fuzz", bytes.NewReader(data), int64(len(data)))
-	if err != nil {
+	cfg := withWorkers(workers)
+	cfg.ConnBudget, cfg.GlobalBudget = 64<<10, 256<<10
+	r := analyzeBytes(data, "fuzz", cfg)
+	if r == nil {
 		return nil
 	}
-	defer src.Close()
-	cfg := DefaultConfig()
-	cfg.Workers = workers
-	cfg.ConnBudget, cfg.GlobalBudget = 64<<10, 256<<10
-	e := NewEngine(cfg)
-	_ = e.Run(src)
-	r := e.Report([]string{"fuzz"})
-	var out bytes.Buffer
-	enc := json.NewEncoder(&out)
 	for _, c := range r.Conns {
 		if ra := c.Reassembly; ra != nil {
 			if ra.Client.Delivered > c.Bytes.Client || ra.Server.Delivered > c.Bytes.Server {
@@ -76,11 +66,6 @@ func fuzzRun(t *testing.T, data []byte, workers int) []byte {
 		if c.FirstFrame < 1 || c.LastFrame > r.Summary.Frames {
 			t.Fatalf("conn %d frames %d-%d of %d", c.ID, c.FirstFrame, c.LastFrame, r.Summary.Frames)
 		}
-		enc.Encode(c)
 	}
-	for _, a := range r.Anomalies {
-		enc.Encode(a)
-	}
-	enc.Encode(&r.Summary)
-	return out.Bytes()
+	return recordsJSON(r, true)
 }

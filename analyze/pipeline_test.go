@@ -2,37 +2,15 @@ package analyze
 
 import (
 	"bytes"
-	"encoding/json"
 	"path/filepath"
 	"testing"
-
-	"github.com/tcptrace/tcptrace/internal/capture"
 )
 
 // runWorkers analyzes path with the given number of workers and returns the
 // report as JSON.
 func runWorkers(t *testing.T, path string, workers int) []byte {
 	t.Helper()
-	src, err := capture.Open(path)
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	defer src.Close()
-	cfg := DefaultConfig()
-	cfg.Workers = workers
-	e := NewEngine(cfg)
-	_ = e.Run(src)
-	r := e.Report([]string{path})
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	for _, c := range r.Conns {
-		_ = enc.Encode(c)
-	}
-	for _, a := range r.Anomalies {
-		_ = enc.Encode(a)
-	}
-	_ = enc.Encode(&r.Summary)
-	return b.Bytes()
+	return recordsJSON(analyzePath(t, path, withWorkers(workers)), true)
 }
 
 // TestWorkersIdentical: the pipelined run (reader and decoder on their own
