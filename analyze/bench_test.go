@@ -23,27 +23,32 @@ func benchCapture(b *testing.B) string {
 	return p
 }
 
+// eachFrame reads the capture at path once, handing every frame to fn.
+func eachFrame(b *testing.B, path string, fn func(*capture.Frame)) {
+	src, err := capture.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer src.Close()
+	for {
+		f, err := src.Next()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		fn(f)
+	}
+}
+
 // BenchmarkRead measures framing alone (pcap records, zero copy).
 func BenchmarkRead(b *testing.B) {
 	path := benchCapture(b)
 	b.ReportAllocs()
 	var pkts int64
 	for b.Loop() {
-		src, err := capture.Open(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for {
-			_, err := src.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			pkts++
-		}
-		src.Close()
+		eachFrame(b, path, func(*capture.Frame) { pkts++ })
 	}
 	b.ReportMetric(float64(pkts)/b.Elapsed().Seconds(), "pkts/s")
 }
@@ -52,28 +57,14 @@ func BenchmarkRead(b *testing.B) {
 func BenchmarkReadDecode(b *testing.B) {
 	path := benchCapture(b)
 	b.ReportAllocs()
-	var pkts, tcp int64
+	var pkts int64
 	d := decode.NewDecoder()
 	var seg decode.Segment
 	for b.Loop() {
-		src, err := capture.Open(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for {
-			f, err := src.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
+		eachFrame(b, path, func(f *capture.Frame) {
 			pkts++
-			if d.Decode(f, &seg) == decode.OK {
-				tcp++
-			}
-		}
-		src.Close()
+			d.Decode(f, &seg)
+		})
 	}
 	b.ReportMetric(float64(pkts)/b.Elapsed().Seconds(), "pkts/s")
 }
@@ -101,30 +92,17 @@ func BenchmarkEngine(b *testing.B) {
 // decodedSegments reads and decodes the benchmark capture once, keeping
 // every TCP segment (payloads copied), for the stage benchmarks below.
 func decodedSegments(b *testing.B) []decode.Segment {
-	path := benchCapture(b)
-	src, err := capture.Open(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer src.Close()
 	d := decode.NewDecoder()
 	var segs []decode.Segment
 	var s decode.Segment
-	for {
-		f, err := src.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
+	eachFrame(b, benchCapture(b), func(f *capture.Frame) {
 		if d.Decode(f, &s) == decode.OK {
 			c := s
 			c.Payload = append([]byte(nil), s.Payload...)
 			c.Opts.Raw = append([]byte(nil), s.Opts.Raw...)
 			segs = append(segs, c)
 		}
-	}
+	})
 	return segs
 }
 
