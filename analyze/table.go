@@ -4,6 +4,7 @@
 package analyze
 
 import (
+	"container/list"
 	"net/netip"
 	"runtime"
 	"sort"
@@ -159,8 +160,7 @@ type Conn struct {
 	rows   rowState // what the timeline needs (Config.Rows)
 	Rows   []report.Row
 
-	lruPrev, lruNext *Conn
-	inLRU            bool
+	lru *list.Element // in Table.lru while live
 	// EvictedEarly: finished because the table was full (Config.MaxConns),
 	// not because it ended or went idle.
 	EvictedEarly bool
@@ -196,8 +196,7 @@ type Table struct {
 	nextID  int
 	pool    reassembly.Pool // the global reassembly budget
 	// Live connections from least to most recently active (for MaxConns).
-	lruHead, lruTail *Conn
-	nlive            int
+	lru list.List
 	// Evicted counts connections finished early because the table was full.
 	Evicted int
 }
@@ -265,9 +264,9 @@ func (t *Table) Live() []*Conn {
 }
 
 func (t *Table) evict(c *Conn) {
-	if c.inLRU {
-		t.unlinkLRU(c)
-		t.nlive--
+	if c.lru != nil {
+		t.lru.Remove(c.lru)
+		c.lru = nil
 	}
 	for _, k := range c.keys {
 		if t.live[k] == c {
@@ -417,41 +416,18 @@ func (t *Table) bury(k Key, ts int64) {
 
 // touch makes c the most recently active connection.
 func (t *Table) touch(c *Conn) {
-	if t.lruTail == c {
-		return
-	}
-	t.unlinkLRU(c)
-	c.lruPrev, c.lruNext, c.inLRU = t.lruTail, nil, true
-	if t.lruTail != nil {
-		t.lruTail.lruNext = c
+	if c.lru == nil {
+		c.lru = t.lru.PushBack(c)
 	} else {
-		t.lruHead = c
+		t.lru.MoveToBack(c.lru)
 	}
-	t.lruTail = c
-}
-
-func (t *Table) unlinkLRU(c *Conn) {
-	if !c.inLRU {
-		return
-	}
-	if c.lruPrev != nil {
-		c.lruPrev.lruNext = c.lruNext
-	} else {
-		t.lruHead = c.lruNext
-	}
-	if c.lruNext != nil {
-		c.lruNext.lruPrev = c.lruPrev
-	} else {
-		t.lruTail = c.lruPrev
-	}
-	c.lruPrev, c.lruNext, c.inLRU = nil, nil, false
 }
 
 // makeRoom finishes the least recently active connections while the table
 // is at its cap.
 func (t *Table) makeRoom() {
-	for t.cfg.MaxConns > 0 && t.nlive >= t.cfg.MaxConns && t.lruHead != nil {
-		c := t.lruHead
+	for t.cfg.MaxConns > 0 && t.lru.Len() >= t.cfg.MaxConns {
+		c := t.lru.Front().Value.(*Conn)
 		t.evict(c)
 		for _, k := range c.keys {
 			t.bury(k, c.LastTS)
@@ -466,7 +442,6 @@ func (t *Table) makeRoom() {
 
 func (t *Table) create(k Key, s *decode.Segment) *Conn {
 	t.makeRoom()
-	t.nlive++
 	c := &Conn{ID: t.nextID, Key: k, FirstFile: s.File, FirstFrame: s.Frame, FirstTS: s.TS, keys: []Key{k}, SM: statemachine.New()}
 	if !t.cfg.StreamsOnly {
 		c.Zeek, c.Stats, c.WS = zeek.NewTracker(), stats.New(), wsflags.New(wsflags.DefaultConfig())

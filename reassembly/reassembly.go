@@ -20,6 +20,7 @@ package reassembly
 
 import (
 	"bytes"
+	"container/list"
 
 	"github.com/tcptrace/tcptrace/internal/decode"
 	"github.com/tcptrace/tcptrace/internal/seqnum"
@@ -168,9 +169,7 @@ type Stream struct {
 	q        []*chunk // buffered ranges, sorted, disjoint
 	buffered int64    // their cost
 
-	// pool bookkeeping: streams with buffered data, oldest first
-	prev, nextS *Stream
-	inPool      bool
+	poolElem *list.Element // in Pool.streams while it holds buffered data
 
 	hist    []byte // the last delivered bytes: hist[i] is offset histOff+i
 	histOff int64
@@ -594,7 +593,7 @@ type Pool struct {
 	Flushes int64 // budget flushes, per-connection ones included
 
 	used, peak int64
-	head, tail *Stream
+	streams    list.List // streams with buffered data, oldest first
 }
 
 // Used returns the bytes buffered now; Peak the most at once.
@@ -606,42 +605,22 @@ func (p *Pool) Peak() int64 { return p.peak }
 // track keeps s in the list of streams with buffered data (oldest first).
 func (p *Pool) track(s *Stream) {
 	switch {
-	case s.buffered > 0 && !s.inPool:
-		s.inPool, s.prev, s.nextS = true, p.tail, nil
-		if p.tail != nil {
-			p.tail.nextS = s
-		} else {
-			p.head = s
-		}
-		p.tail = s
-	case s.buffered <= 0 && s.inPool:
-		p.unlink(s)
+	case s.buffered > 0 && s.poolElem == nil:
+		s.poolElem = p.streams.PushBack(s)
+	case s.buffered <= 0 && s.poolElem != nil:
+		p.streams.Remove(s.poolElem)
+		s.poolElem = nil
 	}
-}
-
-func (p *Pool) unlink(s *Stream) {
-	if s.prev != nil {
-		s.prev.nextS = s.nextS
-	} else {
-		p.head = s.nextS
-	}
-	if s.nextS != nil {
-		s.nextS.prev = s.prev
-	} else {
-		p.tail = s.prev
-	}
-	s.prev, s.nextS, s.inPool = nil, nil, false
 }
 
 // enforce flushes the streams that have buffered longest until the pool is
 // within its limit.
 func (p *Pool) enforce(frame int64, file int) {
-	for p.Limit > 0 && p.used > p.Limit && p.head != nil {
-		s := p.head
+	for p.Limit > 0 && p.used > p.Limit && p.streams.Len() > 0 {
+		s := p.streams.Front().Value.(*Stream)
 		s.flushOldest(frame, file)
-		if s.inPool && p.tail != s { // still buffering: let the others go next
-			p.unlink(s)
-			p.track(s)
+		if s.poolElem != nil { // still buffering: let the others go next
+			p.streams.MoveToBack(s.poolElem)
 		}
 	}
 }
