@@ -6,8 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/fatih/color"
-
 	"github.com/tcptrace/tcptrace/report"
 )
 
@@ -18,14 +16,7 @@ const worstN = 10
 // (count, connections affected, the first frames) and the connections in
 // the most trouble, each number naming frames to open in Wireshark.
 func Overview(w io.Writer, r *report.Report, o Options) error {
-	bold := color.New(color.Bold)
-	title := func(s string) {
-		if o.Color {
-			bold.EnableColor()
-			s = bold.Sprint(s)
-		}
-		fmt.Fprintln(w, s)
-	}
+	title := func(s string) { fmt.Fprintln(w, paint(o.Color, boldColor, s)) }
 	type kindSum struct {
 		kind, sev string
 		n         int

@@ -186,8 +186,6 @@ func connTable(w io.Writer, r *report.Report, o Options) error {
 	tbl.Header(toAny(hdr)...)
 	stateColor := color.New(color.FgRed)
 	okColor := color.New(color.FgGreen)
-	stateColor.EnableColor()
-	okColor.EnableColor()
 	for _, c := range r.Conns {
 		frames := fmt.Sprintf("%d-%d", c.FirstFrame, c.LastFrame)
 		if multi && c.FirstFile == c.LastFile {
@@ -202,9 +200,9 @@ func connTable(w io.Writer, r *report.Report, o Options) error {
 		if o.Color {
 			switch {
 			case strings.Contains(c.State, "reset") || strings.HasPrefix(c.State, "refused"):
-				state = stateColor.Sprint(state)
+				state = paint(true, stateColor, state)
 			case strings.Contains(c.State, "-way") || strings.Contains(c.State, "simultaneous"):
-				state = okColor.Sprint(state)
+				state = paint(true, okColor, state)
 			}
 		}
 		row := []string{strconv.Itoa(c.ID), c.Client + " → " + c.Server}
@@ -231,20 +229,13 @@ func anomalyTable(w io.Writer, r *report.Report, o Options) error {
 	multi := len(r.Summary.Files) > 1
 	tbl := newTable(w)
 	tbl.Header("frame", "conn", "from", "severity", "kind", "detail")
-	sevColor := map[string]*color.Color{
-		"error": color.New(color.FgRed, color.Bold), "warn": color.New(color.FgYellow),
-		"note": color.New(color.FgCyan), "chat": color.New(color.Faint),
-	}
 	for _, a := range r.Anomalies {
 		frame := strconv.FormatInt(a.Frame, 10)
 		if multi {
 			frame = baseName(a.File) + ":" + frame
 		}
-		sev, kind := a.Severity, a.Kind
-		if c := sevColor[sev]; o.Color && c != nil {
-			c.EnableColor()
-			sev, kind = c.Sprint(sev), c.Sprint(kind)
-		}
+		c := sevColors[a.Severity]
+		sev, kind := paint(o.Color, c, a.Severity), paint(o.Color, c, a.Kind)
 		if err := tbl.Append(frame, strconv.Itoa(a.Conn), a.Dir, sev, kind, a.Detail); err != nil {
 			return err
 		}
@@ -281,13 +272,7 @@ func anomalySummary(m map[string]int64) string {
 }
 
 func summary(w io.Writer, s *report.Summary, o Options) error {
-	bold := color.New(color.Bold)
-	bold.EnableColor()
-	title := "Summary"
-	if o.Color {
-		title = bold.Sprint(title)
-	}
-	fmt.Fprintln(w, title)
+	fmt.Fprintln(w, paint(o.Color, boldColor, "Summary"))
 	fmt.Fprintf(w, "  files:        %s\n", strings.Join(s.Files, ", "))
 	fmt.Fprintf(w, "  frames:       %d\n", s.Frames)
 	fmt.Fprintf(w, "  tcp segments: %d\n", s.TCPSegments)
@@ -345,11 +330,7 @@ func summary(w io.Writer, s *report.Summary, o Options) error {
 		fmt.Fprintf(w, "  evicted:      %d connections finished early: more than %d were open at once (--max-conns)\n", s.ConnsEvicted, s.MaxConns)
 	}
 	for _, e := range s.Errors {
-		line := "  error:        " + e
-		if o.Color {
-			line = color.New(color.FgRed).Sprint(line)
-		}
-		fmt.Fprintln(w, line)
+		fmt.Fprintln(w, paint(o.Color, errColor, "  error:        "+e))
 	}
 	return nil
 }

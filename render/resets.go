@@ -53,24 +53,17 @@ func resetsInOrder(r *report.Report) []connReset {
 // frames that rests, who saw an error, then a count per cause.
 func Resets(w io.Writer, r *report.Report, o Options) error {
 	all := resetsInOrder(r)
-	head := color.New(color.Bold)
 	causeColor := map[string]*color.Color{
 		"refused": color.New(color.FgYellow), "abort": color.New(color.FgRed), "reset-after-close": color.New(color.FgMagenta),
 		"middlebox-suspect": color.New(color.FgRed, color.Bold), "half-open": color.New(color.FgRed), "idle-timeout-suspect": color.New(color.FgRed),
 		"retransmission-timeout": color.New(color.FgRed),
 	}
-	paint := func(c *color.Color, s string) string {
-		if !o.Color || c == nil {
-			return s
-		}
-		c.EnableColor()
-		return c.Sprint(s)
-	}
+	paint := func(c *color.Color, s string) string { return paint(o.Color, c, s) }
 	counts := map[string]int{}
 	for i, x := range all {
 		c, rs := x.c, x.r
 		counts[rs.Cause]++
-		fmt.Fprintln(w, paint(head, fmt.Sprintf("RST %d of %d: connection %d, %s → %s, frame %d at %s", i+1, len(all), c.ID, c.Client, c.Server, rs.Frame, shortTime(rs.Time))))
+		fmt.Fprintln(w, paint(boldColor, fmt.Sprintf("RST %d of %d: connection %d, %s → %s, frame %d at %s", i+1, len(all), c.ID, c.Client, c.Server, rs.Frame, shortTime(rs.Time))))
 		fmt.Fprintf(w, "  sent by     %s (%s); the %s was %s\n", rs.Sender, rs.SenderState, other(rs.Sender), rs.ReceiverState)
 		fmt.Fprintf(w, "  accepted    %s\n", acceptedWords(rs))
 		fmt.Fprintf(w, "  cause       %s: %s\n", paint(causeColor[rs.Cause], rs.Cause), rs.Detail)

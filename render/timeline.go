@@ -132,22 +132,12 @@ func Timeline(w io.Writer, conns []*report.Conn, o TimelineOptions) error {
 	width := max(o.Width, 60)
 	const left = 21 // "  +0.000000   frame  " up to the ladder
 	ladder := width - left
-	sev := map[string]*color.Color{"error": color.New(color.FgRed, color.Bold), "warn": color.New(color.FgYellow), "note": color.New(color.FgCyan), "chat": color.New(color.Faint)}
-	dirCol := [2]*color.Color{color.New(color.FgRed), color.New(color.FgBlue)}
-	dim := color.New(color.Faint)
-	bold := color.New(color.Bold)
-	paint := func(c *color.Color, s string) string {
-		if !o.Color || c == nil {
-			return s
-		}
-		c.EnableColor()
-		return c.Sprint(s)
-	}
+	paint := func(c *color.Color, s string) string { return paint(o.Color, c, s) }
 	for ci, c := range conns {
 		if ci > 0 {
 			fmt.Fprintln(w)
 		}
-		fmt.Fprintln(w, paint(bold, fmt.Sprintf("Connection %d: %s → %s  (%s)", c.ID, c.Client, c.Server, c.State)))
+		fmt.Fprintln(w, paint(boldColor, fmt.Sprintf("Connection %d: %s → %s  (%s)", c.ID, c.Client, c.Server, c.State)))
 		tcol := "time (s)"
 		if o.Abs {
 			tcol = "time (UTC)"
@@ -169,7 +159,7 @@ func Timeline(w io.Writer, conns []*report.Conn, o TimelineOptions) error {
 					parts = append(parts, fmt.Sprintf("%d ACKs", s.ACKs))
 				}
 				line := fmt.Sprintf("… %s, frames %d-%d, %.3f s …", strings.Join(parts, ", "), s.First, s.Last, s.Seconds)
-				fmt.Fprintf(w, "%-12s %6s  %s\n", "", "", paint(dim, center(line, ladder)))
+				fmt.Fprintf(w, "%-12s %6s  %s\n", "", "", paint(faintColor, center(line, ladder)))
 				continue
 			}
 			r := it.row
@@ -187,7 +177,7 @@ func Timeline(w io.Writer, conns []*report.Conn, o TimelineOptions) error {
 			if r.Dir == "server" {
 				d = 1
 			}
-			fmt.Fprintf(w, "%-12s %6d  %s\n", t, r.Frame, paint(dirCol[d], arrow(label, ladder, d == 0)))
+			fmt.Fprintf(w, "%-12s %6d  %s\n", t, r.Frame, paint(dirColors[d], arrow(label, ladder, d == 0)))
 			var lt, rt []string
 			for _, tr := range r.Transitions {
 				s := tr.From + " → " + tr.To
@@ -198,14 +188,14 @@ func Timeline(w io.Writer, conns []*report.Conn, o TimelineOptions) error {
 				}
 			}
 			if len(lt)+len(rt) > 0 {
-				fmt.Fprintf(w, "%-12s %6s  %s\n", "", "", paint(bold, spread(strings.Join(lt, ", "), strings.Join(rt, ", "), ladder)))
+				fmt.Fprintf(w, "%-12s %6s  %s\n", "", "", paint(boldColor, spread(strings.Join(lt, ", "), strings.Join(rt, ", "), ladder)))
 			}
 			for _, a := range r.Anomalies {
 				s := "! " + a.Kind
 				if a.Detail != "" {
 					s += ": " + a.Detail
 				}
-				fmt.Fprintf(w, "%-12s %6s    %s\n", "", "", paint(sev[a.Severity], clip(s, ladder-2)))
+				fmt.Fprintf(w, "%-12s %6s    %s\n", "", "", paint(sevColors[a.Severity], clip(s, ladder-2)))
 			}
 			if o.Explain {
 				for _, e := range r.Explain {
@@ -214,7 +204,7 @@ func Timeline(w io.Writer, conns []*report.Conn, o TimelineOptions) error {
 						if i > 0 {
 							p = "    "
 						}
-						fmt.Fprintf(w, "%-12s %6s  %s%s\n", "", "", p, paint(dim, l))
+						fmt.Fprintf(w, "%-12s %6s  %s%s\n", "", "", p, paint(faintColor, l))
 					}
 				}
 			}

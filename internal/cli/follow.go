@@ -1,16 +1,13 @@
 package cli
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
-	"strings"
 
-	"github.com/fatih/color"
 	"github.com/spf13/cobra"
 	"github.com/tcptrace/tcptrace/analyze"
 	"github.com/tcptrace/tcptrace/reassembly"
+	"github.com/tcptrace/tcptrace/render"
 )
 
 // FollowOptions are the flags of `tcptrace follow`.
@@ -85,8 +82,7 @@ func RunFollow(o FollowOptions, io IO) error {
 	if err != nil {
 		return err
 	}
-	out := bufio.NewWriterSize(io.Out, 64<<10)
-	p := &follower{w: out, as: o.As, want: want, color: useColor && o.As != "raw", errw: io.Err, last: -1}
+	p := render.NewFollow(io.Out, io.Err, render.FollowOptions{As: o.As, Want: want, Color: useColor})
 	cfg := analyze.DefaultConfig()
 	if err := o.Budgets.apply(&cfg); err != nil {
 		return err
@@ -97,9 +93,8 @@ func RunFollow(o FollowOptions, io IO) error {
 		if c.ID != o.Conn {
 			return nil
 		}
-		p.found = true
-		p.header(c)
-		return p
+		p.Header(c.ID, c.Client.String(), c.Server.String(), c.FirstFrame)
+		return followTap{p}
 	}
 	eng := analyze.NewEngine(cfg)
 	eng.Select(analyze.Selection{IDs: map[int]bool{o.Conn: true}})
@@ -108,11 +103,10 @@ func RunFollow(o FollowOptions, io IO) error {
 		return err
 	}
 	rep := eng.Report(nil)
-	p.finish()
-	if err := out.Flush(); err != nil || p.err != nil {
-		return &ExitError{Code: ExitOutput, Err: fmt.Errorf("writing output: %w", errors.Join(err, p.err))}
+	if err := p.Finish(); err != nil {
+		return &ExitError{Code: ExitOutput, Err: fmt.Errorf("writing output: %w", err)}
 	}
-	if !p.found {
+	if !p.Found() {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("no connection %d: the capture has %d connections", o.Conn, rep.Summary.ConnsTotal)}
 	}
 	if code != ExitOK {
@@ -121,209 +115,10 @@ func RunFollow(o FollowOptions, io IO) error {
 	return nil
 }
 
-// follower prints one connection's streams as they are delivered.
-type follower struct {
-	w     *bufio.Writer
-	errw  io.Writer
-	as    string
-	want  [2]bool
-	color bool
-	found bool
-	err   error
+// followTap hands a connection's reassembled streams to the printer.
+type followTap struct{ p *render.Follow }
 
-	last  int      // direction of the run being printed (-1: none yet)
-	off   [2]int64 // hex: offset of the next byte per direction
-	line  [2][]byte
-	total [2]int64
-	gaps  [2]int64
-	fins  [2]bool
-	names [2]string
-}
-
-var dirColors = [2]*color.Color{color.New(color.FgRed), color.New(color.FgBlue)} // Wireshark's: client red, server blue
-
-func init() {
-	for _, c := range dirColors {
-		c.EnableColor()
-	}
-}
-
-func (p *follower) header(c *analyze.Conn) {
-	p.names = [2]string{c.Client.String(), c.Server.String()}
-	if p.as == "raw" {
-		return
-	}
-	fmt.Fprintf(p.w, "Follow: connection %d, %s → %s (first frame %d)\n", c.ID, c.Client, c.Server, c.FirstFrame)
-	fmt.Fprintf(p.w, "Client: %s%s\nServer: %s%s\n", c.Client, p.legend(0), c.Server, p.legend(1))
-	fmt.Fprintln(p.w, strings.Repeat("=", 67))
-}
-
-func (p *follower) legend(d int) string {
-	if p.color {
-		return "  (" + dirColors[d].Sprint([...]string{"red", "blue"}[d]) + ")"
-	}
-	return ""
-}
-
-// run starts a new run of direction d when the direction changes.
-func (p *follower) run(d int, frame int64) {
-	if p.last == d {
-		return
-	}
-	p.flushLine()
-	if p.as == "ascii" {
-		if p.last >= 0 {
-			p.w.WriteString("\n")
-		}
-		mark := [...]string{">>> client → server", "<<< server → client"}[d]
-		s := fmt.Sprintf("%s, frame %d, offset %d", mark, frame, p.total[d]+p.gaps[d])
-		if p.color {
-			s = dirColors[d].Sprint(s)
-		}
-		p.w.WriteString(s + "\n")
-	}
-	p.last = d
-}
-
-func (p *follower) Data(d int, off int64, b []byte, frame int64, file int) {
-	if !p.want[d] {
-		return
-	}
-	p.run(d, frame)
-	p.total[d] += int64(len(b))
-	switch p.as {
-	case "raw":
-		p.w.Write(b)
-	case "ascii":
-		buf := make([]byte, 0, len(b))
-		for _, c := range b {
-			if c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7f) {
-				buf = append(buf, c)
-			} else if c != '\r' {
-				buf = append(buf, '.')
-			}
-		}
-		if p.color {
-			p.w.WriteString(dirColors[d].Sprint(string(buf)))
-		} else {
-			p.w.Write(buf)
-		}
-	case "hex":
-		for len(b) > 0 {
-			n := min(16-len(p.line[d]), len(b))
-			p.line[d] = append(p.line[d], b[:n]...)
-			b = b[n:]
-			if len(p.line[d]) == 16 {
-				p.flushLine()
-			}
-		}
-	}
-}
-
-// flushLine prints the pending hex line of the current direction.
-func (p *follower) flushLine() {
-	if p.as != "hex" || p.last < 0 || len(p.line[p.last]) == 0 {
-		return
-	}
-	d := p.last
-	l := p.line[d]
-	var sb strings.Builder
-	if d == 1 {
-		sb.WriteString("    ")
-	}
-	fmt.Fprintf(&sb, "%08X  ", p.off[d])
-	for i := range 16 {
-		if i < len(l) {
-			fmt.Fprintf(&sb, "%02x ", l[i])
-		} else {
-			sb.WriteString("   ")
-		}
-		if i == 7 {
-			sb.WriteByte(' ')
-		}
-	}
-	sb.WriteByte(' ')
-	for _, c := range l {
-		if c >= 0x20 && c < 0x7f {
-			sb.WriteByte(c)
-		} else {
-			sb.WriteByte('.')
-		}
-	}
-	s := sb.String()
-	if p.color {
-		s = dirColors[d].Sprint(s)
-	}
-	p.w.WriteString(s + "\n")
-	p.off[d] += int64(len(l))
-	p.line[d] = p.line[d][:0]
-}
-
-func (p *follower) Gap(d int, g reassembly.Gap) {
-	if !p.want[d] {
-		return
-	}
-	p.gaps[d] += g.Len
-	what := fmt.Sprintf("[%d bytes missing: %s", g.Len, gapWords(g.Reason))
-	if g.Frame > 0 {
-		what += fmt.Sprintf(", frame %d", g.Frame)
-	}
-	what += "]"
-	if p.as == "raw" {
-		fmt.Fprintf(p.errw, "tcptrace: %s %s at offset %d\n", p.names[d], what, g.Off)
-		return
-	}
-	p.run(d, g.Frame)
-	p.flushLine()
-	if p.as == "hex" {
-		p.off[d] += g.Len
-		if d == 1 {
-			what = "    " + what
-		}
-		p.w.WriteString(what + "\n")
-		return
-	}
-	p.w.WriteString("\n" + what + "\n")
-}
-
-func gapWords(r reassembly.GapReason) string {
-	switch r {
-	case reassembly.GapAcked:
-		return "not captured, acknowledged by the receiver"
-	case reassembly.GapSnaplen:
-		return "cut by the snaplen"
-	case reassembly.GapBudget:
-		return "given up to the reassembly memory budget"
-	}
-	return "never captured"
-}
-
-func (p *follower) Conflict(d int, c reassembly.Conflict) {}
-
-func (p *follower) FIN(d int, off int64, frame int64, file int) { p.fins[d] = true }
-
-// finish closes the output with the totals per direction.
-func (p *follower) finish() {
-	if !p.found || p.as == "raw" {
-		return
-	}
-	p.flushLine()
-	if p.as == "ascii" && p.last >= 0 {
-		p.w.WriteString("\n")
-	}
-	fmt.Fprintln(p.w, strings.Repeat("=", 67))
-	for d, name := range [...]string{"client → server", "server → client"} {
-		if !p.want[d] {
-			continue
-		}
-		end := "no FIN"
-		if p.fins[d] {
-			end = "FIN"
-		}
-		fmt.Fprintf(p.w, "%s: %d bytes", name, p.total[d])
-		if p.gaps[d] > 0 {
-			fmt.Fprintf(p.w, ", %d missing", p.gaps[d])
-		}
-		fmt.Fprintf(p.w, ", %s\n", end)
-	}
-}
+func (t followTap) Data(d int, off int64, b []byte, frame int64, file int) { t.p.Data(d, b, frame) }
+func (t followTap) Gap(d int, g reassembly.Gap)                            { t.p.Gap(d, g.Off, g.Len, g.Reason.String(), g.Frame) }
+func (t followTap) Conflict(int, reassembly.Conflict)                      {}
+func (t followTap) FIN(d int, off int64, frame int64, file int)            { t.p.FIN(d) }
