@@ -47,12 +47,7 @@ TCP connection followed by a summary of what was read and skipped.`,
 		Example: `  tcptrace analyze testdata/pcaps/handshake-data-close.pcap
   tcptrace analyze --format json capture.pcapng.gz | jq 'select(.type=="conn")'
   tcpdump -w - -i eth0 | tcptrace analyze -`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return &ExitError{Code: ExitUsage, Err: errors.New("analyze needs at least one capture file (or - for stdin)")}
-			}
-			return nil
-		},
+		Args: needsInputs("analyze needs at least one capture file (or - for stdin)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Files = args
 			return RunAnalyze(o, io)

@@ -36,12 +36,7 @@ Existing files are not overwritten without --force, and names come only from
 addresses and ports, so nothing is written outside DIR.`,
 		Example: `  tcptrace export testdata/pcaps/handshake-data-close.pcap -o /tmp/flows
   tcptrace export capture.pcap -o flows --conn 3,7`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return &ExitError{Code: ExitUsage, Err: errors.New("export needs a capture file (or - for stdin) and -o DIR")}
-			}
-			return nil
-		},
+		Args: needsInputs("export needs a capture file (or - for stdin) and -o DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Files = args
 			return RunExport(o, io)

@@ -37,12 +37,7 @@ themselves, gaps left out (they are listed on stderr).`,
 		Example: `  tcptrace follow testdata/pcaps/handshake-data-close.pcap --conn 1
   tcptrace follow capture.pcap --conn 7 --as hex --dir server
   tcptrace follow capture.pcap --conn 7 --as raw --dir client > request.bin`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return &ExitError{Code: ExitUsage, Err: errors.New("follow needs a capture file (or - for stdin) and --conn ID")}
-			}
-			return nil
-		},
+		Args: needsInputs("follow needs a capture file (or - for stdin) and --conn ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Files = args
 			return RunFollow(o, io)

@@ -1,11 +1,25 @@
 package cli
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/spf13/cobra"
 )
+
+// needsInputs is the argument check of the commands that read captures: at
+// least one, else a usage error (exit 1) saying msg.
+func needsInputs(msg string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return &ExitError{Code: ExitUsage, Err: errors.New(msg)}
+		}
+		return nil
+	}
+}
 
 // expandInputs turns directories and quoted glob patterns among the inputs
 // into the capture files they hold, so that the rotated files of `tcpdump

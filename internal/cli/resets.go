@@ -45,12 +45,7 @@ Then the bytes in flight each way, the time since each side's last data, the
 segments just before, and whose application saw "connection reset by peer".`,
 		Example: `  tcptrace resets testdata/pcaps/resets.pcap
   tcptrace resets capture.pcap --filter "port 443" --format json | jq 'select(.type=="reset")'`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return &ExitError{Code: ExitUsage, Err: errors.New("resets needs at least one capture file (or - for stdin)")}
-			}
-			return nil
-		},
+		Args: needsInputs("resets needs at least one capture file (or - for stdin)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Files = args
 			return RunResets(o, io)

@@ -41,12 +41,7 @@ TCP from real traffic.`,
 		Example: `  tcptrace timeline testdata/pcaps/handshake-data-close.pcap --conn 1
   tcptrace timeline testdata/pcaps/closes.pcap --conn 1 --explain
   tcptrace timeline capture.pcap --filter "port 443" --format json`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return &ExitError{Code: ExitUsage, Err: errors.New("timeline needs a capture file (or - for stdin)")}
-			}
-			return nil
-		},
+		Args: needsInputs("timeline needs a capture file (or - for stdin)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Files = args
 			return RunTimeline(o, io)
