@@ -206,7 +206,7 @@ func classify(c *Conn, r *statemachine.Reset, x *rstCtx, out *report.Reset, send
 	idleBefore := int64(-1)
 	if x.hasAnswer && x.hasPrevAny {
 		// the silence that ended with the segment the RST answers
-		idleBefore = idleBeforeFrame(c, x, ans)
+		idleBefore = x.silenceBefore(ans)
 	}
 	senderSilence := int64(-1)
 	if x.hasPrev {
@@ -300,9 +300,9 @@ func classify(c *Conn, r *statemachine.Reset, x *rstCtx, out *report.Reset, send
 	}
 }
 
-// idleBeforeFrame is the silence before segment a: the time from the
+// silenceBefore is the silence before segment a: the time from the
 // connection's segment before it to it.
-func idleBeforeFrame(c *Conn, x *rstCtx, a segNote) int64 {
+func (x *rstCtx) silenceBefore(a segNote) int64 {
 	prev := int64(-1)
 	for _, s := range x.recent {
 		if s.frame == a.frame && s.ts == a.ts {
