@@ -169,7 +169,7 @@ func (e *Engine) finalize(c *Conn) {
 		e.reasm.Gaps += st.Stats.Gaps
 	}
 	if c.tap != nil {
-		if cl, ok := c.tap.(interface{ Close() }); ok {
+		if cl, ok := c.tap.(TapCloser); ok {
 			cl.Close() // the connection is done: nothing more will be delivered
 		}
 	}

@@ -13,8 +13,13 @@ const maxGapsKept = 32
 
 // Tap receives the reassembled streams of a connection (follow, export). It
 // is asked for once per connection, when the connection is created; nil
-// means the connection's bytes are not wanted.
+// means the connection's bytes are not wanted. A handler that is also a
+// TapCloser is told when its connection is finished.
 type Tap func(c *Conn) reassembly.Handler
+
+// TapCloser is a tap's handler that wants to know when nothing more will
+// be delivered (export writes the rest of the files then).
+type TapCloser interface{ Close() }
 
 // streams is a connection seen as the handler of its own streams: it keeps
 // gaps for the report, turns conflicts into anomalies and passes everything
