@@ -372,6 +372,11 @@ func (w *Writer) write(name string, iovs [][]byte, first bool) error {
 }
 
 // conn is the handler of one connection's two streams.
+var _ interface {
+	reassembly.Handler
+	analyze.TapCloser
+} = (*conn)(nil)
+
 type conn struct {
 	w *Writer
 	c *analyze.Conn
