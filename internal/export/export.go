@@ -371,14 +371,13 @@ func (w *Writer) write(name string, iovs [][]byte, first bool) error {
 	return err
 }
 
-// conn is the handler of one connection's two streams; it is told when its
-// connection ends.
 var _ interface {
 	reassembly.Handler
 	analyze.TapCloser
 } = (*conn)(nil)
 
-
+// conn is the handler of one connection's two streams; it is told when its
+// connection ends.
 type conn struct {
 	w *Writer
 	c *analyze.Conn
