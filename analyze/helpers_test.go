@@ -3,6 +3,7 @@ package analyze
 import (
 	"bytes"
 	"encoding/json"
+	"path/filepath"
 	"testing"
 
 	"github.com/tcptrace/tcptrace/internal/capture"
@@ -68,4 +69,18 @@ func withWorkers(n int) Config {
 func analyzeFile(t *testing.T, path string) *report.Report {
 	t.Helper()
 	return analyzePath(t, path, DefaultConfig())
+}
+
+// scenarioAndCorpus lists the scenario captures of testdata/pcaps and, when
+// the corpus is present, every corpus capture.
+func scenarioAndCorpus(t *testing.T) []string {
+	t.Helper()
+	files, _ := filepath.Glob("../testdata/pcaps/*")
+	for _, rel := range corpusFilesOrNil(t) {
+		files = append(files, filepath.Join(corpusDir, "raw", rel))
+	}
+	if len(files) == 0 {
+		t.Fatal("no captures found")
+	}
+	return files
 }

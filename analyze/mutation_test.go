@@ -6,7 +6,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/tcptrace/tcptrace/internal/capture"
@@ -61,10 +60,7 @@ func analyzeJSON(data []byte) string {
 // read identically; for truncations, the whole analysis equals that of the
 // undamaged file cut at the last whole record before the damage.
 func TestMutationSweep(t *testing.T) {
-	files, _ := filepath.Glob("../testdata/pcaps/*")
-	for _, rel := range corpusFilesOrNil(t) {
-		files = append(files, filepath.Join(corpusDir, "raw", rel))
-	}
+	files := scenarioAndCorpus(t)
 	type input struct {
 		name   string
 		data   []byte

@@ -2,7 +2,6 @@ package analyze
 
 import (
 	"bytes"
-	"path/filepath"
 	"testing"
 )
 
@@ -17,16 +16,7 @@ func runWorkers(t *testing.T, path string, workers int) []byte {
 // goroutine) gives byte-identical results to the single-goroutine run, on
 // every corpus capture and every scenario capture.
 func TestWorkersIdentical(t *testing.T) {
-	files, _ := filepath.Glob("../testdata/pcaps/*.pcap")
-	if raw := filepath.Join(corpusDir, "raw"); len(files) > 0 {
-		for _, rel := range corpusFilesOrNil(t) {
-			files = append(files, filepath.Join(raw, rel))
-		}
-	}
-	if len(files) == 0 {
-		t.Fatal("no captures found")
-	}
-	for _, f := range files {
+	for _, f := range scenarioAndCorpus(t) {
 		one, two := runWorkers(t, f, 1), runWorkers(t, f, 2)
 		if !bytes.Equal(one, two) {
 			t.Errorf("%s: --workers 1 and 2 differ (%d vs %d bytes of JSON)", f, len(one), len(two))

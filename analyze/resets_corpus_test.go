@@ -59,10 +59,7 @@ func TestResetCausesLoopback(t *testing.T) {
 // the receiver would not accept (out of window, or in window but not exact)
 // on a synchronized connection is never classed a plain abort.
 func TestIgnoredResetsAreNotAborts(t *testing.T) {
-	files, _ := filepath.Glob("../testdata/pcaps/*.pcap")
-	for _, rel := range corpusFilesOrNil(t) {
-		files = append(files, filepath.Join(corpusDir, "raw", rel))
-	}
+	files := scenarioAndCorpus(t)
 	n := 0
 	for _, f := range files {
 		r := analyzeFile(t, f)
