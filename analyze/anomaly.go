@@ -1,8 +1,10 @@
 package analyze
 
 import (
+	"bytes"
 	"fmt"
 	"hash/maphash"
+	"unsafe"
 
 	"github.com/tcptrace/tcptrace/analyze/wsflags"
 	"github.com/tcptrace/tcptrace/analyze/zeek"
@@ -86,6 +88,7 @@ type checker struct {
 	pendTS    [2]int64
 	resetAt   int64 // frame of the first RST that ended the connection
 	checksums bool
+	stable    bool // payload bytes outlive the run (Table.StablePayload)
 }
 
 type sig struct {
@@ -263,9 +266,10 @@ const recentN = 32
 
 type recentSeg struct {
 	seq   seqnum.Value
-	n     int
-	hash  uint64
+	n     int32
 	frame int64
+	hash  uint64 // of the payload, when it is not kept (p == nil)
+	p     *byte  // the payload's n bytes, when the input's bytes outlive the run
 }
 
 // payloadSeed keys the payload hashes of one run; only their equality is
@@ -278,15 +282,28 @@ func (k *checker) conflicting(d int, s *decode.Segment, mk func(Kind, string, ..
 	if s.Len == 0 || len(s.Payload) != s.Len {
 		return
 	}
-	h := maphash.Bytes(payloadSeed, s.Payload)
+	// With a stable input (a mapped or fully read file) the bytes are kept
+	// by reference and compared only for a retransmission of the same
+	// range: most payload bytes are then never read at all. Otherwise a
+	// hash of every payload is kept.
+	var h uint64
+	var p *byte
+	if k.stable {
+		p = &s.Payload[0]
+	} else {
+		h = maphash.Bytes(payloadSeed, s.Payload)
+	}
 	for i := range k.recent[d] {
 		r := &k.recent[d][i]
-		if r.frame != 0 && r.seq == s.Seq && r.n == s.Len && r.hash != h {
+		if r.frame == 0 || r.seq != s.Seq || int(r.n) != s.Len {
+			continue
+		}
+		if (p != nil && !bytes.Equal(unsafe.Slice(r.p, r.n), s.Payload)) || (p == nil && r.hash != h) {
 			mk(KConflictRetx, fmt.Sprintf("%d bytes at seq %d differ from the same range sent in frame %d", s.Len, uint32(s.Seq), r.frame), r.frame)
 			break
 		}
 	}
-	k.recent[d][k.recentI[d]] = recentSeg{s.Seq, s.Len, h, s.Frame}
+	k.recent[d][k.recentI[d]] = recentSeg{s.Seq, int32(s.Len), s.Frame, h, p}
 	k.recentI[d] = (k.recentI[d] + 1) % recentN
 }
 

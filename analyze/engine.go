@@ -126,6 +126,7 @@ func (e *Engine) Select(sel Selection) { e.sel = sel }
 // reading goes on with what remains readable; the returned error is the
 // first such damage, or nil.
 func (e *Engine) Run(src capture.Source) error {
+	e.table.StablePayload = capture.IsStable(src)
 	if e.cfg.Workers > 1 {
 		return e.RunPipelined(src)
 	}

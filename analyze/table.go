@@ -199,6 +199,9 @@ type Table struct {
 	lru list.List
 	// Evicted counts connections finished early because the table was full.
 	Evicted int
+	// StablePayload: segments' payload bytes stay valid for the whole run
+	// (capture.IsStable), so checks may keep references instead of hashes.
+	StablePayload bool
 }
 
 // Pool returns the global reassembly budget.
@@ -339,7 +342,7 @@ func (t *Table) Add(s *decode.Segment) (*Conn, int) {
 		finBefore := c.SM.H[d].FinSeen
 		evs := c.SM.Step(d, s)
 		c.diag.note(c, d, s, finBefore)
-		c.chk.checksums = t.cfg.Checksums
+		c.chk.checksums, c.chk.stable = t.cfg.Checksums, t.StablePayload
 		c.chk.check(c, d, s, evs, pre, c.addAnomaly)
 		c.chk.noteSent(d, s)
 		c.wiresharkFlags(d, s, pre)
