@@ -55,6 +55,13 @@ type Engine struct {
 
 	done  []*report.Conn    // finished connections
 	anoms []*report.Anomaly // their anomalies
+
+	sh *sharded // a sharded run's shards and merge state (shard.go)
+	// In a shard: finished connections go to out, with their place in the
+	// order of a single table (outRec).
+	out   *[]outRec
+	pos   int64
+	phase int8
 }
 
 // NewEngine returns an engine with the given configuration.
@@ -127,6 +134,9 @@ func (e *Engine) Select(sel Selection) { e.sel = sel }
 // first such damage, or nil.
 func (e *Engine) Run(src capture.Source) error {
 	e.table.StablePayload = capture.IsStable(src)
+	if e.shardable() {
+		return e.RunSharded(src)
+	}
 	if e.cfg.Workers > 1 {
 		return e.RunPipelined(src)
 	}
@@ -174,9 +184,22 @@ func (e *Engine) finalize(c *Conn) {
 			cl.Close() // the connection is done: nothing more will be delivered
 		}
 	}
-	if e.cfg.StreamsOnly || !c.Matched || (len(e.sel.IDs) > 0 && !e.sel.IDs[c.ID]) {
+	var rc *report.Conn
+	var anoms []*report.Anomaly
+	if !e.cfg.StreamsOnly && c.Matched && (len(e.sel.IDs) == 0 || e.sel.IDs[c.ID]) {
+		rc, anoms = e.record(c)
+	}
+	if e.out != nil { // a shard: the parent renumbers it and puts it in its place
+		*e.out = append(*e.out, outRec{pos: e.pos, phase: e.phase, seq: len(*e.out), id: c.ID, rc: rc, anoms: anoms})
 		return
 	}
+	if rc != nil {
+		e.deliver(rc, anoms)
+	}
+}
+
+// record builds the report records of a finished connection.
+func (e *Engine) record(c *Conn) (*report.Conn, []*report.Anomaly) {
 	rc := &report.Conn{
 		Type:        "conn",
 		ID:          c.ID,
@@ -239,6 +262,12 @@ func (e *Engine) finalize(c *Conn) {
 			Severity: string(a.Severity), Dir: dirName(a.Dir), Related: a.Related, Detail: a.Detail, FileIdx: a.File,
 		})
 	}
+	return rc, anoms
+}
+
+// deliver hands a connection's records to the stream, or keeps them for
+// Report.
+func (e *Engine) deliver(rc *report.Conn, anoms []*report.Anomaly) {
 	if e.emit != nil {
 		// Streaming: the record leaves now; only connections still open at
 		// the end of the input get idle_before_end.
@@ -310,10 +339,31 @@ func (e *Engine) sweep(now int64) {
 func (e *Engine) Report(files []string) *report.Report {
 	e.clock = max(e.clock, e.lastTS)
 	e.atEnd = true
-	for _, c := range e.table.Live() {
-		e.finalize(c)
+	tables := []*Engine{e}
+	if e.sh != nil {
+		e.finishShards()
+		tables = e.sh.subs
+	} else {
+		for _, c := range e.table.Live() {
+			e.finalize(c)
+		}
 	}
-	created := e.table.Created()
+	created, evicted := 0, 0
+	var rs report.ReasmSummary
+	peak := e.table.Pool().Peak()
+	if e.sh != nil {
+		peak = e.sh.peak
+	}
+	for _, t := range tables {
+		created += t.table.Created()
+		evicted += t.table.Evicted
+		rs.Delivered += t.reasm.Delivered
+		rs.OutOfOrder += t.reasm.OutOfOrder
+		rs.Duplicate += t.reasm.Duplicate
+		rs.GapBytes += t.reasm.GapBytes
+		rs.Gaps += t.reasm.Gaps
+		rs.BudgetFlushes += t.table.Pool().Flushes
+	}
 	r := &report.Report{Conns: e.done, Anomalies: e.anoms}
 	for _, rc := range r.Conns {
 		resolveFiles(rc, nil, files)
@@ -357,11 +407,10 @@ func (e *Engine) Report(files []string) *report.Report {
 			Evicted: st.Evicted, TimedOut: st.TimedOut, Overlaps: st.Overlaps, Conflicts: st.Conflicts,
 		}
 	}
-	rs := e.reasm
-	rs.BudgetFlushes, rs.PeakBuffered = e.table.Pool().Flushes, e.table.Pool().Peak()
+	rs.PeakBuffered = peak
 	rs.ConnBudget, rs.GlobalBudget = e.cfg.ConnBudget, e.cfg.GlobalBudget
 	s.Reassembly = &rs
-	s.ConnsEvicted = e.table.Evicted
+	s.ConnsEvicted = evicted
 	if s.ConnsEvicted > 0 {
 		s.MaxConns = e.cfg.MaxConns
 	}

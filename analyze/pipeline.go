@@ -112,18 +112,8 @@ func (e *Engine) readBatches(src capture.Source, full, free chan *batch, stable 
 		b.segs = append(b.segs, *s)
 		if need > 0 {
 			c := &b.segs[len(b.segs)-1]
-			c.Payload = b.own(s.Payload)
-			c.Opts.Raw = b.own(s.Opts.Raw)
+			c.Payload = own(&b.arena, s.Payload)
+			c.Opts.Raw = own(&b.arena, s.Opts.Raw)
 		}
 	}
-}
-
-// own copies p into the arena (which has room) and returns the copy.
-func (b *batch) own(p []byte) []byte {
-	if p == nil {
-		return nil
-	}
-	n := len(b.arena)
-	b.arena = append(b.arena, p...)
-	return b.arena[n:len(b.arena):len(b.arena)]
 }

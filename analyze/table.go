@@ -57,8 +57,10 @@ type Config struct {
 	// early (its record says so) and counted in the summary: a SYN flood or
 	// a scan cannot exhaust memory.
 	MaxConns int
-	// Workers: 1 runs everything on the caller's goroutine; more reads and
-	// decodes on a goroutine of its own (RunPipelined). Output is identical.
+	// Workers: 1 runs everything on the caller's goroutine. More reads and
+	// decodes on a goroutine of its own and, for the full analysis, splits
+	// the table by flow over Workers shards (RunSharded; otherwise one
+	// table, RunPipelined). Output is identical.
 	Workers int
 }
 
@@ -202,6 +204,10 @@ type Table struct {
 	// StablePayload: segments' payload bytes stay valid for the whole run
 	// (capture.IsStable), so checks may keep references instead of hashes.
 	StablePayload bool
+	// posIDs: a shard's table (shard.go) numbers a connection with pos, the
+	// place of the segment that creates it among all the run's segments.
+	posIDs bool
+	pos    int
 }
 
 // Pool returns the global reassembly budget.
@@ -445,7 +451,11 @@ func (t *Table) makeRoom() {
 
 func (t *Table) create(k Key, s *decode.Segment) *Conn {
 	t.makeRoom()
-	c := &Conn{ID: t.nextID, Key: k, FirstFile: s.File, FirstFrame: s.Frame, FirstTS: s.TS, keys: []Key{k}, SM: statemachine.New()}
+	id := t.nextID
+	if t.posIDs {
+		id = t.pos
+	}
+	c := &Conn{ID: id, Key: k, FirstFile: s.File, FirstFrame: s.Frame, FirstTS: s.TS, keys: []Key{k}, SM: statemachine.New()}
 	if !t.cfg.StreamsOnly {
 		c.Zeek, c.Stats, c.WS = zeek.NewTracker(), stats.New(), wsflags.New(wsflags.DefaultConfig())
 		c.chk, c.diag = &checker{}, &diag{}

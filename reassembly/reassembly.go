@@ -562,6 +562,9 @@ func (s *Stream) charge(d int64) {
 		if s.pool.used > s.pool.peak {
 			s.pool.peak = s.pool.used
 		}
+		if s.pool.used > s.pool.stepPeak {
+			s.pool.stepPeak = s.pool.used
+		}
 		s.pool.track(s)
 	}
 }
@@ -593,8 +596,17 @@ type Pool struct {
 	Flushes int64 // budget flushes, per-connection ones included
 
 	used, peak int64
+	stepPeak   int64     // the most since StartStep
 	streams    list.List // streams with buffered data, oldest first
 }
+
+// StartStep starts a step (the processing of one segment, say): StepPeak
+// then gives the most bytes buffered at once since. A sharded run uses it
+// to work out the peak over all shards' pools exactly.
+func (p *Pool) StartStep() { p.stepPeak = p.used }
+
+// StepPeak returns the most bytes buffered at once since StartStep.
+func (p *Pool) StepPeak() int64 { return p.stepPeak }
 
 // Used returns the bytes buffered now; Peak the most at once.
 func (p *Pool) Used() int64 { return p.used }

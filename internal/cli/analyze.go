@@ -66,7 +66,7 @@ TCP connection followed by a summary of what was read and skipped.`,
 	f.BoolVar(&o.Anomalies, "anomalies", false, "after the table, list every anomaly frame by frame (JSON output always carries them)")
 	f.BoolVar(&o.Checksum, "checksum", false, "verify TCP checksums (off by default: checksum offload makes a sender's own packets look wrong)")
 	f.BoolVar(&o.Strict, "strict", false, "fail (exit 5) when the input was read with warnings: malformed or truncated frames, unsupported link types, records over the snaplen, incomplete IP fragments")
-	f.IntVar(&o.Workers, "workers", 0, "1: read, decode and analyze on one goroutine; 2 or more: read and decode on a goroutine of their own (default: 1 per CPU); the output is the same")
+	f.IntVar(&o.Workers, "workers", 0, "1: read, decode and analyze on one goroutine; N > 1: read and decode on a goroutine of their own and split the connections by flow over N analysis goroutines (default: 1 per CPU); the output is the same")
 	f.StringVar(&o.Progress, "progress", "auto", "progress bar on stderr: auto (terminal and inputs over 50 MB) or never")
 	return cmd
 }
