@@ -5,12 +5,13 @@ package render
 import (
 	"bufio"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
 	"strconv"
 	"strings"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/fatih/color"
 	"github.com/olekukonko/tablewriter"

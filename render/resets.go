@@ -1,11 +1,12 @@
 package render
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/fatih/color"
 

@@ -1,11 +1,12 @@
 package render
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/fatih/color"
 
