@@ -191,11 +191,10 @@ func (e *Engine) finalize(c *Conn) {
 	}
 	if e.out != nil { // a shard: the parent renumbers it and puts it in its place
 		*e.out = append(*e.out, outRec{pos: e.pos, phase: e.phase, seq: len(*e.out), id: c.ID, rc: rc, anoms: anoms})
-		return
-	}
-	if rc != nil {
+	} else if rc != nil {
 		e.deliver(rc, anoms)
 	}
+	e.table.Recycle(c)
 }
 
 // record builds the report records of a finished connection.

@@ -167,6 +167,7 @@ type Conn struct {
 	// not because it ended or went idle.
 	EvictedEarly bool
 	tap          reassembly.Handler
+	blk          *connBlock // the allocation c lives in
 }
 
 // Dir returns the direction of s within c.
@@ -208,6 +209,7 @@ type Table struct {
 	// place of the segment that creates it among all the run's segments.
 	posIDs bool
 	pos    int
+	free   []*connBlock // recycled connection state
 }
 
 // Pool returns the global reassembly budget.
@@ -449,16 +451,57 @@ func (t *Table) makeRoom() {
 	}
 }
 
+// connBlock is the state of one connection in a single allocation. The
+// table recycles blocks of finished connections (Table.Recycle): the steady
+// state allocates no connection state.
+type connBlock struct {
+	c    Conn
+	sm   statemachine.Conn
+	r    [2]reassembly.Stream
+	chk  checker
+	diag diag
+	st   stats.Conn
+	zk   zeek.Tracker
+	ws   wsflags.Analyzer
+}
+
+// maxFreeBlocks bounds the recycled blocks kept (~10 KB each).
+const maxFreeBlocks = 1024
+
+// Recycle gives the state of a finished connection back for a new one. The
+// caller must hold no reference into it: its report records are built and
+// no tap or timeline row refers to it (Config.Tap and Config.Rows runs do
+// not recycle).
+func (t *Table) Recycle(c *Conn) {
+	if c.blk == nil || t.cfg.Tap != nil || t.cfg.Rows || len(t.free) >= maxFreeBlocks {
+		return
+	}
+	t.free = append(t.free, c.blk)
+}
+
 func (t *Table) create(k Key, s *decode.Segment) *Conn {
 	t.makeRoom()
 	id := t.nextID
 	if t.posIDs {
 		id = t.pos
 	}
-	c := &Conn{ID: id, Key: k, FirstFile: s.File, FirstFrame: s.Frame, FirstTS: s.TS, keys: []Key{k}, SM: statemachine.New()}
+	var b *connBlock
+	if n := len(t.free); n > 0 {
+		b, t.free = t.free[n-1], t.free[:n-1]
+	} else {
+		b = &connBlock{}
+	}
+	c := &b.c
+	*c = Conn{ID: id, Key: k, FirstFile: s.File, FirstFrame: s.Frame, FirstTS: s.TS, keys: append(c.keys[:0], k),
+		Anomalies: c.Anomalies[:0], AnomCount: c.AnomCount, Gaps: c.Gaps[:0], blk: b}
+	clear(c.AnomCount)
+	b.sm.Init()
+	c.SM = &b.sm
 	if !t.cfg.StreamsOnly {
-		c.Zeek, c.Stats, c.WS = zeek.NewTracker(), stats.New(), wsflags.New(wsflags.DefaultConfig())
-		c.chk, c.diag = &checker{}, &diag{}
+		b.zk.Init(zeek.DefaultConfig())
+		b.ws.Init(wsflags.DefaultConfig())
+		b.st, b.chk, b.diag = stats.Conn{}, checker{}, diag{}
+		c.Zeek, c.Stats, c.WS, c.chk, c.diag = &b.zk, &b.st, &b.ws, &b.chk, &b.diag
 	}
 	t.nextID++
 	switch {
@@ -478,8 +521,9 @@ func (t *Table) create(k Key, s *decode.Segment) *Conn {
 	}
 	c.budget.Limit, c.sh.c = t.cfg.ConnBudget, c
 	rc := reassembly.Config{History: t.cfg.History}
-	c.R[C2S] = reassembly.NewStream(C2S, rc, &c.sh, &c.budget, &t.pool)
-	c.R[S2C] = reassembly.NewStream(S2C, rc, &c.sh, &c.budget, &t.pool)
+	b.r[C2S].Init(C2S, rc, &c.sh, &c.budget, &t.pool)
+	b.r[S2C].Init(S2C, rc, &c.sh, &c.budget, &t.pool)
+	c.R = [2]*reassembly.Stream{&b.r[C2S], &b.r[S2C]}
 	if t.cfg.Tap != nil {
 		c.tap = t.cfg.Tap(c)
 	}

@@ -179,10 +179,18 @@ type Stream struct {
 // NewStream returns the stream of direction dir. budget (shared by the two
 // streams of a connection) and pool (shared by all) may be nil.
 func NewStream(dir int, cfg Config, h Handler, budget *Budget, pool *Pool) *Stream {
+	s := &Stream{}
+	s.Init(dir, cfg, h, budget, pool)
+	return s
+}
+
+// Init makes s a new stream, in place (see NewStream). A stream being
+// reused must have been released first.
+func (s *Stream) Init(dir int, cfg Config, h Handler, budget *Budget, pool *Pool) {
 	if cfg.MaxChunks <= 0 {
 		cfg.MaxChunks = 1024
 	}
-	return &Stream{Dir: dir, cfg: cfg, h: h, budget: budget, pool: pool}
+	*s = Stream{Dir: dir, cfg: cfg, h: h, budget: budget, pool: pool}
 }
 
 // Started reports whether the stream knows its sequence base.

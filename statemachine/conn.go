@@ -131,8 +131,15 @@ const (
 // New returns a connection replay with both endpoints unknown.
 func New() *Conn {
 	c := &Conn{}
-	c.H[0].WScale, c.H[1].WScale = -1, -1
+	c.Init()
 	return c
+}
+
+// Init makes c a new connection, in place; a recycled one keeps the
+// capacity of its event buffer.
+func (c *Conn) Init() {
+	*c = Conn{ev: c.ev[:0]}
+	c.H[0].WScale, c.H[1].WScale = -1, -1
 }
 
 func (c *Conn) emit(e Event) {

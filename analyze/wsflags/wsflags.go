@@ -104,9 +104,15 @@ type Analyzer struct {
 
 // New returns an analyzer for one connection.
 func New(cfg Config) *Analyzer {
-	a := &Analyzer{cfg: cfg}
-	a.d[0].scale, a.d[1].scale = -1, -1
+	a := &Analyzer{}
+	a.Init(cfg)
 	return a
+}
+
+// Init makes a a new analyzer with the given configuration, in place.
+func (a *Analyzer) Init(cfg Config) {
+	*a = Analyzer{cfg: cfg}
+	a.d[0].scale, a.d[1].scale = -1, -1
 }
 
 // Step analyzes one segment sent in direction d (0 or 1).

@@ -155,10 +155,18 @@ func NewTracker() *Tracker { return NewTrackerWith(DefaultConfig()) }
 
 // NewTrackerWith returns a Tracker with the given configuration.
 func NewTrackerWith(cfg Config) *Tracker {
+	t := &Tracker{}
+	t.Init(cfg)
+	return t
+}
+
+// Init makes t a new tracker with the given configuration, in place (a
+// recycled tracker keeps its buffers).
+func (t *Tracker) Init(cfg Config) {
 	if cfg.LikelyServerPort == nil {
 		cfg.LikelyServerPort = DefaultLikelyServerPort
 	}
-	return &Tracker{cfg: cfg}
+	*t = Tracker{cfg: cfg, hbuf: t.hbuf[:0]}
 }
 
 // Step feeds one segment of the connection; dir is tcptrace's direction
