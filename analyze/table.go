@@ -466,7 +466,7 @@ type connBlock struct {
 }
 
 // maxFreeBlocks bounds the recycled blocks kept (~10 KB each).
-const maxFreeBlocks = 1024
+const maxFreeBlocks = 256
 
 // Recycle gives the state of a finished connection back for a new one. The
 // caller must hold no reference into it: its report records are built and
