@@ -466,6 +466,7 @@ func fillState(rc *report.Conn, c *Conn, end, idle int64) {
 	if cl.ClosedBy != "" {
 		rc.State += " by " + cl.ClosedBy
 	}
+	rc.Transitions = make([]report.Transition, 0, len(c.SM.Transitions))
 	for _, t := range c.SM.Transitions {
 		rc.Transitions = append(rc.Transitions, report.Transition{
 			Frame: t.Frame, Endpoint: statemachine.EndpointName(t.Endpoint), From: t.From.String(), To: t.To.String(),

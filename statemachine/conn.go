@@ -136,9 +136,10 @@ func New() *Conn {
 }
 
 // Init makes c a new connection, in place; a recycled one keeps the
-// capacity of its event buffer.
+// capacity of its buffers (callers copy what they report from them).
 func (c *Conn) Init() {
-	*c = Conn{ev: c.ev[:0]}
+	*c = Conn{ev: c.ev[:0], Transitions: c.Transitions[:0], Resets: c.Resets[:0],
+		SynFrames: c.SynFrames[:0], SynTimes: c.SynTimes[:0]}
 	c.H[0].WScale, c.H[1].WScale = -1, -1
 }
 
