@@ -20,6 +20,13 @@ const (
 	batchSegs  = 512
 	batchBytes = 1 << 20
 	batchQueue = 8
+	// maxLeadBytes bounds how far (in bytes of frames) the reader may be
+	// ahead of the goroutines that use the frames' bytes: with a mapped
+	// capture those bytes are read in place, and pages further behind the
+	// reader than capture.DefaultDropBehind are given back.
+	maxLeadBytes = 6 << 20
+	// leadBytes ends a batch after this many bytes of frames.
+	leadBytes = maxLeadBytes / (batchQueue + 2)
 )
 
 type batch struct {
@@ -69,9 +76,10 @@ func (e *Engine) RunPipelined(src capture.Source) error {
 func (e *Engine) readBatches(src capture.Source, full, free chan *batch, stable bool) {
 	defer close(full)
 	b := <-free
+	bytesIn := 0
 	send := func() {
 		full <- b
-		b = <-free
+		b, bytesIn = <-free, 0
 	}
 	for {
 		f, err := src.Next()
@@ -103,13 +111,14 @@ func (e *Engine) readBatches(src capture.Source, full, free chan *batch, stable 
 			// datagram's buffer is handed over by the decoder): no copy.
 			need = 0
 		}
-		if len(b.segs) == cap(b.segs) || (len(b.arena)+need > cap(b.arena) && len(b.segs) > 0) || len(b.errs) > 0 {
+		if len(b.segs) == cap(b.segs) || (len(b.arena)+need > cap(b.arena) && len(b.segs) > 0) || len(b.errs) > 0 || bytesIn >= leadBytes {
 			send()
 		}
 		if need > cap(b.arena)-len(b.arena) { // a payload larger than an arena (jumbo/TSO)
 			b.arena = make([]byte, 0, max(need, batchBytes))
 		}
 		b.segs = append(b.segs, *s)
+		bytesIn += len(f.Data)
 		if need > 0 {
 			c := &b.segs[len(b.segs)-1]
 			c.Payload = own(&b.arena, s.Payload)

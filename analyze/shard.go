@@ -47,6 +47,11 @@ import (
 const (
 	roundSegs  = 1024 // segments per round, over all shards
 	roundQueue = 4    // rounds in flight
+	// roundBytes ends a round after this many bytes of frames, so that
+	// the reader is never more than (roundQueue+1)*roundBytes of the file
+	// ahead of the shards: the mapped pages they may still read (an
+	// out-of-order payload to copy) are resident (capture.DefaultDropBehind).
+	roundBytes = maxLeadBytes / (roundQueue + 1)
 )
 
 type shardBatch struct {
@@ -216,12 +221,12 @@ func (e *Engine) readRounds(src capture.Source, ins []chan *round, free chan *ro
 	}()
 	n := len(ins)
 	r := <-free
-	inRound := 0
+	inRound, bytesIn := 0, 0
 	send := func() {
 		for _, in := range ins {
 			in <- r
 		}
-		r, inRound = <-free, 0
+		r, inRound, bytesIn = <-free, 0, 0
 	}
 	for {
 		f, err := src.Next()
@@ -267,6 +272,7 @@ func (e *Engine) readRounds(src capture.Source, ins []chan *round, free chan *ro
 			c.Opts.Raw = own(&b.arena, s.Opts.Raw)
 		}
 		inRound++
+		bytesIn += len(f.Data)
 		// The clock and the sweeps of Engine.segment.
 		now := min(s.TS, e.prevTS)
 		e.prevTS = s.TS
@@ -280,7 +286,7 @@ func (e *Engine) readRounds(src capture.Source, ins []chan *round, free chan *ro
 			}
 			e.nextSweep = now + 1e9
 		}
-		if inRound >= roundSegs {
+		if inRound >= roundSegs || bytesIn >= roundBytes {
 			send()
 		}
 	}

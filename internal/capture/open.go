@@ -73,8 +73,23 @@ func SetMapThreshold(n int64) int64 {
 }
 
 // dropBehind is how far behind the read position mapped pages are given
-// back (see dropMapped): frames handed out recently stay resident.
-const dropBehind = 16 << 20
+// back (see dropMapped): frames handed out recently stay resident. Between
+// one and three times this much of the file is resident at once.
+var dropBehind atomic.Int64
+
+// DefaultDropBehind suits consumers that are done with a frame's bytes
+// once it is a few MiB behind the reader: the analysis, whose goroutines
+// are fed at most that far behind (analyze: maxLeadBytes).
+const DefaultDropBehind = 8 << 20
+
+func init() { dropBehind.Store(DefaultDropBehind) }
+
+// SetDropBehind sets how far behind the read position the pages of mapped
+// files opened from now on are given back, and returns the previous value.
+// A consumer that keeps references to frame bytes for a while (export's
+// writers) sets it above its lag: pages faulted back in behind the window
+// would stay resident.
+func SetDropBehind(n int64) int64 { return dropBehind.Swap(n) }
 
 // openMapped opens an uncompressed capture file through a memory mapping.
 // It reports false (and the caller reads the file normally) when the file
@@ -95,9 +110,9 @@ func openMapped(path string, f *os.File, size int64) (Source, bool) {
 	}
 	switch r := src.(type) {
 	case *pcapReader:
-		r.mm = mm
+		r.mm, r.dropBehind = mm, dropBehind.Load()
 	case *pcapngReader:
-		r.mm = mm
+		r.mm, r.dropBehind = mm, dropBehind.Load()
 	}
 	return src, true
 }
@@ -157,8 +172,9 @@ type stream struct {
 	// mm is the whole file when it is read through a memory mapping (then
 	// br only served to detect the format); dropped: pages before it were
 	// given back.
-	mm      []byte
-	dropped int64
+	mm         []byte
+	dropped    int64
+	dropBehind int64 // see SetDropBehind
 }
 
 func (s *stream) Name() string { return s.name }
@@ -224,13 +240,13 @@ func (s *stream) readMapped(n int) ([]byte, error) {
 	}
 	b := s.mm[s.off : s.off+int64(n) : s.off+int64(n)]
 	s.off += int64(n)
-	if s.off-s.dropped >= 2*dropBehind {
+	if db := s.dropBehind; s.off-s.dropped >= 2*db {
 		// Give back the pages from well behind the read position. The
 		// window overlaps the previous one: a consumer that lags (frames
 		// in flight to another goroutine, bytes waiting to be written) may
 		// have faulted some of those back in.
-		end := (s.off - dropBehind) &^ 4095
-		dropMapped(s.mm[max(0, s.dropped-2*dropBehind):end])
+		end := (s.off - db) &^ 4095
+		dropMapped(s.mm[max(0, s.dropped-2*db):end])
 		s.dropped = end
 	}
 	return b, nil

@@ -53,6 +53,10 @@ addresses and ports, so nothing is written outside DIR.`,
 }
 
 // RunExport runs the export command.
+// exportDropBehind is how much of a mapped capture stays resident behind
+// the reader during an export (capture.SetDropBehind).
+const exportDropBehind = 16 << 20
+
 func RunExport(o ExportOptions, io IO) error {
 	if o.Out == "" {
 		return &ExitError{Code: ExitUsage, Err: errors.New("export needs -o DIR")}
@@ -76,6 +80,9 @@ func RunExport(o ExportOptions, io IO) error {
 	cfg.Tap = w.Tap
 	eng := analyze.NewEngine(cfg)
 	eng.Select(analyze.Selection{IDs: ids})
+	// The writers send delivered bytes straight from the mapping of the
+	// capture, some way behind the reader: keep more of it resident.
+	defer capture.SetDropBehind(capture.SetDropBehind(exportDropBehind))
 	_, code, closeInputs, runErr := runInputsOpen(o.Files, io, eng, o.Progress, func(src capture.Source, _ []string) {
 		w.Stable = capture.IsStable(src)
 	})
