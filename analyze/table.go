@@ -5,6 +5,7 @@ package analyze
 
 import (
 	"container/list"
+	"math"
 	"net/netip"
 	"runtime"
 	"sort"
@@ -163,6 +164,7 @@ type Conn struct {
 	Rows   []report.Row
 
 	lru *list.Element // in Table.lru while live
+	odd bool          // in Table.odd: last touched with a time older than the newest
 	// EvictedEarly: finished because the table was full (Config.MaxConns),
 	// not because it ended or went idle.
 	EvictedEarly bool
@@ -200,6 +202,12 @@ type Table struct {
 	pool    reassembly.Pool // the global reassembly budget
 	// Live connections from least to most recently active (for MaxConns).
 	lru list.List
+	// The list is also in order of LastTS, except for the connections in
+	// odd (last touched with a time earlier than maxTS, the newest LastTS
+	// at a touch): Sweep walks the oldest end and stops at the first
+	// recent one.
+	odd   map[*Conn]struct{}
+	maxTS int64
 	// Evicted counts connections finished early because the table was full.
 	Evicted int
 	// StablePayload: segments' payload bytes stay valid for the whole run
@@ -217,7 +225,8 @@ func (t *Table) Pool() *reassembly.Pool { return &t.pool }
 
 // NewTable returns an empty table.
 func NewTable(cfg Config) *Table {
-	return &Table{cfg: cfg, live: make(map[Key]*Conn, 1024), tuple: make(map[tupleKey]*Conn, 1024), tombs: map[Key]int64{}, nextID: 1, pool: reassembly.Pool{Limit: cfg.GlobalBudget}}
+	return &Table{cfg: cfg, live: make(map[Key]*Conn, 1024), tuple: make(map[tupleKey]*Conn, 1024), tombs: map[Key]int64{}, nextID: 1,
+		pool: reassembly.Pool{Limit: cfg.GlobalBudget}, odd: map[*Conn]struct{}{}, maxTS: math.MinInt64}
 }
 
 // Conns returns every connection in ID order (only when the table keeps
@@ -238,12 +247,24 @@ func (t *Table) Created() int { return t.nextID - 1 }
 // same tuple starts a new connection.
 func (t *Table) Sweep(now, closedIdle, openIdle int64, fn func(*Conn)) {
 	var out []*Conn
-	for k, c := range t.live {
-		if k != c.keys[0] {
-			continue // visit each connection once, by its first key
-		}
+	due := func(c *Conn) bool {
 		idle := now - c.LastTS
-		if idle > openIdle || (idle > closedIdle && c.SM.Done()) {
+		return idle > openIdle || (idle > closedIdle && c.SM.Done())
+	}
+	for e := t.lru.Front(); e != nil; e = e.Next() {
+		c := e.Value.(*Conn)
+		if c.odd {
+			continue // visited below
+		}
+		if idle := now - c.LastTS; idle <= closedIdle && idle <= openIdle {
+			break // every later connection is at least as recent
+		}
+		if due(c) {
+			out = append(out, c)
+		}
+	}
+	for c := range t.odd {
+		if due(c) {
 			out = append(out, c)
 		}
 	}
@@ -278,6 +299,10 @@ func (t *Table) evict(c *Conn) {
 	if c.lru != nil {
 		t.lru.Remove(c.lru)
 		c.lru = nil
+	}
+	if c.odd {
+		delete(t.odd, c)
+		c.odd = false
 	}
 	for _, k := range c.keys {
 		if t.live[k] == c {
@@ -425,12 +450,23 @@ func (t *Table) bury(k Key, ts int64) {
 	t.tombs[k] = ts
 }
 
-// touch makes c the most recently active connection.
+// touch makes c the most recently active connection (its LastTS set).
 func (t *Table) touch(c *Conn) {
 	if c.lru == nil {
 		c.lru = t.lru.PushBack(c)
 	} else {
 		t.lru.MoveToBack(c.lru)
+	}
+	switch {
+	case c.LastTS >= t.maxTS:
+		t.maxTS = c.LastTS
+		if c.odd {
+			delete(t.odd, c)
+			c.odd = false
+		}
+	case !c.odd:
+		t.odd[c] = struct{}{}
+		c.odd = true
 	}
 }
 

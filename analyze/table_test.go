@@ -1,7 +1,9 @@
 package analyze
 
 import (
+	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -152,6 +154,63 @@ func TestServerSide(t *testing.T) {
 	for _, tt := range tests {
 		if got := serverSide(tt.p0, tt.p1); got != tt.want {
 			t.Errorf("serverSide(%d, %d) = %d, want %d", tt.p0, tt.p1, got, tt.want)
+		}
+	}
+}
+
+// TestSweepMatchesFullScan: Sweep walks the activity list from its oldest
+// end and stops early; with timestamps that jump back and forth (damaged or
+// merged captures) it must still evict exactly the connections a scan of
+// every live connection would.
+func TestSweepMatchesFullScan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	const closedIdle, openIdle = int64(10e9), int64(60e9)
+	for round := range 20 {
+		tb := NewTable(DefaultConfig())
+		base := int64(1e18)
+		now := base
+		for i := range 3000 {
+			now += rng.Int64N(int64(50e6))
+			ts := now
+			if rng.IntN(10) == 0 { // a timestamp from the past or the future
+				ts += rng.Int64N(int64(200e9)) - int64(100e9)
+			}
+			port := uint16(1000 + rng.IntN(400))
+			a := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(rng.IntN(3))}), port)
+			fl := decode.ACK
+			switch rng.IntN(8) {
+			case 0:
+				fl = decode.SYN
+			case 1:
+				fl = decode.FIN | decode.ACK
+			case 2:
+				fl = decode.RST
+			}
+			s := &decode.Segment{Src: a, Dst: srv, Flags: fl, Seq: seqnum.Value(rng.Uint32()), TS: ts, Frame: int64(i + 1)}
+			if rng.IntN(2) == 0 {
+				s.Src, s.Dst = s.Dst, s.Src
+			}
+			tb.Add(s)
+			if i%100 != 99 {
+				continue
+			}
+			sweepAt := now - rng.Int64N(int64(20e9))
+			var want []int
+			for k, c := range tb.live {
+				if k != c.keys[0] {
+					continue
+				}
+				idle := sweepAt - c.LastTS
+				if idle > openIdle || (idle > closedIdle && c.SM.Done()) {
+					want = append(want, c.ID)
+				}
+			}
+			slices.Sort(want)
+			var got []int
+			tb.Sweep(sweepAt, closedIdle, openIdle, func(c *Conn) { got = append(got, c.ID) })
+			if !slices.Equal(got, want) {
+				t.Fatalf("round %d, segment %d: swept %v, a full scan finds %v", round, i, got, want)
+			}
 		}
 	}
 }
