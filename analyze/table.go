@@ -208,6 +208,10 @@ type Table struct {
 	// recent one.
 	odd   map[*Conn]struct{}
 	maxTS int64
+	// recent caches the connection of recently seen tuples by their ports,
+	// in front of the live map: an entry is used only if its connection is
+	// live and has the key (then live[key] is that connection).
+	recent [1 << recentBits]*Conn
 	// Evicted counts connections finished early because the table was full.
 	Evicted int
 	// StablePayload: segments' payload bytes stay valid for the whole run
@@ -308,6 +312,9 @@ func (t *Table) evict(c *Conn) {
 		if t.live[k] == c {
 			delete(t.live, k)
 		}
+		if slot := &t.recent[recentSlot(k)]; *slot == c {
+			*slot = nil // no reference to a finished connection's state
+		}
 	}
 	tk := tupleKey{c.Key.A, c.Key.B}
 	if t.tuple[tk] == c {
@@ -319,7 +326,11 @@ func (t *Table) evict(c *Conn) {
 // one on a reused tuple) when needed, and returns it with the direction.
 func (t *Table) Add(s *decode.Segment) (*Conn, int) {
 	k := KeyOf(s)
-	c := t.live[k]
+	slot := &t.recent[recentSlot(k)]
+	c := *slot
+	if c == nil || c.lru == nil || !c.hasKey(k) {
+		c = t.live[k]
+	}
 	if c == nil {
 		c = t.joinOtherVLAN(k, s)
 	}
@@ -338,6 +349,7 @@ func (t *Table) Add(s *decode.Segment) (*Conn, int) {
 			delete(t.tombs, k)
 		}
 	}
+	*slot = c
 	d := c.Dir(s)
 	if c.Packets[d] == 0 {
 		c.VLANs[d] = s.VLAN
@@ -448,6 +460,25 @@ func (t *Table) bury(k Key, ts int64) {
 		}
 	}
 	t.tombs[k] = ts
+}
+
+const recentBits = 12
+
+func recentSlot(k Key) uint32 {
+	return (uint32(k.A.Port())*0x9E3779B1 ^ uint32(k.B.Port())*0x85EBCA77) >> (32 - recentBits)
+}
+
+// hasKey reports whether k is one of c's keys.
+func (c *Conn) hasKey(k Key) bool {
+	if c.Key == k {
+		return true
+	}
+	for _, o := range c.keys[1:] {
+		if o == k {
+			return true
+		}
+	}
+	return false
 }
 
 // touch makes c the most recently active connection (its LastTS set).

@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"math"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -211,6 +212,22 @@ func TestSweepMatchesFullScan(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Fatalf("round %d, segment %d: swept %v, a full scan finds %v", round, i, got, want)
 			}
+		}
+	}
+}
+
+// TestFormatTS: the hand-written formatter writes what time.Format does
+// over the whole range of int64 nanoseconds.
+func TestFormatTS(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	vals := []int64{0, 1, -1, 999_999_999, 1e9, math.MaxInt64, math.MinInt64, 1764393482860951000}
+	for range 100000 {
+		vals = append(vals, int64(rng.Uint64()))
+	}
+	for _, ns := range vals {
+		want := time.Unix(0, ns).UTC().Format("2006-01-02T15:04:05.000000000Z")
+		if got := FormatTS(ns); got != want {
+			t.Fatalf("FormatTS(%d) = %s, want %s", ns, got, want)
 		}
 	}
 }
