@@ -532,8 +532,10 @@ type connBlock struct {
 	ws   wsflags.Analyzer
 }
 
-// maxFreeBlocks bounds the recycled blocks kept (~10 KB each).
-const maxFreeBlocks = 256
+// maxFreeBlocks bounds the recycled blocks kept (8 KB each): enough for the
+// connections one sweep finishes on a busy link, so that the next second's
+// new connections allocate nothing.
+const maxFreeBlocks = 4096
 
 // Recycle gives the state of a finished connection back for a new one. The
 // caller must hold no reference into it: its report records are built and
