@@ -222,6 +222,8 @@ type Table struct {
 	posIDs bool
 	pos    int
 	free   []*connBlock // recycled connection state
+	// createdSince counts connections created since the last sweep.
+	createdSince int
 }
 
 // Pool returns the global reassembly budget.
@@ -250,6 +252,13 @@ func (t *Table) Created() int { return t.nextID - 1 }
 // time, ns). fn receives them in ID order. A segment arriving later on the
 // same tuple starts a new connection.
 func (t *Table) Sweep(now, closedIdle, openIdle int64, fn func(*Conn)) {
+	// Recycled blocks nobody took since the last sweep go to the GC: the
+	// free list follows the rate of new connections, not the peak.
+	if n := len(t.free) - max(t.createdSince, minFreeBlocks); n > 0 {
+		clear(t.free[len(t.free)-n:])
+		t.free = t.free[:len(t.free)-n]
+	}
+	t.createdSince = 0
 	var out []*Conn
 	due := func(c *Conn) bool {
 		idle := now - c.LastTS
@@ -534,8 +543,13 @@ type connBlock struct {
 
 // maxFreeBlocks bounds the recycled blocks kept (8 KB each): enough for the
 // connections one sweep finishes on a busy link, so that the next second's
-// new connections allocate nothing.
+// new connections allocate nothing. Sweep trims the list to what was used
+// since the sweep before.
 const maxFreeBlocks = 4096
+
+// minFreeBlocks are kept even when fewer connections were created since the
+// last sweep (Sweep trims the rest).
+const minFreeBlocks = 256
 
 // Recycle gives the state of a finished connection back for a new one. The
 // caller must hold no reference into it: its report records are built and
@@ -554,6 +568,7 @@ func (t *Table) create(k Key, s *decode.Segment) *Conn {
 	if t.posIDs {
 		id = t.pos
 	}
+	t.createdSince++
 	var b *connBlock
 	if n := len(t.free); n > 0 {
 		b, t.free = t.free[n-1], t.free[:n-1]
