@@ -7,6 +7,7 @@ import (
 
 	"github.com/tcptrace/tcptrace/internal/capture"
 	"github.com/tcptrace/tcptrace/internal/decode"
+	"github.com/tcptrace/tcptrace/statemachine"
 )
 
 // benchCapture is the capture the stage benchmarks read: $TCPTRACE_BENCH_PCAP,
@@ -69,8 +70,14 @@ func BenchmarkReadDecode(b *testing.B) {
 	b.ReportMetric(float64(pkts)/b.Elapsed().Seconds(), "pkts/s")
 }
 
-// BenchmarkEngine measures read + decode + connection table.
-func BenchmarkEngine(b *testing.B) {
+// BenchmarkEngine measures the whole analysis (read, decode, the sharded
+// connection table with every check, records) with a worker per CPU;
+// BenchmarkEngineWorkers1 the same on one goroutine.
+func BenchmarkEngine(b *testing.B) { benchEngine(b, DefaultConfig().Workers) }
+
+func BenchmarkEngineWorkers1(b *testing.B) { benchEngine(b, 1) }
+
+func benchEngine(b *testing.B, workers int) {
 	path := benchCapture(b)
 	b.ReportAllocs()
 	var pkts int64
@@ -79,7 +86,7 @@ func BenchmarkEngine(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		e := NewEngine(DefaultConfig())
+		e := NewEngine(withWorkers(workers))
 		if err := e.Run(src); err != nil {
 			b.Fatal(err)
 		}
@@ -127,6 +134,38 @@ func benchTable(b *testing.B, cfg Config) {
 		t.Streaming(func(*Conn) {})
 		for i := range segs {
 			t.Add(&segs[i])
+		}
+		n += int64(len(segs))
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "segments/s")
+}
+
+// BenchmarkStateMachine measures the RFC 9293 replay alone: the segments of
+// the benchmark capture, already sorted into connections and directions,
+// stepped through a fresh statemachine.Conn per connection.
+func BenchmarkStateMachine(b *testing.B) {
+	segs := decodedSegments(b)
+	conn := make([]int, len(segs))
+	dir := make([]int, len(segs))
+	t := NewTable(DefaultConfig())
+	t.Streaming(func(*Conn) {})
+	ids := map[*Conn]int{}
+	for i := range segs {
+		c, d := t.Add(&segs[i])
+		if _, ok := ids[c]; !ok || c.FirstFrame == segs[i].Frame {
+			ids[c] = len(ids)
+		}
+		conn[i], dir[i] = ids[c], d
+	}
+	sms := make([]statemachine.Conn, len(ids))
+	b.ReportAllocs()
+	var n int64
+	for b.Loop() {
+		for i := range sms {
+			sms[i].Init()
+		}
+		for i := range segs {
+			sms[conn[i]].Step(dir[i], &segs[i])
 		}
 		n += int64(len(segs))
 	}
