@@ -74,7 +74,7 @@ func SetMapThreshold(n int64) int64 {
 
 // dropBehind is how far behind the read position mapped pages are given
 // back (see dropMapped): frames handed out recently stay resident. Between
-// one and three times this much of the file is resident at once.
+// one and 1.25 times this much of the file is resident at once.
 var dropBehind atomic.Int64
 
 // DefaultDropBehind suits consumers that are done with a frame's bytes
@@ -240,13 +240,14 @@ func (s *stream) readMapped(n int) ([]byte, error) {
 	}
 	b := s.mm[s.off : s.off+int64(n) : s.off+int64(n)]
 	s.off += int64(n)
-	if db := s.dropBehind; s.off-s.dropped >= 2*db {
-		// Give back the pages from well behind the read position. The
-		// window overlaps the previous one: a consumer that lags (frames
-		// in flight to another goroutine, bytes waiting to be written) may
-		// have faulted some of those back in.
+	if db := s.dropBehind; s.off-s.dropped >= db+db/4 {
+		// Give back the pages more than db behind the read position, every
+		// db/4 bytes read: between db and 1.25 db of the file stays
+		// resident. The range overlaps the one given back before: a
+		// consumer that lags (frames in flight to another goroutine, bytes
+		// waiting to be written) may have faulted some of those back in.
 		end := (s.off - db) &^ 4095
-		dropMapped(s.mm[max(0, s.dropped-2*db):end])
+		dropMapped(s.mm[max(0, s.dropped-db):end])
 		s.dropped = end
 	}
 	return b, nil

@@ -55,7 +55,7 @@ addresses and ports, so nothing is written outside DIR.`,
 // RunExport runs the export command.
 // exportDropBehind is how much of a mapped capture stays resident behind
 // the reader during an export (capture.SetDropBehind).
-const exportDropBehind = 16 << 20
+const exportDropBehind = 32 << 20
 
 func RunExport(o ExportOptions, io IO) error {
 	if o.Out == "" {
