@@ -8,6 +8,7 @@ import (
 	"runtime/pprof"
 
 	"github.com/tcptrace/tcptrace/internal/cli"
+	"github.com/tcptrace/tcptrace/internal/gctune"
 )
 
 func main() {
@@ -42,5 +43,6 @@ func run() int {
 			pprof.Lookup("allocs").WriteTo(f, 0)
 		}()
 	}
+	defer gctune.Start(os.Getenv)()
 	return cli.Main(os.Args[1:], cli.StdIO())
 }
