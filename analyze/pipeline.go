@@ -126,3 +126,13 @@ func (e *Engine) readBatches(src capture.Source, full, free chan *batch, stable 
 		}
 	}
 }
+
+// own copies p into the arena (which has room) and returns the copy.
+func own(arena *[]byte, p []byte) []byte {
+	if p == nil {
+		return nil
+	}
+	n := len(*arena)
+	*arena = append(*arena, p...)
+	return (*arena)[n:len(*arena):len(*arena)]
+}

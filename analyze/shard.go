@@ -292,16 +292,6 @@ func (e *Engine) readRounds(src capture.Source, ins []chan *round, free chan *ro
 	}
 }
 
-// own copies p into the arena (which has room) and returns the copy.
-func own(arena *[]byte, p []byte) []byte {
-	if p == nil {
-		return nil
-	}
-	n := len(*arena)
-	*arena = append(*arena, p...)
-	return (*arena)[n:len(*arena):len(*arena)]
-}
-
 // runShard is a shard's goroutine: it adds its segments and sweeps where
 // the reader said, and reports what it created and finished.
 func (e *Engine) runShard(j int, in <-chan *round, out chan<- *shardOut) {
