@@ -2,11 +2,13 @@ package analyze
 
 import (
 	"io"
+	"net/netip"
 	"os"
 	"testing"
 
 	"github.com/tcptrace/tcptrace/internal/capture"
 	"github.com/tcptrace/tcptrace/internal/decode"
+	"github.com/tcptrace/tcptrace/internal/seqnum"
 	"github.com/tcptrace/tcptrace/statemachine"
 )
 
@@ -170,4 +172,39 @@ func BenchmarkStateMachine(b *testing.B) {
 		n += int64(len(segs))
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "segments/s")
+}
+
+// BenchmarkTableSteadyState measures one long, clean bulk transfer through
+// the full table (every check, statistics, reassembly): one data segment
+// and its ACK per op, after the handshake. allocs/op is the allocations per
+// segment pair in the steady state (the issue asks for none).
+func BenchmarkTableSteadyState(b *testing.B) {
+	cli := netip.MustParseAddrPort("10.0.0.1:40000")
+	srv := netip.MustParseAddrPort("10.0.0.2:80")
+	payload := make([]byte, 1000)
+	t := NewTable(DefaultConfig())
+	t.StablePayload = true
+	t.Streaming(func(*Conn) {})
+	ts := int64(1e18)
+	seg := func(from, to netip.AddrPort, fl decode.Flags, seq, ack uint32, p []byte) *decode.Segment {
+		ts += 1000
+		return &decode.Segment{Src: from, Dst: to, Flags: fl, Seq: seqnum.Value(seq), Ack: seqnum.Value(ack),
+			Window: 65535, Len: len(p), Payload: p, TS: ts, TTL: 64}
+	}
+	t.Add(seg(cli, srv, decode.SYN, 100, 0, nil))
+	t.Add(seg(srv, cli, decode.SYN|decode.ACK, 500, 101, nil))
+	t.Add(seg(cli, srv, decode.ACK, 101, 501, nil))
+	seq := uint32(101)
+	for range 1000 { // warm up: rings and buffers reach their size
+		t.Add(seg(cli, srv, decode.ACK|decode.PSH, seq, 501, payload))
+		seq += 1000
+		t.Add(seg(srv, cli, decode.ACK, 501, seq, nil))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		t.Add(seg(cli, srv, decode.ACK|decode.PSH, seq, 501, payload))
+		seq += 1000
+		t.Add(seg(srv, cli, decode.ACK, 501, seq, nil))
+	}
+	b.ReportMetric(float64(2*b.N)/b.Elapsed().Seconds(), "segments/s")
 }
