@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -183,12 +184,12 @@ func (e *Engine) RunSharded(src capture.Source) error {
 		e.merge(got)
 		for _, err := range r.errs {
 			e.errs = append(e.errs, err)
-			first = cmpOr(first, err)
+			first = cmp.Or(first, err)
 		}
 		if r.end {
 			if r.err != nil {
 				e.errs = append(e.errs, r.err)
-				first = cmpOr(first, r.err)
+				first = cmp.Or(first, r.err)
 			}
 			break
 		}
@@ -201,13 +202,6 @@ func (e *Engine) RunSharded(src capture.Source) error {
 	}
 	wg.Wait()
 	return first
-}
-
-func cmpOr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // readRounds is the reader goroutine of a sharded run: it reads, decodes,
@@ -358,7 +352,7 @@ func (e *Engine) merge(outs []*shardOut) {
 	}
 	slices.SortStableFunc(pool, func(a, b poolEv) int {
 		if a.pos != b.pos {
-			return cmpInt(a.pos, b.pos)
+			return cmp.Compare(a.pos, b.pos)
 		}
 		return int(a.phase) - int(b.phase)
 	})
@@ -375,7 +369,7 @@ func (e *Engine) merge(outs []*shardOut) {
 func (e *Engine) deliverOrdered(recs []outRec) {
 	slices.SortFunc(recs, func(a, b outRec) int {
 		if a.pos != b.pos {
-			return cmpInt(a.pos, b.pos)
+			return cmp.Compare(a.pos, b.pos)
 		}
 		if a.phase != b.phase {
 			return int(a.phase) - int(b.phase)
@@ -397,16 +391,6 @@ func (e *Engine) deliverOrdered(recs []outRec) {
 		}
 		e.deliver(x.rc, x.anoms)
 	}
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // finishShards finishes the connections still open in every shard at the
