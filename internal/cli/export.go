@@ -52,11 +52,11 @@ addresses and ports, so nothing is written outside DIR.`,
 	return cmd
 }
 
-// RunExport runs the export command.
 // exportDropBehind is how much of a mapped capture stays resident behind
 // the reader during an export (capture.SetDropBehind).
 const exportDropBehind = 32 << 20
 
+// RunExport runs the export command.
 func RunExport(o ExportOptions, io IO) error {
 	if o.Out == "" {
 		return &ExitError{Code: ExitUsage, Err: errors.New("export needs -o DIR")}
