@@ -81,7 +81,7 @@ const (
 )
 
 // DefaultMaxConns is the default cap on connections held at once: about
-// 1 GiB of analysis state at its ~10 KB per connection.
+// 0.8 GiB of analysis state at ~8 KB per connection (connBlock).
 const DefaultMaxConns = 100_000
 
 // Role reasons: how the client of a connection was chosen (ARCHITECTURE.md
