@@ -67,7 +67,7 @@ TCP connection followed by a summary of what was read and skipped.`,
 	f.BoolVar(&o.Checksum, "checksum", false, "verify TCP checksums (off by default: checksum offload makes a sender's own packets look wrong)")
 	f.BoolVar(&o.Strict, "strict", false, "fail (exit 5) when the input was read with warnings: malformed or truncated frames, unsupported link types, records over the snaplen, incomplete IP fragments")
 	f.IntVar(&o.Workers, "workers", 0, "1: read, decode and analyze on one goroutine; N > 1: read and decode on a goroutine of their own and split the connections by flow over N analysis goroutines (default: 1 per CPU); the output is the same")
-	f.StringVar(&o.Progress, "progress", "auto", "progress bar on stderr: auto (terminal and inputs over 50 MB) or never")
+	progressFlag(f, &o.Progress)
 	return cmd
 }
 
@@ -132,10 +132,10 @@ func RunAnalyze(o AnalyzeOptions, io IO) error {
 		err = render.Text(io.Out, rep, render.Options{Color: useColor, Anomalies: o.Anomalies, Summary: o.Summary})
 	}
 	if err != nil {
-		return &ExitError{Code: ExitOutput, Err: fmt.Errorf("writing output: %w", err)}
+		return writeFailed(err)
 	}
-	if code != ExitOK {
-		return &ExitError{Code: code, Err: errors.New("")}
+	if err := inputStatus(code); err != nil {
+		return err
 	}
 	if o.Strict {
 		if w := warnings(rep); len(w) > 0 {

@@ -47,7 +47,7 @@ addresses and ports, so nothing is written outside DIR.`,
 	f.StringVarP(&o.Out, "output", "o", "", "directory to write the streams and index.json to (created if missing)")
 	f.BoolVar(&o.Force, "force", false, "overwrite files of an earlier export in the directory")
 	f.StringVar(&o.Conns, "conn", "", "export only these connection IDs, e.g. 3,7,10-12")
-	f.StringVar(&o.Progress, "progress", "auto", "progress bar on stderr: auto or never")
+	progressFlag(f, &o.Progress)
 	f.IntVar(&o.Workers, "workers", 0, "1: one goroutine reads and reassembles; 2 or more: reading and decoding on their own (default: 1 per CPU); files are written on another")
 	return cmd
 }
@@ -97,8 +97,5 @@ func RunExport(o ExportOptions, io IO) error {
 	}
 	files, bytes := w.Stats()
 	fmt.Fprintf(io.Err, "tcptrace: %d files, %d bytes written to %s\n", files, bytes, o.Out)
-	if code != ExitOK {
-		return &ExitError{Code: code, Err: errors.New("")}
-	}
-	return nil
+	return inputStatus(code)
 }

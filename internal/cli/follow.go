@@ -49,7 +49,7 @@ themselves, gaps left out (they are listed on stderr).`,
 	f.StringVar(&o.As, "as", "ascii", "output: ascii, hex or raw")
 	f.StringVar(&o.Dir, "dir", "both", "direction: client (client → server), server (server → client) or both")
 	f.StringVar(&o.Color, "color", "auto", "colour each direction: auto (on a terminal, unless NO_COLOR is set), always or never")
-	f.StringVar(&o.Progress, "progress", "auto", "progress bar on stderr: auto or never")
+	progressFlag(f, &o.Progress)
 	return cmd
 }
 
@@ -99,15 +99,12 @@ func RunFollow(o FollowOptions, io IO) error {
 	}
 	rep := eng.Report(nil)
 	if err := p.Finish(); err != nil {
-		return &ExitError{Code: ExitOutput, Err: fmt.Errorf("writing output: %w", err)}
+		return writeFailed(err)
 	}
 	if !p.Found() {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("no connection %d: the capture has %d connections", o.Conn, rep.Summary.ConnsTotal)}
 	}
-	if code != ExitOK {
-		return &ExitError{Code: code, Err: errors.New("")}
-	}
-	return nil
+	return inputStatus(code)
 }
 
 // followTap hands a connection's reassembled streams to the printer.

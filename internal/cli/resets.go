@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/spf13/cobra"
 	"github.com/tcptrace/tcptrace/analyze"
 	"github.com/tcptrace/tcptrace/render"
@@ -56,16 +53,13 @@ segments just before, and whose application saw "connection reset by peer".`,
 	f.StringVar(&o.Color, "color", "auto", "colour: auto (on a terminal, unless NO_COLOR is set), always or never")
 	f.StringVar(&o.Filter, "filter", "", `only connections with a segment matching this expression (docs/filter.md)`)
 	f.StringVar(&o.Conns, "conn", "", "only these connection IDs, e.g. 3,7,10-12")
-	f.StringVar(&o.Progress, "progress", "auto", "progress bar on stderr: auto or never")
+	progressFlag(f, &o.Progress)
 	return cmd
 }
 
 // RunResets runs the resets command.
 func RunResets(o ResetsOptions, io IO) error {
-	if o.Format != "text" && o.Format != "json" {
-		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--format must be text or json, not %q", o.Format)}
-	}
-	useColor, err := colorMode(o.Color, io.OutTTY, io.Getenv)
+	useColor, err := textOrJSON(o.Format, o.Color, io)
 	if err != nil {
 		return err
 	}
@@ -79,12 +73,9 @@ func RunResets(o ResetsOptions, io IO) error {
 		err = render.Resets(io.Out, rep, render.Options{Color: useColor})
 	}
 	if err != nil {
-		return &ExitError{Code: ExitOutput, Err: fmt.Errorf("writing output: %w", err)}
+		return writeFailed(err)
 	}
-	if code != ExitOK {
-		return &ExitError{Code: code, Err: errors.New("")}
-	}
-	return nil
+	return inputStatus(code)
 }
 
 // analyzeForReport runs the full analysis with a selection and returns the

@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 )
 
@@ -112,4 +113,34 @@ func colorMode(mode string, tty bool, getenv func(string) string) (bool, error) 
 		return tty && getenv("NO_COLOR") == "", nil
 	}
 	return false, &ExitError{Code: ExitUsage, Err: fmt.Errorf("--color must be auto, always or never, not %q", mode)}
+}
+
+// textOrJSON checks a --format that is text or json and decides colour
+// (never for JSON).
+func textOrJSON(format, color string, io IO) (useColor bool, err error) {
+	if format != "text" && format != "json" {
+		return false, &ExitError{Code: ExitUsage, Err: fmt.Errorf("--format must be text or json, not %q", format)}
+	}
+	useColor, err = colorMode(color, io.OutTTY, io.Getenv)
+	return useColor && format == "text", err
+}
+
+// writeFailed is the error of a command whose output could not be written.
+func writeFailed(err error) error {
+	return &ExitError{Code: ExitOutput, Err: fmt.Errorf("writing output: %w", err)}
+}
+
+// inputStatus is a command's result once its output is written: nil when
+// every input was read whole, else the worst input's exit code (the damage
+// itself was already printed).
+func inputStatus(code int) error {
+	if code == ExitOK {
+		return nil
+	}
+	return &ExitError{Code: code, Err: errors.New("")}
+}
+
+// progressFlag registers --progress.
+func progressFlag(f *pflag.FlagSet, p *string) {
+	f.StringVar(p, "progress", "auto", "progress bar on stderr: auto (terminal and inputs over 50 MB) or never")
 }

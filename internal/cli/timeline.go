@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -56,16 +55,13 @@ TCP from real traffic.`,
 	f.BoolVar(&o.Abs, "abs", false, "absolute times (UTC) instead of seconds since the connection's first packet")
 	f.BoolVar(&o.NoFold, "no-fold", false, "do not fold runs of plain data and ACK segments")
 	f.BoolVar(&o.Explain, "explain", false, "explain each step in plain words: the TCP rule it shows")
-	f.StringVar(&o.Progress, "progress", "auto", "progress bar on stderr: auto or never")
+	progressFlag(f, &o.Progress)
 	return cmd
 }
 
 // RunTimeline runs the timeline command.
 func RunTimeline(o TimelineOptions, io IO) error {
-	if o.Format != "text" && o.Format != "json" {
-		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--format must be text or json, not %q", o.Format)}
-	}
-	useColor, err := colorMode(o.Color, io.OutTTY, io.Getenv)
+	useColor, err := textOrJSON(o.Format, o.Color, io)
 	if err != nil {
 		return err
 	}
@@ -89,13 +85,10 @@ func RunTimeline(o TimelineOptions, io IO) error {
 		err = render.Timeline(io.Out, rep.Conns, opts)
 	}
 	if err != nil {
-		return &ExitError{Code: ExitOutput, Err: fmt.Errorf("writing output: %w", err)}
+		return writeFailed(err)
 	}
 	if len(rep.Conns) == 0 {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("no connection selected (the capture has %d)", max(rep.Summary.ConnsTotal, rep.Summary.Connections))}
 	}
-	if code != ExitOK {
-		return &ExitError{Code: code, Err: errors.New("")}
-	}
-	return nil
+	return inputStatus(code)
 }
