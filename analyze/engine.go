@@ -107,23 +107,36 @@ func (e *Engine) frame(f *capture.Frame) *decode.Segment {
 // segment files a decoded segment into its connection: the half of Feed that
 // owns the connection table.
 func (e *Engine) segment(s *decode.Segment) {
+	e.add(s)
+	if now, ok := e.tick(s.TS); ok {
+		e.sweep(now)
+	}
+}
+
+// add files s into its connection and notes whether it matches the filter.
+func (e *Engine) add(s *decode.Segment) {
 	c, _ := e.table.Add(s)
 	if !c.Matched && e.sel.Filter.Match(s) {
 		c.Matched = true
 	}
-	// Once per second of capture time, let go of the connections that are
-	// done: memory follows open connections, not packets. The clock is the
-	// older of this segment and the previous one, so that one segment with a
-	// timestamp far in the future (damaged captures) evicts nothing.
-	now := min(s.TS, e.prevTS)
-	e.prevTS = s.TS
-	e.clock = max(e.clock, s.TS)
-	if now >= e.nextSweep {
-		if e.nextSweep != 0 {
-			e.sweep(now)
-		}
-		e.nextSweep = now + 1e9
+}
+
+// tick advances the run's clock past a segment sent at ts and reports
+// whether to sweep now, and the sweep's time. Once per second of capture
+// time the connections that are done are let go: memory follows open
+// connections, not packets. The sweep's time is the older of this segment
+// and the previous one, so that one segment with a timestamp far in the
+// future (damaged captures) evicts nothing.
+func (e *Engine) tick(ts int64) (now int64, sweep bool) {
+	now = min(ts, e.prevTS)
+	e.prevTS = ts
+	e.clock = max(e.clock, ts)
+	if now < e.nextSweep {
+		return now, false
 	}
+	sweep = e.nextSweep != 0
+	e.nextSweep = now + 1e9
+	return now, sweep
 }
 
 // Select sets which connections the report shows.

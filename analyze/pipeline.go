@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"cmp"
 	"errors"
 	"io"
 
@@ -30,19 +31,69 @@ const (
 )
 
 type batch struct {
+	segBuf
+	errs []error // input damage met before the first segment of the next batch
+	end  bool    // the last batch: err is the reason
+	err  error
+}
+
+// segBuf carries decoded segments from the reader to the goroutine that
+// files them, with an arena for their payloads when the input's bytes do
+// not outlive the next read.
+type segBuf struct {
 	segs  []decode.Segment
 	arena []byte
-	errs  []error // input damage met before the first segment of the next batch
-	end   bool    // the last batch: err is the reason
-	err   error
 }
+
+// arenaNeed is what segment s takes of an arena: nothing when the input is
+// stable (a frame's bytes outlive the run, and a reassembled IP datagram's
+// buffer is handed over by the decoder), else its payload and options.
+func arenaNeed(s *decode.Segment, stable bool) int {
+	if stable {
+		return 0
+	}
+	return len(s.Payload) + len(s.Opts.Raw)
+}
+
+// full reports whether the buffer holds segments and has no room for need
+// more bytes of payload.
+func (b *segBuf) full(need int) bool {
+	return len(b.segs) > 0 && len(b.arena)+need > cap(b.arena)
+}
+
+// push appends a copy of s, its payload copied into the arena when need
+// is not 0 (a new arena is made when there is no room: a payload larger
+// than an arena, jumbo or TSO).
+func (b *segBuf) push(s *decode.Segment, need int) {
+	if need > cap(b.arena)-len(b.arena) {
+		b.arena = make([]byte, 0, max(need, batchBytes))
+	}
+	b.segs = append(b.segs, *s)
+	if need > 0 {
+		c := &b.segs[len(b.segs)-1]
+		c.Payload = b.own(s.Payload)
+		c.Opts.Raw = b.own(s.Opts.Raw)
+	}
+}
+
+// own copies p into the arena (which has room) and returns the copy.
+func (b *segBuf) own(p []byte) []byte {
+	if p == nil {
+		return nil
+	}
+	n := len(b.arena)
+	b.arena = append(b.arena, p...)
+	return b.arena[n:len(b.arena):len(b.arena)]
+}
+
+func (b *segBuf) reset() { b.segs, b.arena = b.segs[:0], b.arena[:0] }
 
 // RunPipelined is Run with reading and decoding on a goroutine of their own.
 func (e *Engine) RunPipelined(src capture.Source) error {
 	full := make(chan *batch, batchQueue)
 	free := make(chan *batch, batchQueue+2)
 	for range batchQueue + 2 {
-		free <- &batch{segs: make([]decode.Segment, 0, batchSegs), arena: make([]byte, 0, batchBytes)}
+		free <- &batch{segBuf: segBuf{segs: make([]decode.Segment, 0, batchSegs), arena: make([]byte, 0, batchBytes)}}
 	}
 	go e.readBatches(src, full, free, capture.IsStable(src))
 	var first error
@@ -52,20 +103,17 @@ func (e *Engine) RunPipelined(src capture.Source) error {
 		}
 		for _, err := range b.errs {
 			e.errs = append(e.errs, err)
-			if first == nil {
-				first = err
-			}
+			first = cmp.Or(first, err)
 		}
 		if b.end {
 			if b.err != nil {
 				e.errs = append(e.errs, b.err)
-				if first == nil {
-					first = b.err
-				}
+				first = cmp.Or(first, b.err)
 			}
 			break
 		}
-		b.segs, b.arena, b.errs = b.segs[:0], b.arena[:0], b.errs[:0]
+		b.reset()
+		b.errs = b.errs[:0]
 		free <- b
 	}
 	return first
@@ -105,34 +153,11 @@ func (e *Engine) readBatches(src capture.Source, full, free chan *batch, stable 
 		if s == nil {
 			continue
 		}
-		need := len(s.Payload) + len(s.Opts.Raw)
-		if stable {
-			// The frame's bytes outlive the batch (and a reassembled IP
-			// datagram's buffer is handed over by the decoder): no copy.
-			need = 0
-		}
-		if len(b.segs) == cap(b.segs) || (len(b.arena)+need > cap(b.arena) && len(b.segs) > 0) || len(b.errs) > 0 || bytesIn >= leadBytes {
+		need := arenaNeed(s, stable)
+		if len(b.segs) == cap(b.segs) || b.full(need) || len(b.errs) > 0 || bytesIn >= leadBytes {
 			send()
 		}
-		if need > cap(b.arena)-len(b.arena) { // a payload larger than an arena (jumbo/TSO)
-			b.arena = make([]byte, 0, max(need, batchBytes))
-		}
-		b.segs = append(b.segs, *s)
+		b.push(s, need)
 		bytesIn += len(f.Data)
-		if need > 0 {
-			c := &b.segs[len(b.segs)-1]
-			c.Payload = own(&b.arena, s.Payload)
-			c.Opts.Raw = own(&b.arena, s.Opts.Raw)
-		}
 	}
-}
-
-// own copies p into the arena (which has room) and returns the copy.
-func own(arena *[]byte, p []byte) []byte {
-	if p == nil {
-		return nil
-	}
-	n := len(*arena)
-	*arena = append(*arena, p...)
-	return (*arena)[n:len(*arena):len(*arena)]
 }

@@ -56,11 +56,10 @@ const (
 )
 
 type shardBatch struct {
-	segs   []decode.Segment
+	segBuf
 	pos    []int64 // each segment's place among all the run's segments
 	clock  []int64 // the run's clock before each segment
 	sweeps []sweepMark
-	arena  []byte // payload copies, when the input's bytes do not outlive the round
 }
 
 // sweepMark asks a shard to sweep before its segment at.
@@ -195,7 +194,8 @@ func (e *Engine) RunSharded(src capture.Source) error {
 		}
 		for j := range r.b {
 			b := &r.b[j]
-			b.segs, b.pos, b.clock, b.sweeps, b.arena = b.segs[:0], b.pos[:0], b.clock[:0], b.sweeps[:0], b.arena[:0]
+			b.reset()
+			b.pos, b.clock, b.sweeps = b.pos[:0], b.clock[:0], b.sweeps[:0]
 		}
 		r.errs = r.errs[:0]
 		free <- r
@@ -244,41 +244,22 @@ func (e *Engine) readRounds(src capture.Source, ins []chan *round, free chan *ro
 			continue
 		}
 		j := flowShard(s, n)
-		b := &r.b[j]
-		need := 0
-		if !stable {
-			need = len(s.Payload) + len(s.Opts.Raw)
-			if len(b.arena)+need > cap(b.arena) && inRound > 0 {
-				send()
-				b = &r.b[j]
-			}
-			if need > cap(b.arena)-len(b.arena) { // a payload larger than an arena (jumbo/TSO)
-				b.arena = make([]byte, 0, max(need, batchBytes))
-			}
+		need := arenaNeed(s, stable)
+		if r.b[j].full(need) {
+			send()
 		}
+		b := &r.b[j]
 		pos := e.tcp - 1
-		b.segs = append(b.segs, *s)
+		b.push(s, need)
 		b.pos = append(b.pos, pos)
 		b.clock = append(b.clock, e.clock)
-		if need > 0 {
-			c := &b.segs[len(b.segs)-1]
-			c.Payload = own(&b.arena, s.Payload)
-			c.Opts.Raw = own(&b.arena, s.Opts.Raw)
-		}
 		inRound++
 		bytesIn += len(f.Data)
-		// The clock and the sweeps of Engine.segment.
-		now := min(s.TS, e.prevTS)
-		e.prevTS = s.TS
-		e.clock = max(e.clock, s.TS)
-		if now >= e.nextSweep {
-			if e.nextSweep != 0 {
-				for k := range r.b {
-					o := &r.b[k]
-					o.sweeps = append(o.sweeps, sweepMark{at: len(o.segs), pos: pos, now: now, clock: e.clock})
-				}
+		if now, ok := e.tick(s.TS); ok { // every shard sweeps here
+			for k := range r.b {
+				o := &r.b[k]
+				o.sweeps = append(o.sweeps, sweepMark{at: len(o.segs), pos: pos, now: now, clock: e.clock})
 			}
-			e.nextSweep = now + 1e9
 		}
 		if inRound >= roundSegs || bytesIn >= roundBytes {
 			send()
@@ -317,10 +298,7 @@ func (e *Engine) runShard(j int, in <-chan *round, out chan<- *shardOut) {
 			created := e.table.Created()
 			u := pool.Used()
 			pool.StartStep()
-			c, _ := e.table.Add(s)
-			if !c.Matched && e.sel.Filter.Match(s) {
-				c.Matched = true
-			}
+			e.add(s)
 			if e.table.Created() != created {
 				o.creates = append(o.creates, b.pos[i])
 			}
