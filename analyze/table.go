@@ -396,7 +396,6 @@ func (t *Table) Add(s *decode.Segment) (*Conn, int) {
 		finBefore := c.SM.H[d].FinSeen
 		evs := c.SM.Step(d, s)
 		c.diag.note(c, d, s, finBefore)
-		c.chk.checksums, c.chk.stable = t.cfg.Checksums, t.StablePayload
 		c.chk.check(c, d, s, evs, pre, c.addAnomaly)
 		c.chk.noteSent(d, s)
 		c.wiresharkFlags(d, s, pre)
@@ -584,7 +583,7 @@ func (t *Table) create(k Key, s *decode.Segment) *Conn {
 	if !t.cfg.StreamsOnly {
 		b.zk.Init(zeek.DefaultConfig())
 		b.ws.Init(wsflags.DefaultConfig())
-		b.st, b.chk, b.diag = stats.Conn{}, checker{}, diag{}
+		b.st, b.chk, b.diag = stats.Conn{}, checker{checksums: t.cfg.Checksums, stable: t.StablePayload}, diag{}
 		c.Zeek, c.Stats, c.WS, c.chk, c.diag = &b.zk, &b.st, &b.ws, &b.chk, &b.diag
 	}
 	t.nextID++
