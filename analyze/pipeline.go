@@ -32,9 +32,31 @@ const (
 
 type batch struct {
 	segBuf
-	errs []error // input damage met before the first segment of the next batch
-	end  bool    // the last batch: err is the reason
+	readErrs // damage met before the first segment of the next batch
+}
+
+// readErrs is what the reader passes on besides segments: the input damage
+// it met, in order, and with the last batch the reason reading stopped (nil
+// at the end of the input).
+type readErrs struct {
+	errs []error
+	end  bool
 	err  error
+}
+
+// collect records the damage a batch carries and forgets it; it returns the
+// run's first error so far, and whether the batch was the last.
+func (e *Engine) collect(d *readErrs, first error) (error, bool) {
+	for _, err := range d.errs {
+		e.errs = append(e.errs, err)
+		first = cmp.Or(first, err)
+	}
+	if d.end && d.err != nil {
+		e.errs = append(e.errs, d.err)
+		first = cmp.Or(first, d.err)
+	}
+	d.errs = d.errs[:0]
+	return first, d.end
 }
 
 // segBuf carries decoded segments from the reader to the goroutine that
@@ -101,19 +123,11 @@ func (e *Engine) RunPipelined(src capture.Source) error {
 		for i := range b.segs {
 			e.segment(&b.segs[i])
 		}
-		for _, err := range b.errs {
-			e.errs = append(e.errs, err)
-			first = cmp.Or(first, err)
-		}
-		if b.end {
-			if b.err != nil {
-				e.errs = append(e.errs, b.err)
-				first = cmp.Or(first, b.err)
-			}
+		var last bool
+		if first, last = e.collect(&b.readErrs, first); last {
 			break
 		}
 		b.reset()
-		b.errs = b.errs[:0]
 		free <- b
 	}
 	return first

@@ -69,10 +69,8 @@ type sweepMark struct {
 }
 
 type round struct {
-	b    []shardBatch
-	errs []error // input damage met while reading this round
-	end  bool    // the last round: err is the reason
-	err  error
+	b        []shardBatch
+	readErrs // damage met while reading this round
 }
 
 // shardOut is what a shard finished in one round.
@@ -181,15 +179,8 @@ func (e *Engine) RunSharded(src capture.Source) error {
 		}
 		r := got[0].r
 		e.merge(got)
-		for _, err := range r.errs {
-			e.errs = append(e.errs, err)
-			first = cmp.Or(first, err)
-		}
-		if r.end {
-			if r.err != nil {
-				e.errs = append(e.errs, r.err)
-				first = cmp.Or(first, r.err)
-			}
+		var last bool
+		if first, last = e.collect(&r.readErrs, first); last {
 			break
 		}
 		for j := range r.b {
@@ -197,7 +188,6 @@ func (e *Engine) RunSharded(src capture.Source) error {
 			b.reset()
 			b.pos, b.clock, b.sweeps = b.pos[:0], b.clock[:0], b.sweeps[:0]
 		}
-		r.errs = r.errs[:0]
 		free <- r
 	}
 	wg.Wait()
