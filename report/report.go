@@ -153,6 +153,11 @@ type Reset struct {
 	Accepted       string     `json:"accepted,omitempty"` // exact, in-window, out-of-window, unknown
 	Cause          string     `json:"cause,omitempty"`    // refused, abort, reset-after-close, half-open, idle-timeout-suspect, retransmission-timeout, middlebox-suspect, unknown
 	Detail         string     `json:"detail,omitempty"`
+	LinuxReason    string     `json:"linux_reason,omitempty"`  // the sk_rst_reason a Linux sender would have logged, inferred from the wire (empty: the wire cannot tell)
+	KernelReason   string     `json:"kernel_reason,omitempty"` // the sk_rst_reason the kernel itself logged (tcp_send_reset), when its events were read
+	KernelState    string     `json:"kernel_state,omitempty"`  // the sending socket's state in that event (TCP_LISTEN, TCP_CLOSE, UNKNOWN…)
+	FollowsFrame   int64      `json:"follows_frame,omitempty"` // a follow-up RST: the frame of the sender's first RST, whose cause it shares
+	Signals        []Signal   `json:"signals,omitempty"`       // the evidence for and against a third party (forged RST)
 	Evidence       []Evidence `json:"evidence,omitempty"`
 	AppSees        string     `json:"app_sees,omitempty"`         // whose application saw what
 	Unacked        *Dir       `json:"unacked,omitempty"`          // bytes each side had sent that the other had not acknowledged
@@ -160,6 +165,18 @@ type Reset struct {
 	LastDataFrames *Dir       `json:"last_data_frames,omitempty"` // frame of each side's last data (0: none)
 	Recent         []SegBrief `json:"recent,omitempty"`           // the last segments up to the RST
 	TS             int64      `json:"-"`
+}
+
+// Signal is one piece of evidence about who really sent a RST: a header
+// field unlike the claimed sender's own packets, a timing that it could not
+// have met, a sequence number it would not have used, or its own packets
+// after the RST. Forged (true) counts towards middlebox-suspect; an
+// observation that speaks for the claimed sender has Forged false.
+type Signal struct {
+	Name   string `json:"name"`  // ttl, ip_id, df, window, options, timing, seq_change, ack_change, data_after_rst, unacceptable, ...
+	Value  string `json:"value"` // what was seen, with the sender's usual value: "ttl 46, sender's other packets 49"
+	Forged bool   `json:"forged"`
+	Frame  int64  `json:"frame,omitempty"` // the frame that shows it, when another than the RST
 }
 
 // Evidence is one frame that supports a claim.
