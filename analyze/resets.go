@@ -170,6 +170,7 @@ func diagnose(c *Conn, rc *report.Conn) {
 			// in flight to it. Same cause as the first.
 			classify(c, r, &c.diag.resets[i], out, len(seqs[r.Sender]), anomAt)
 			out.Cause, out.Evidence = f.Cause, append(out.Evidence[:0], report.Evidence{Frame: f.Frame, What: "the first RST of the " + f.Sender})
+			out.FollowsFrame = f.Frame
 			out.Detail = fmt.Sprintf("a further RST from the %s, answering a segment still in flight after its reset of frame %d (%s)", f.Sender, f.Frame, f.Cause)
 			continue
 		}
