@@ -96,6 +96,24 @@
 //     a loss the capture ends on (48004).
 //   - early-fin.pcap: the server's FIN captured before its last data
 //     segment (reordered on the way), then the client's ACK and FIN.
+//   - span-duplicates.pcap: SPAN duplicates, client ports 54001-54004 to
+//     198.51.100.60:80: the SYN, SYN-ACK, request, last response segment,
+//     an ACK and the client's FIN each captured twice 1 µs apart; a
+//     retransmission after 200 ms (captured at the server) and its copy;
+//     the response's headers (IP ID and timestamps too) repeated 40 µs
+//     later over other bytes (injected data, no copy); the client's RST
+//     copied.
+//   - dupack-window-update.pcap: Wireshark's duplicate-ACK count, client
+//     ports 55001-55004 to 198.51.100.70:80, the server's first response
+//     segment lost before the capture point in each: two dup ACKs, a window
+//     update, the retransmission (fast for Wireshark); two dup ACKs, a data
+//     segment with the same ACK, the retransmission (fast); two dup ACKs and
+//     the retransmission 25 ms later (plain); two holes, the ACK moving on
+//     to the second and one dup ACK of it before its retransmission (plain).
+//   - fin-then-reset.pcap: client ports 56001-56003 to 198.51.100.80:80:
+//     the client's request and FIN answered by the server's RST; the
+//     server's response and FIN answered by the client's RST; the client's
+//     FIN, acknowledged, then the client's own RST.
 //   - port-reuse-timewait.pcap: captured at the server; the server closes
 //     first (four-way), the client's FIN is retransmitted and acknowledged
 //     again, then within a second the client's new SYN with a higher ISN

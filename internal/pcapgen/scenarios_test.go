@@ -135,6 +135,9 @@ func TestScenarioFrames(t *testing.T) {
 		"streams":              {44, 4},
 		"reset-causes":         {18, 2},
 		"port-reuse-timewait":  {22, 2},
+		"span-duplicates":      {47, 5},
+		"dupack-window-update": {67, 4},
+		"fin-then-reset":       {23, 3},
 	}
 	first := map[uint32]gopacket.LayerType{
 		LinkTypeEthernet: layers.LayerTypeEthernet, LinkTypeNull: layers.LayerTypeLoopback,
