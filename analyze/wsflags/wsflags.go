@@ -198,7 +198,12 @@ func (a *Analyzer) Step(d int, s *decode.Segment) Result {
 	}
 
 finishedFwd:
-	if f&DuplicateAck == 0 {
+	// Only a new acknowledgment number restarts the duplicate-ACK count
+	// (Wireshark: "If the ack number changed we must reset the dupack
+	// counters"). A window update, a keep-alive or a data segment that
+	// repeats the ACK leaves it as it is, so dup ACK, dup ACK, window
+	// update, retransmission is still a fast retransmission.
+	if !fwd.lastackSet || ack != fwd.lastack {
 		fwd.dupacks = 0
 		fwd.lastNonDup = s.Frame
 	}
