@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"hash/maphash"
+	"strings"
 	"unsafe"
 
 	"github.com/tcptrace/tcptrace/analyze/wsflags"
@@ -91,6 +92,7 @@ type checker struct {
 	stable    bool // payload bytes outlive the run (Table.StablePayload)
 }
 
+// sig is what duplicate compares of the previous segment of a direction.
 type sig struct {
 	seq, ack seqnum.Value
 	n        int
@@ -99,6 +101,10 @@ type sig struct {
 	ipid     uint32
 	tsval    uint32
 	ts       int64
+	frame    int64 // 0: none yet
+	pay      *byte // the captured payload, when the input's bytes outlive the run
+	plen     int   // captured payload bytes
+	phash    uint64
 }
 
 // scale returns the window shift that applies to windows sent by dir, and
@@ -183,19 +189,7 @@ func (k *checker) check(c *Conn, d int, s *decode.Segment, evs []statemachine.Ev
 			}
 		}
 	}
-	if k.seen[d] {
-		p := k.prev[d]
-		// Identical twice within 1 ms: no stack retransmits that fast (the
-		// minimum RTO is 200 ms on Linux). Identical pure ACKs are normal
-		// (duplicate ACKs), unless their non-zero IP ID repeats too.
-		if p.seq == s.Seq && p.ack == s.Ack && p.n == s.Len && p.flags == s.Flags && p.win == s.Window &&
-			p.ipid == s.IPID && p.tsval == s.Opts.TSVal && s.TS-p.ts < 1e6 &&
-			(s.Len > 0 || s.Flags&(decode.SYN|decode.FIN) != 0 || s.IPID != 0) {
-			mk(KDuplicateFrame, "identical to the previous segment of this direction (SPAN or hardware duplicate)")
-		}
-	}
 	k.seen[d], k.ttl[d], k.ipid[d] = true, s.TTL, s.IPID
-	k.prev[d] = sig{s.Seq, s.Ack, s.Len, s.Flags, s.Window, s.IPID, s.Opts.TSVal, s.TS}
 
 	if k.checksums && !zeek.TCPChecksumOK(s) {
 		mk(KBadChecksum, "TCP checksum does not match (normal for the sender's own packets with checksum offload)")
@@ -259,6 +253,42 @@ func (k *checker) check(c *Conn, d int, s *decode.Segment, evs []statemachine.Ev
 	}
 }
 
+// duplicate reports whether s (direction d) is a copy of the previous
+// segment of its direction, the same frame delivered twice by a SPAN port or
+// a NIC, and which frame it copies; otherwise it remembers s. A copy has the
+// same header fields, IP ID, TSval and captured payload bytes, within 1 ms:
+// no stack retransmits that fast (the minimum RTO is 200 ms on Linux).
+// Identical pure ACKs are normal (duplicate ACKs) unless their non-zero IP ID
+// repeats too. Equal headers over different bytes are no copy: that is a
+// conflicting retransmission (injected data), checked and counted as one.
+//
+// A copy is one packet on the wire seen twice: the table reports it as
+// duplicate_frame and keeps it out of everything that counts what the
+// endpoints sent (Table.Add).
+func (k *checker) duplicate(d int, s *decode.Segment) (of int64, dup bool) {
+	p := &k.prev[d]
+	var pay *byte
+	var h uint64
+	if len(s.Payload) > 0 {
+		// With a stable input the bytes are kept by reference; otherwise a
+		// hash of every payload is kept (conflicting reuses it).
+		if k.stable {
+			pay = &s.Payload[0]
+		} else {
+			h = maphash.Bytes(payloadSeed, s.Payload)
+		}
+	}
+	if p.frame != 0 && p.seq == s.Seq && p.ack == s.Ack && p.n == s.Len && p.flags == s.Flags && p.win == s.Window &&
+		p.ipid == s.IPID && p.tsval == s.Opts.TSVal && s.TS-p.ts < 1e6 &&
+		(s.Len > 0 || s.Flags&(decode.SYN|decode.FIN) != 0 || s.IPID != 0) &&
+		p.plen == len(s.Payload) && (p.plen == 0 || (pay != nil && bytes.Equal(unsafe.Slice(p.pay, p.plen), s.Payload)) || (pay == nil && p.phash == h)) {
+		return p.frame, true
+	}
+	*p = sig{seq: s.Seq, ack: s.Ack, n: s.Len, flags: s.Flags, win: s.Window, ipid: s.IPID, tsval: s.Opts.TSVal, ts: s.TS,
+		frame: s.Frame, pay: pay, plen: len(s.Payload), phash: h}
+	return 0, false
+}
+
 // recentN data segments per direction are remembered to compare
 // retransmissions with their originals (bounded: memory never follows the
 // number of packets). Partial overlaps are compared by stream reassembly.
@@ -291,7 +321,7 @@ func (k *checker) conflicting(d int, s *decode.Segment, mk func(Kind, string, ..
 	if k.stable {
 		p = &s.Payload[0]
 	} else {
-		h = maphash.Bytes(payloadSeed, s.Payload)
+		h = k.prev[d].phash // duplicate hashed this segment's payload
 	}
 	for i := range k.recent[d] {
 		r := &k.recent[d][i]
@@ -348,6 +378,27 @@ var wsDetail = map[string]string{
 	"ack_lost_segment": "ACKs a segment that was not captured", "spurious_retransmission": "spurious retransmission: the data was already acknowledged",
 	"fast_retransmission": "fast retransmission (after duplicate ACKs)", "out_of_order": "out-of-order segment",
 	"retransmission": "retransmission", "reused_ports": "a new connection on a 4-tuple used before",
+}
+
+// duplicateFrame reports segment s (direction d), a copy of frame of
+// (checker.duplicate), as duplicate_frame, and nothing else. Wireshark's flag
+// analysis still steps over it, so that the flags of later frames stay
+// Wireshark's (analyze/wsflags keeps Wireshark's per-frame flags, the
+// conformance test compares them with tshark); the flags Wireshark gives
+// the copy itself (tshark calls a copied data segment a retransmission and
+// a copied ACK a duplicate ACK) are named in the detail, not recorded as
+// anomalies of their own: the copy was not sent again, so it counts in no
+// retransmission or duplicate-ACK total (docs/json.md).
+func (c *Conn) duplicateFrame(d int, s *decode.Segment, of int64) {
+	res := c.WS.Step(d, s)
+	detail := fmt.Sprintf("identical to frame %d (SPAN or hardware duplicate): one packet captured twice, counted once", of)
+	var ws []string
+	res.Flags.Each(func(f wsflags.Flag) { ws = append(ws, f.Name()) })
+	if len(ws) > 0 {
+		detail += "; Wireshark flags it " + strings.Join(ws, ", ")
+	}
+	c.addAnomaly(Anomaly{Kind: KDuplicateFrame, Severity: ownSeverity[KDuplicateFrame], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS,
+		Related: []int64{of}, Detail: detail})
 }
 
 // wiresharkFlags adds Wireshark's per-frame flags as anomalies, with one

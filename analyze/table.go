@@ -389,8 +389,19 @@ func (t *Table) Add(s *decode.Segment) (*Conn, int) {
 	if t.cfg.Rows {
 		snap = c.rowBefore(d)
 	}
+	dup := false
 	if t.cfg.StreamsOnly {
 		c.SM.Step(d, s)
+	} else if of, ok := c.chk.duplicate(d, s); ok {
+		// A SPAN or hardware duplicate: one packet seen twice. It counts
+		// as a frame (above) and shows in the timeline, and is reported once,
+		// as duplicate_frame; nothing that counts what the endpoints sent
+		// sees it, so it is no retransmission anywhere: not in the state
+		// machine (SYN retransmissions), the reset diagnosis, Wireshark's
+		// flags of this frame, Zeek's history, the statistics or reassembly.
+		dup = true
+		c.duplicateFrame(d, s, of)
+		c.Stats.Duplicate(d, s)
 	} else {
 		pre := capturePre(c, d)
 		finBefore := c.SM.H[d].FinSeen
@@ -402,9 +413,11 @@ func (t *Table) Add(s *decode.Segment) (*Conn, int) {
 		c.Zeek.Step(d, s)
 		c.Stats.Step(d, s)
 	}
-	c.R[d].Segment(s)
-	if s.Flags&decode.ACK != 0 {
-		c.R[1-d].Acked(s.Ack, s.Frame, s.File)
+	if !dup {
+		c.R[d].Segment(s)
+		if s.Flags&decode.ACK != 0 {
+			c.R[1-d].Acked(s.Ack, s.Frame, s.File)
+		}
 	}
 	if t.cfg.Rows {
 		c.rowAfter(d, s, snap, t.cfg.Explain)

@@ -297,24 +297,7 @@ func (c *Conn) Step(dir int, s *decode.Segment) {
 		t.sndMax, t.sndMaxOK = nxt, true
 	}
 
-	// Hardware duplicates: the same IPv4 ID and sequence number as one of
-	// the last 8 packets of this direction.
-	if !s.IPv6 {
-		id := uint16(s.IPID)
-		dup := false
-		for i := range t.hwSeq {
-			if t.hwSeq[i] == start && t.hwID[i] == id && start != 0 && id != 0 {
-				dup = true
-				break
-			}
-		}
-		if dup {
-			t.hwDup++
-		} else {
-			t.hwSeq[t.hwIx], t.hwID[t.hwIx] = start, id
-			t.hwIx = (t.hwIx + 1) % len(t.hwSeq)
-		}
-	}
+	t.hwDupCheck(s)
 
 	if dlen > 0 {
 		if missing := dlen - min(len(s.Payload), dlen); missing > 0 {
@@ -450,6 +433,36 @@ func (c *Conn) Step(dir int, s *decode.Segment) {
 			t.maxInFlight = int64(dlen)
 		}
 	}
+}
+
+// hwDupCheck counts tcptrace's hardware duplicates: the same IPv4 ID and
+// sequence number as one of the last 8 packets of this direction.
+func (t *dirState) hwDupCheck(s *decode.Segment) {
+	if s.IPv6 {
+		return
+	}
+	start, id := s.Seq, uint16(s.IPID)
+	for i := range t.hwSeq {
+		if t.hwSeq[i] == start && t.hwID[i] == id && start != 0 && id != 0 {
+			t.hwDup++
+			return
+		}
+	}
+	t.hwSeq[t.hwIx], t.hwID[t.hwIx] = start, id
+	t.hwIx = (t.hwIx + 1) % len(t.hwSeq)
+}
+
+// Duplicate accounts segment s, sent in direction dir, that is a copy of the
+// previous segment of that direction captured twice (a SPAN or hardware
+// duplicate: analyze's duplicate_frame). The sender sent it once, so it is
+// not counted at all (no packet, no data, no retransmission, no ACK or
+// duplicate ACK, no window sample), except as a hardware duplicate when
+// tcptrace's test says so. tcptrace counts such a copy as a retransmission
+// (rexmt_pkts/rexmt_bytes) and, through Karn's rule, loses the RTT sample of
+// the original; Step keeps its behaviour for callers that want it (the
+// oracle test).
+func (c *Conn) Duplicate(dir int, s *decode.Segment) {
+	c.d[dir&1].hwDupCheck(s)
 }
 
 // isDSACK applies tcptrace's D-SACK tests to the first SACK block (RFC 2883
