@@ -487,7 +487,7 @@ func fillState(rc *report.Conn, c *Conn, end, idle int64) {
 	rc.Handshake = rh
 	cl := sm.Close
 	rc.Close = &report.Close{
-		Class: cl.Class, FirstFIN: cl.FirstFIN, SecondFIN: cl.SecondFIN, LastACK: cl.LastACK,
+		Class: cl.Class, FirstFIN: cl.FirstFIN, FirstFINBy: cl.FirstFINBy, SecondFIN: cl.SecondFIN, LastACK: cl.LastACK,
 		ResetFrame: cl.ResetFrame, ResetBy: cl.ResetBy, HalfCloseData: cl.HalfCloseData,
 		HalfCloseDur: cl.HalfCloseDur, IdleFor: cl.IdleFor,
 	}

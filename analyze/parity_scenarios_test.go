@@ -237,3 +237,42 @@ func TestDupACKWindowUpdate(t *testing.T) {
 		}
 	}
 }
+
+// TestFinThenResetBy checks testdata/pcaps/fin-then-reset.pcap: a close
+// that a RST ended after a FIN names the RST's sender ("fin-then-reset by
+// server" after the client's FIN and the server's RST), in the state column
+// and in closed_by, and close.first_fin_by names the FIN's.
+func TestFinThenResetBy(t *testing.T) {
+	rep := analyzeFile(t, "../testdata/pcaps/fin-then-reset.pcap")
+	tests := []struct {
+		port                uint16
+		name                string
+		state, finBy, rstBy string
+		firstFIN, rstFrame  int64
+	}{
+		{56001, "the client's FIN, the server's RST", "complete, fin-then-reset by server", "client", "server", 5, 6},
+		{56002, "the server's FIN, the client's RST", "complete, fin-then-reset by client", "server", "client", 13, 14},
+		{56003, "the client's FIN, then its own RST", "complete, fin-then-reset by client", "client", "client", 21, 23},
+	}
+	if len(rep.Conns) != len(tests) {
+		t.Fatalf("%d connections, want %d", len(rep.Conns), len(tests))
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := rep.Conns[i]
+			if clientPort(c) != tt.port {
+				t.Fatalf("connection %d is from port %d, want %d", c.ID, clientPort(c), tt.port)
+			}
+			if c.State != tt.state || c.ClosedBy != tt.rstBy {
+				t.Errorf("state %q, closed_by %q; want %q, %q", c.State, c.ClosedBy, tt.state, tt.rstBy)
+			}
+			cl := c.Close
+			if cl.Class != "fin-then-reset" || cl.FirstFINBy != tt.finBy || cl.ResetBy != tt.rstBy || cl.FirstFIN != tt.firstFIN || cl.ResetFrame != tt.rstFrame {
+				t.Errorf("close %+v; want fin-then-reset, first FIN %d by %s, RST %d by %s", *cl, tt.firstFIN, tt.finBy, tt.rstFrame, tt.rstBy)
+			}
+			if c.ClientState != "CLOSED" || c.ServerState != "CLOSED" || len(c.Resets) != 1 || c.Resets[0].Verdict != "accepted" {
+				t.Errorf("final states %s/%s, RSTs %+v: want CLOSED/CLOSED and one accepted RST", c.ClientState, c.ServerState, c.Resets)
+			}
+		})
+	}
+}

@@ -93,6 +93,7 @@ type WScale struct {
 type Close struct {
 	Class         string  `json:"class"`
 	FirstFIN      int64   `json:"first_fin_frame,omitempty"`
+	FirstFINBy    string  `json:"first_fin_by,omitempty"` // client or server: who sent the first FIN (closed_by may name the RST's sender)
 	SecondFIN     int64   `json:"second_fin_frame,omitempty"`
 	LastACK       int64   `json:"last_ack_frame,omitempty"`
 	ResetFrame    int64   `json:"rst_frame,omitempty"`

@@ -48,8 +48,13 @@ type HandshakeInfo struct {
 
 // CloseInfo summarises how the connection ended.
 type CloseInfo struct {
-	Class         string
-	ClosedBy      string // "client", "server" or "" — the first FIN's sender, else the RST's
+	Class string
+	// ClosedBy is "client", "server" or "": who ended the connection — the
+	// first FIN's sender for the FIN closes (four-way, three-way,
+	// simultaneous, half-closed), the sender of the RST that ended it for
+	// reset and fin-then-reset (a FIN, then a RST, from either side).
+	ClosedBy      string
+	FirstFINBy    string // the first FIN's sender ("" without FIN)
 	FirstFIN      int64
 	SecondFIN     int64
 	LastACK       int64 // frame of the ACK of the last FIN (0 when not captured)
@@ -168,6 +173,7 @@ func (c *Conn) Finish(lastTS, end, idle int64) Summary {
 		f := &c.H[first]
 		cs.FirstFIN = f.FinFrame
 		cs.ClosedBy = EndpointName(first)
+		cs.FirstFINBy = cs.ClosedBy
 		cs.HalfCloseData = c.H[1-first].bytesAfterPeerFIN
 		endHC := lastTS
 		if second >= 0 {
@@ -181,7 +187,10 @@ func (c *Conn) Finish(lastTS, end, idle int64) Summary {
 	}
 	switch {
 	case eff != nil && first >= 0 && cs.FirstFIN < eff.Frame:
+		// The RST ended it: "fin-then-reset by server" is the server's RST
+		// after a FIN (the client's, or its own: FirstFINBy says whose).
 		cs.Class = CloseFINThenReset
+		cs.ClosedBy = EndpointName(eff.Sender)
 	case eff != nil:
 		cs.Class = CloseReset
 		cs.ClosedBy = EndpointName(eff.Sender)
