@@ -3,6 +3,7 @@ package analyze
 import (
 	"cmp"
 	"fmt"
+	"strings"
 
 	"github.com/tcptrace/tcptrace/internal/decode"
 	"github.com/tcptrace/tcptrace/internal/seqnum"
@@ -161,30 +162,32 @@ type diag struct {
 // rstCtx is the snapshot taken when a RST is seen, completed by what the
 // sender did after it.
 type rstCtx struct {
-	note        segNote
-	answers     segNote // the peer's last segment before the RST
-	hasAnswer   bool
-	senderPrev  segNote // the sender's previous segment
-	hasPrev     bool
-	prevAny     segNote // the connection's previous segment, either way
-	hasPrevAny  bool
-	unacked     [2]int64 // bytes each side had sent that the other had not acknowledged
-	sinceData   [2]int64 // ns since the last data of each side (-1: none)
-	lastData    [2]int64 // its frame
-	recent      []segNote
-	rtxN        int // retransmissions of the sender's last data
-	rtxTS       [4]int64
-	senderFIN   bool // the sender had sent a FIN before
-	finAckedAt  int64
-	peerDataEnd bool // the segment answered carried data
-	senderMax   seqnum.Value
-	maxSet      bool
-	peerMax     seqnum.Value
-	peerMaxSet  bool
-	peerNxt     seqnum.Value // what the sender had received of its peer
-	lastIPID    uint32       // the sender's IP ID before the RST (non-RST segments)
-	hasLastIPID bool
-	win         struct{ max, last uint16 }
+	note         segNote
+	answers      segNote // the peer's last segment before the RST
+	hasAnswer    bool
+	senderPrev   segNote // the sender's previous segment
+	hasPrev      bool
+	prevAny      segNote // the connection's previous segment, either way
+	hasPrevAny   bool
+	unacked      [2]int64 // bytes each side had sent that the other had not acknowledged
+	sinceData    [2]int64 // ns since the last data of each side (-1: none)
+	lastData     [2]int64 // its frame
+	recent       []segNote
+	rtxN         int // retransmissions of the sender's last data
+	rtxTS        [4]int64
+	senderFIN    bool // the sender had sent a FIN before
+	finAckedAt   int64
+	peerDataEnd  bool // the segment answered carried data
+	senderMax    seqnum.Value
+	maxSet       bool
+	peerMax      seqnum.Value
+	peerMaxSet   bool
+	peerNxt      seqnum.Value // what the sender had received of its peer
+	senderAck    seqnum.Value // the sender's highest acknowledgement
+	senderAckSet bool
+	lastIPID     uint32 // the sender's IP ID before the RST (non-RST segments)
+	hasLastIPID  bool
+	win          struct{ max, last uint16 }
 
 	after     segNote // the sender's next segment after the RST (not a RST)
 	hasAfter  bool
@@ -316,6 +319,7 @@ func (g *diag) snapshot(c *Conn, d int, n segNote, senderFIN bool) rstCtx {
 	x.senderMax, x.maxSet = me.Max, me.NxtSet
 	x.peerMax, x.peerMaxSet = peer.Max, peer.NxtSet
 	x.peerNxt = peer.Max
+	x.senderAck, x.senderAckSet = me.Ack, me.AckSet
 	x.lastIPID, x.hasLastIPID = g.hab[d].lastIPID, g.hab[d].v4 > 0
 	x.win = g.win[d]
 	for i := max(0, g.n-lastN); i < g.n; i++ {
@@ -417,13 +421,20 @@ func linuxReason(c *Conn, r *statemachine.Reset, x *rstCtx, answersSYN bool) str
 		// No socket took the SYN: a closed port.
 		return LinuxNoSocket
 	case reply && x.hasAnswer:
-		newData := ans.len > 0 || ans.flags&decode.FIN != 0
+		// New data for an endpoint that closed first (an orphan, or its
+		// FIN-WAIT-2 mini-socket); old duplicates only get an ACK there.
+		newData := (ans.len > 0 || ans.flags&decode.FIN != 0) && (!x.senderAckSet || x.senderAck.LessThan(ans.end()))
+		closedFirst := false
+		switch r.SenderState {
+		case statemachine.FinWait1, statemachine.FinWait2, statemachine.Closing, statemachine.TimeWait:
+			closedFirst = true
+		}
 		switch {
-		case x.senderFIN && newData && (x.finAckedAt == 0 || x.finAckedAt >= ans.frame):
+		case closedFirst && x.senderFIN && newData && (x.finAckedAt == 0 || x.finAckedAt >= ans.frame):
 			// An orphan in FIN-WAIT-1, or one whose FIN this very segment
 			// acknowledges, got new data: tcp_rcv_state_process resets.
 			return LinuxAbortOnData
-		case x.senderFIN && newData:
+		case closedFirst && x.senderFIN && newData:
 			// The FIN was acknowledged before: the orphan had become a
 			// FIN-WAIT-2 mini-socket (tcp_time_wait), which resets new data.
 			return LinuxTimewait
@@ -515,15 +526,22 @@ func forgery(c *Conn, r *statemachine.Reset, x *rstCtx, prevAck *rstCtx, out *re
 		case ipidZero:
 			sig("ip_id", true, 0, "ip id %d, the %s's packets all carry 0", n.ipid, sender)
 		case ipidIncrementing:
-			fits := x.hasLastIPID && uint16(n.ipid-x.lastIPID) <= ipidStep || x.hasLastIPID && uint16(x.lastIPID-n.ipid) <= 64
-			after := ""
-			if x.hasAfter && !x.after.flags.Has(decode.RST) && x.after.ipid != 0 {
-				fits = fits || uint16(x.after.ipid-n.ipid) <= ipidStep
-				after = fmt.Sprintf(", %d after it", x.after.ipid)
+			// Within a counter's step after the sender's packet before it
+			// (or a little behind it: reordering), or before the one after.
+			fits := x.hasLastIPID && (uint16(n.ipid-x.lastIPID) <= ipidStep || uint16(x.lastIPID-n.ipid) <= 64)
+			var around []string
+			if x.hasLastIPID {
+				around = append(around, fmt.Sprintf("%d before it", x.lastIPID))
 			}
-			sig("ip_id", !fits, 0, "ip id %d, the %s's counter was at %d before it%s", n.ipid, sender, x.lastIPID, after)
+			if x.hasAfter && x.after.ipid != 0 {
+				fits = fits || uint16(x.after.ipid-n.ipid) <= ipidStep
+				around = append(around, fmt.Sprintf("%d after it", x.after.ipid))
+			}
+			sig("ip_id", !fits, 0, "ip id %d, the %s's counter was at %s", n.ipid, sender, strings.Join(around, " and "))
 		}
-		if x.hasAnswer && x.answers.ipid == n.ipid && h.ipidPolicy() != ipidRandom {
+		// An injector may copy the ID of the packet it answers. Tools that
+		// write every packet with ID 0 or 1 are no evidence.
+		if x.hasAnswer && x.answers.ipid == n.ipid && n.ipid >= 256 && h.ipidPolicy() != ipidRandom {
 			sig("ip_id_copied", true, x.answers.frame, "ip id %d, the same as frame %d that it answers", n.ipid, x.answers.frame)
 		}
 	}
@@ -658,6 +676,11 @@ func classify(c *Conn, r *statemachine.Reset, x *rstCtx, out *report.Reset, prev
 		}
 		ev(ans.frame, "%s from the %s", what, receiver)
 		set(CauseHalfOpen, "the %s answered %s for a connection it no longer knows (%s): a restart or a dropped connection left the %s half-open", sender, what, silenceWords(x.hasPrev, senderSilence), receiver)
+	case reply && accepted && synchronized && x.hasAnswer && ans.flags&decode.ACK != 0:
+		// A bare RST taking its seq from the segment's ACK is how a stack
+		// with no socket for a segment answers (RFC 9293 §3.10.7.1).
+		ev(ans.frame, "the %s's segment, answered from its own ACK field", receiver)
+		set(CauseHalfOpen, "the %s answered frame %d as a stack with no connection does (a bare RST whose seq is that segment's ACK): it no longer knew the connection, which it still had for the %s", sender, ans.frame, receiver)
 	case !prompt && x.hasPrevAny && x.note.ts-x.prevAny.ts >= IdleSuspect:
 		idle := x.note.ts - x.prevAny.ts
 		ev(x.prevAny.frame, "the last segment before %.1f s of silence", secs(idle))
