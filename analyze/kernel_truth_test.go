@@ -2,7 +2,6 @@ package analyze
 
 import (
 	"fmt"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,15 +14,14 @@ import (
 const kernelTruthDir = "../../shared/kernel-truth"
 
 type joinedReset struct {
-	ev   kernelev.Event
 	conn *report.Conn
 	rst  *report.Reset
 }
 
-// kernelTruth analyzes the kernel-truth capture and joins every
-// tcp_send_reset event to its RST record; it skips when the directory is
-// absent.
-func kernelTruth(t *testing.T) (joined []joinedReset, events int) {
+// kernelTruth analyzes the kernel-truth capture and joins its trace to the
+// RST records with the KernelJoiner of --kernel-events; it skips when the
+// directory is absent.
+func kernelTruth(t *testing.T) (joined []joinedReset, j *KernelJoiner) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: the kernel-truth capture is 116,000 frames")
@@ -38,37 +36,17 @@ func kernelTruth(t *testing.T) (joined []joinedReset, events int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sends []kernelev.Event
-	for _, e := range all {
-		if e.Kind == kernelev.SendReset {
-			sends = append(sends, e)
-		}
-	}
+	j = NewKernelJoiner(all)
 	r := analyzeFile(t, pcap)
-	var frames []kernelev.Frame
-	var recs []joinedReset
 	for _, c := range r.Conns {
-		cl, _ := netip.ParseAddrPort(c.Client)
-		sv, _ := netip.ParseAddrPort(c.Server)
+		j.Conn(c)
 		for i := range c.Resets {
-			x := &c.Resets[i]
-			src, dst := cl, sv
-			if x.Sender == "server" {
-				src, dst = sv, cl
+			if c.Resets[i].KernelReason != "" {
+				joined = append(joined, joinedReset{c, &c.Resets[i]})
 			}
-			frames = append(frames, kernelev.Frame{N: x.Frame, TS: x.TS, Src: src, Dst: dst})
-			recs = append(recs, joinedReset{conn: c, rst: x})
 		}
 	}
-	for i, fi := range kernelev.Join(sends, frames, 0) {
-		if fi >= 0 {
-			j := recs[fi]
-			j.ev = sends[i]
-			joined = append(joined, j)
-		}
-	}
-	sort.Slice(joined, func(a, b int) bool { return joined[a].rst.Frame < joined[b].rst.Frame })
-	return joined, len(sends)
+	return joined, j
 }
 
 // TestLinuxReasonAgainstKernel is the yardstick of the reset diagnosis:
@@ -77,16 +55,20 @@ func kernelTruth(t *testing.T) (joined []joinedReset, events int) {
 // of the joined RSTs, 85 % of each reason seen), and middlebox-suspect is
 // given to at most 0.2 % of the RSTs the kernel says it sent itself.
 func TestLinuxReasonAgainstKernel(t *testing.T) {
-	joined, n := kernelTruth(t)
+	joined, j := kernelTruth(t)
+	n := j.Events
 	if len(joined)*100 < n*95 {
 		t.Errorf("only %d of %d tcp_send_reset events joined to a RST frame (want 95 %%)", len(joined), n)
+	}
+	if j.NotLogged != 0 {
+		t.Errorf("%d RSTs from the traced host that the kernel did not log, want none", j.NotLogged)
 	}
 	type tally struct{ n, ok int }
 	per := map[string]*tally{}
 	ok, middlebox := 0, 0
 	confusion := map[string]int{}
 	for _, j := range joined {
-		want, got := j.ev.Reason, j.rst.LinuxReason
+		want, got := j.rst.KernelReason, j.rst.LinuxReason
 		if per[want] == nil {
 			per[want] = &tally{}
 		}
@@ -97,7 +79,7 @@ func TestLinuxReasonAgainstKernel(t *testing.T) {
 		} else {
 			confusion[fmt.Sprintf("kernel %s, inferred %q (cause %s, %s→%s)", want, got, j.rst.Cause, j.rst.SenderState, j.rst.ReceiverState)]++
 			if os.Getenv("KT_DUMP") != "" {
-				t.Logf("frame %d conn %d (%s → %s): kernel %s (%s), inferred %q: %s", j.rst.Frame, j.conn.ID, j.conn.Client, j.conn.Server, want, j.ev.State, got, j.rst.Detail)
+				t.Logf("frame %d conn %d (%s → %s): kernel %s (%s), inferred %q: %s", j.rst.Frame, j.conn.ID, j.conn.Client, j.conn.Server, want, j.rst.KernelState, got, j.rst.Detail)
 			}
 		}
 		for _, sg := range j.rst.Signals {
