@@ -69,14 +69,14 @@ and its most likely cause with the frames that show it (--cause selects by cause
   unknown                 nothing fits
 
 The report opens with the count of RSTs per cause and per linux_reason (the
-sk_rst_reason a Linux sender would have logged, when the wire tells it;
---summary prints the counts alone), then has one entry per connection: each
-RST with the reason a Linux sender would have logged and, when read, the
-kernel's own; the signals for and against a forgery; the bytes in flight each
-way, the time since each side's last data, the segments just before, and
-whose application saw "connection reset by peer". The further RSTs of a
-sender that had reset already (answering segments still in flight) are folded
-under its first, with their count and frames.`,
+sk_rst_reason a Linux sender would have logged, inferred from the wire when it
+tells; --summary prints the counts alone). Then one entry per connection gives
+each RST with its linux_reason (and the kernel's own reason, when the record
+carries it), the signals for and against a forgery, the bytes in flight each
+way, the time since each side's last data, the segments just before, and whose
+application saw "connection reset by peer". The further RSTs of a sender that
+had reset already (answering segments still in flight) are folded under its
+first, with their count and frames.`,
 		Example: `  tcptrace resets testdata/pcaps/resets.pcap
   tcptrace resets capture.pcap --cause abort,refused
   tcptrace resets capture.pcap --summary
