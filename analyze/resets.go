@@ -1,7 +1,6 @@
 package analyze
 
 import (
-	"cmp"
 	"fmt"
 	"strings"
 
@@ -555,7 +554,7 @@ func forgery(c *Conn, r *statemachine.Reset, x *rstCtx, prevAck *rstCtx, out *re
 		sig("ack_change", true, prevAck.note.frame, "ack %d, but the %s's RST of frame %d acknowledged %d and nothing new came in between", uint32(n.ack), sender, prevAck.note.frame, uint32(prevAck.note.ack))
 	}
 	if x.continued != 0 {
-		sig("sender_alive", true, x.continued, "after it the %s %s (frame %d)", sender, x.contWhat, x.continued)
+		sig("sender_alive", true, x.continued, "after it the %s %s", sender, x.contWhat)
 	}
 	// Timing: a RST that acknowledges (or answers) a segment cannot reach
 	// the capture point sooner than a round trip of its sender's leg after
@@ -636,7 +635,6 @@ func classify(c *Conn, r *statemachine.Reset, x *rstCtx, out *report.Reset, prev
 	for _, s := range out.Signals {
 		if s.Forged {
 			why = append(why, s.Value)
-			ev(cmp.Or(s.Frame, r.Frame), "%s: %s", s.Name, s.Value)
 		}
 	}
 	if forged >= 2 && !selfTalk(c) {
