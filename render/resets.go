@@ -212,6 +212,13 @@ func Resets(w io.Writer, r *report.Report, o Options) error {
 	if err := resetCountsText(w, countResets(shown, total, o.Causes), o); err != nil {
 		return err
 	}
+	if k := r.Summary.KernelEvents; k != nil {
+		fmt.Fprintf(w, "\nkernel events (%s): %d tcp_send_reset, %d joined to a RST of the capture", k.File, k.SendResets, k.Joined)
+		if k.NotLogged > 0 {
+			fmt.Fprintf(w, "; %s from a traced address that the kernel did not send (a third party's)", plural(k.NotLogged, "RST"))
+		}
+		fmt.Fprintln(w)
+	}
 	if o.Summary {
 		return nil
 	}

@@ -215,6 +215,7 @@ type Summary struct {
 	Truncated      int64            `json:"truncated_segments"`               // TCP segments with payload cut by the snaplen
 	OverSnaplen    int64            `json:"over_snaplen_records,omitempty"`
 	Fragments      *Fragments       `json:"ip_fragments,omitempty"`
+	KernelEvents   *KernelEvents    `json:"kernel_events,omitempty"` // --kernel-events: the join of the kernel's record to the capture
 	Reassembly     *ReasmSummary    `json:"reassembly,omitempty"`
 	ConnsEvicted   int              `json:"connections_evicted,omitempty"` // finished early because the table was full (max_connections)
 	MaxConns       int              `json:"max_connections,omitempty"`     // the cap on connections held at once
@@ -252,6 +253,15 @@ type Report struct {
 	Conns     []*Conn
 	Anomalies []*Anomaly // in capture order
 	Summary   Summary
+}
+
+// KernelEvents says how the kernel's record of its resets (--kernel-events)
+// joined the capture.
+type KernelEvents struct {
+	File       string `json:"file"`
+	SendResets int    `json:"send_resets"` // tcp_send_reset events read
+	Joined     int    `json:"joined"`      // ... joined to a RST of the capture
+	NotLogged  int    `json:"not_logged"`  // RSTs from a traced address, within the trace's time, that the kernel did not log
 }
 
 // Reassembly holds the byte counts of each direction's reassembled stream.

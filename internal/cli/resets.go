@@ -20,6 +20,7 @@ type ResetsOptions struct {
 	Conns    string
 	Progress string
 	Causes   string // --cause: a comma-separated list of causes (empty: all)
+	Kernel   kernelFlags
 	Summary  bool   // --summary: the counts alone
 }
 
@@ -93,6 +94,7 @@ first, with their count and frames.`,
 	f.StringVar(&o.Filter, "filter", "", `only connections with a segment matching this expression (docs/filter.md)`)
 	f.StringVar(&o.Conns, "conn", "", "only these connection IDs, e.g. 3,7,10-12")
 	f.StringVar(&o.Causes, "cause", "", "only RSTs of these causes, e.g. abort,refused ("+strings.Join(resetCauses, ", ")+")")
+	o.Kernel.add(f)
 	f.BoolVar(&o.Summary, "summary", false, "only the counts: per cause, per linux_reason, connections ended by a RST (JSON: only the summary record)")
 	progressFlag(f, &o.Progress)
 	return cmd
@@ -108,9 +110,19 @@ func RunResets(o ResetsOptions, io IO) error {
 	if err != nil {
 		return err
 	}
+	kj, err := o.Kernel.joiner()
+	if err != nil {
+		return err
+	}
 	rep, code, err := analyzeForReport(o.Files, io, o.Filter, o.Conns, o.Progress, nil)
 	if err != nil {
 		return err
+	}
+	if kj != nil {
+		for _, c := range rep.Conns {
+			kj.Conn(c)
+		}
+		rep.Summary.KernelEvents = kernelSummary(&o.Kernel, kj, io)
 	}
 	ro := render.Options{Color: useColor, Summary: o.Summary, Causes: causes}
 	if o.Format == "json" {
