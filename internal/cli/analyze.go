@@ -34,7 +34,7 @@ type AnalyzeOptions struct {
 	Workers   int    // goroutines (0: one per CPU)
 	Summary   bool   // only the overview
 	Kernel    kernelFlags
-	MaxConns  int    // cap on connections held at once
+	MaxConns  int // cap on connections held at once
 }
 
 func newAnalyzeCmd(io IO) *cobra.Command {

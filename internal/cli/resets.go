@@ -21,7 +21,7 @@ type ResetsOptions struct {
 	Progress string
 	Causes   string // --cause: a comma-separated list of causes (empty: all)
 	Kernel   kernelFlags
-	Summary  bool   // --summary: the counts alone
+	Summary  bool // --summary: the counts alone
 }
 
 // resetCauses are the causes --cause accepts, in the order of the help.
