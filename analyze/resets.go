@@ -44,6 +44,8 @@ type segNote struct {
 	df        bool
 	ipid      uint32
 	win       uint16
+	hasTS     bool
+	tsval     uint32
 }
 
 // end is the sequence number after the segment (SYN and FIN count one).
@@ -73,9 +75,15 @@ type habits struct {
 	ipidPairs      int // successive IPv4 segments
 	ipidSteps      int // ... whose ID moved forward by 1 to 2048
 	lastIPID       uint32
+	ts             int    // segments with a timestamp option
+	lastTSVal      uint32 // the latest TSval
 }
 
 func (h *habits) add(s *decode.Segment) {
+	if s.Opts.HasTS {
+		h.ts++
+		h.lastTSVal = s.Opts.TSVal
+	}
 	if h.n == 0 || s.TTL < h.ttlMin {
 		h.ttlMin = s.TTL
 	}
@@ -184,6 +192,8 @@ type rstCtx struct {
 	peerNxt      seqnum.Value // what the sender had received of its peer
 	senderAck    seqnum.Value // the sender's highest acknowledgement
 	senderAckSet bool
+	lastTSVal    uint32 // the sender's TSval before the RST
+	hasTSVal     bool
 	lastIPID     uint32 // the sender's IP ID before the RST (non-RST segments)
 	hasLastIPID  bool
 	win          struct{ max, last uint16 }
@@ -198,7 +208,7 @@ type rstCtx struct {
 // pre is the sender's FIN state before the step.
 func (g *diag) note(c *Conn, d int, s *decode.Segment, senderFINBefore bool) {
 	n := segNote{frame: s.Frame, ts: s.TS, file: s.File, dir: int8(d), flags: s.Flags, seq: s.Seq, ack: s.Ack, len: s.Len,
-		ttl: s.TTL, df: s.DF, ipid: s.IPID, win: s.Window}
+		ttl: s.TTL, df: s.DF, ipid: s.IPID, win: s.Window, hasTS: s.Opts.HasTS, tsval: s.Opts.TSVal}
 	rst := s.Flags&decode.RST != 0
 	if rst {
 		// One snapshot per reset record of the state machine (it keeps at
@@ -320,6 +330,7 @@ func (g *diag) snapshot(c *Conn, d int, n segNote, senderFIN bool) rstCtx {
 	x.peerNxt = peer.Max
 	x.senderAck, x.senderAckSet = me.Ack, me.AckSet
 	x.lastIPID, x.hasLastIPID = g.hab[d].lastIPID, g.hab[d].v4 > 0
+	x.lastTSVal, x.hasTSVal = g.hab[d].lastTSVal, g.hab[d].ts > 0
 	x.win = g.win[d]
 	for i := max(0, g.n-lastN); i < g.n; i++ {
 		x.recent = append(x.recent, g.ring[i%lastN])
@@ -543,6 +554,24 @@ func forgery(c *Conn, r *statemachine.Reset, x *rstCtx, prevAck *rstCtx, out *re
 		if x.hasAnswer && x.answers.ipid == n.ipid && n.ipid >= 256 && h.ipidPolicy() != ipidRandom {
 			sig("ip_id_copied", true, x.answers.frame, "ip id %d, the same as frame %d that it answers", n.ipid, x.answers.frame)
 		}
+	}
+	// A timestamp clock runs forward: a RST whose TSval lies behind the
+	// sender's clock before it, or past its clock after it, did not come
+	// from that clock (RFC 7323 §5; an injector must guess it).
+	if n.hasTS && x.hasTSVal {
+		// By more than 1000 ticks (1 s on Linux): reordering on the way
+		// moves a packet a few ticks, a guess is off by far more.
+		const slack = 1000
+		behind := int32(x.lastTSVal - n.tsval)
+		ahead := int32(0)
+		if x.hasAfter && x.after.hasTS && int32(x.after.tsval-x.lastTSVal) >= 0 {
+			ahead = int32(n.tsval - x.after.tsval)
+		}
+		what := fmt.Sprintf("TSval %d, the %s's clock was at %d before it", n.tsval, sender, x.lastTSVal)
+		if x.hasAfter && x.after.hasTS {
+			what += fmt.Sprintf(" and %d after it", x.after.tsval)
+		}
+		sig("timestamp", behind > slack || ahead > slack, 0, "%s", what)
 	}
 	if x.maxSet && x.senderMax.LessThan(n.seq) {
 		sig("seq_beyond_sent", true, 0, "seq %d is %d bytes past the highest the %s had sent (%d)", uint32(n.seq), seqnum.Diff(x.senderMax, n.seq), sender, uint32(x.senderMax))
