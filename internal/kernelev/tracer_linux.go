@@ -243,4 +243,3 @@ func (t *Tracer) Lost() int {
 	defer t.mu.Unlock()
 	return t.lost
 }
-
