@@ -21,7 +21,7 @@ type joinedReset struct {
 // kernelTruth analyzes the kernel-truth capture and joins its trace to the
 // RST records with the KernelJoiner of --kernel-events; it skips when the
 // directory is absent.
-func kernelTruth(t *testing.T) (joined []joinedReset, j *KernelJoiner) {
+func kernelTruth(t *testing.T) (joined []joinedReset, j *KernelJoiner, r *report.Report) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: the kernel-truth capture is 116,000 frames")
@@ -37,7 +37,7 @@ func kernelTruth(t *testing.T) (joined []joinedReset, j *KernelJoiner) {
 		t.Fatal(err)
 	}
 	j = NewKernelJoiner(all)
-	r := analyzeFile(t, pcap)
+	r = analyzeFile(t, pcap)
 	for _, c := range r.Conns {
 		j.Conn(c)
 		for i := range c.Resets {
@@ -46,7 +46,7 @@ func kernelTruth(t *testing.T) (joined []joinedReset, j *KernelJoiner) {
 			}
 		}
 	}
-	return joined, j
+	return joined, j, r
 }
 
 // TestLinuxReasonAgainstKernel is the yardstick of the reset diagnosis:
@@ -55,7 +55,7 @@ func kernelTruth(t *testing.T) (joined []joinedReset, j *KernelJoiner) {
 // of the joined RSTs, 85 % of each reason seen), and middlebox-suspect is
 // given to at most 0.2 % of the RSTs the kernel says it sent itself.
 func TestLinuxReasonAgainstKernel(t *testing.T) {
-	joined, j := kernelTruth(t)
+	joined, j, _ := kernelTruth(t)
 	n := j.Events
 	if len(joined)*100 < n*95 {
 		t.Errorf("only %d of %d tcp_send_reset events joined to a RST frame (want 95 %%)", len(joined), n)
@@ -116,5 +116,31 @@ func TestLinuxReasonAgainstKernel(t *testing.T) {
 	}
 	if middlebox*1000 > len(joined)*2 {
 		t.Errorf("middlebox-suspect on %d of %d RSTs the kernel sent (want at most 0.2 %%)", middlebox, len(joined))
+	}
+}
+
+// TestAcceptanceAgainstKernel: the receiver's verdict on each RST (RFC 5961:
+// exact, in window, out of window) agrees with what the traced kernel
+// accepted (tcp_receive_reset) for the RSTs sent to a full socket.
+func TestAcceptanceAgainstKernel(t *testing.T) {
+	_, _, r := kernelTruth(t)
+	n, agree := 0, 0
+	for _, c := range r.Conns {
+		for _, x := range c.Resets {
+			if x.KernelAccepted == nil {
+				continue
+			}
+			n++
+			ours := x.Verdict == "accepted" || x.Verdict == "unchecked"
+			if ours == *x.KernelAccepted {
+				agree++
+			} else {
+				t.Logf("frame %d conn %d: verdict %s (receiver %s), kernel accepted %v", x.Frame, c.ID, x.Verdict, x.ReceiverState, *x.KernelAccepted)
+			}
+		}
+	}
+	t.Logf("verdict agrees with the kernel's acceptance for %d of %d RSTs", agree, n)
+	if n < 100 || agree*100 < n*99 {
+		t.Errorf("verdict agrees with the kernel for %d of %d RSTs (want 99 %% of at least 100)", agree, n)
 	}
 }

@@ -213,7 +213,7 @@ func Resets(w io.Writer, r *report.Report, o Options) error {
 		return err
 	}
 	if k := r.Summary.KernelEvents; k != nil {
-		fmt.Fprintf(w, "\nkernel events (%s): %d tcp_send_reset, %d joined to a RST of the capture", k.File, k.SendResets, k.Joined)
+		fmt.Fprintf(w, "\nkernel events (%s): %d tcp_send_reset, %d joined to a RST shown", k.File, k.SendResets, k.Joined)
 		if k.NotLogged > 0 {
 			fmt.Fprintf(w, "; %s from a traced address that the kernel did not send (a third party's)", plural(k.NotLogged, "RST"))
 		}
@@ -324,6 +324,13 @@ func resetBlockText(w io.Writer, b resetBlock, o Options) {
 	}
 	if rs.KernelReason != "" || rs.KernelState != "" {
 		fmt.Fprintf(w, "  kernel      %s\n", kernelWords(rs, o))
+	}
+	if a := rs.KernelAccepted; a != nil {
+		words := "accepted it (tcp_receive_reset)"
+		if !*a {
+			words = "did not accept it (no tcp_receive_reset: RFC 5961)"
+		}
+		fmt.Fprintf(w, "  received    the %s's kernel %s\n", other(rs.Sender), words)
 	}
 	for _, e := range rs.Evidence {
 		fmt.Fprintf(w, "  evidence    frame %d: %s\n", e.Frame, e.What)

@@ -156,6 +156,7 @@ type Reset struct {
 	LinuxReason    string     `json:"linux_reason,omitempty"`  // the sk_rst_reason a Linux sender would have logged, inferred from the wire (empty: the wire cannot tell)
 	KernelReason   string     `json:"kernel_reason,omitempty"` // the sk_rst_reason the kernel itself logged (tcp_send_reset), when its events were read
 	KernelState    string     `json:"kernel_state,omitempty"`  // the sending socket's state in that event (TCP_LISTEN, TCP_CLOSE, UNKNOWN…)
+	KernelAccepted *bool      `json:"kernel_accepted,omitempty"` // the receiving kernel's word, when it was traced: it accepted the RST (tcp_receive_reset), or did not (RFC 5961: ignored, or answered with a challenge ACK)
 	FollowsFrame   int64      `json:"follows_frame,omitempty"` // a follow-up RST: the frame of the sender's first RST, whose cause it shares
 	Signals        []Signal   `json:"signals,omitempty"`       // the evidence for and against a third party (forged RST)
 	Evidence       []Evidence `json:"evidence,omitempty"`
