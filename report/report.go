@@ -153,12 +153,12 @@ type Reset struct {
 	Accepted       string     `json:"accepted,omitempty"` // exact, in-window, out-of-window, unknown
 	Cause          string     `json:"cause,omitempty"`    // refused, abort, reset-after-close, half-open, idle-timeout-suspect, retransmission-timeout, middlebox-suspect, unknown
 	Detail         string     `json:"detail,omitempty"`
-	LinuxReason    string     `json:"linux_reason,omitempty"`  // the sk_rst_reason a Linux sender would have logged, inferred from the wire (empty: the wire cannot tell)
-	KernelReason   string     `json:"kernel_reason,omitempty"` // the sk_rst_reason the kernel itself logged (tcp_send_reset), when its events were read
-	KernelState    string     `json:"kernel_state,omitempty"`  // the sending socket's state in that event (TCP_LISTEN, TCP_CLOSE, UNKNOWN…)
+	LinuxReason    string     `json:"linux_reason,omitempty"`    // the sk_rst_reason a Linux sender would have logged, inferred from the wire (empty: the wire cannot tell)
+	KernelReason   string     `json:"kernel_reason,omitempty"`   // the sk_rst_reason the kernel itself logged (tcp_send_reset), when its events were read
+	KernelState    string     `json:"kernel_state,omitempty"`    // the sending socket's state in that event (TCP_LISTEN, TCP_CLOSE, UNKNOWN…)
 	KernelAccepted *bool      `json:"kernel_accepted,omitempty"` // the receiving kernel's word, when it was traced: it accepted the RST (tcp_receive_reset), or did not (RFC 5961: ignored, or answered with a challenge ACK)
-	FollowsFrame   int64      `json:"follows_frame,omitempty"` // a follow-up RST: the frame of the sender's first RST, whose cause it shares
-	Signals        []Signal   `json:"signals,omitempty"`       // the evidence for and against a third party (forged RST)
+	FollowsFrame   int64      `json:"follows_frame,omitempty"`   // a follow-up RST: the frame of the sender's first RST, whose cause it shares
+	Signals        []Signal   `json:"signals,omitempty"`         // the evidence for and against a third party (forged RST)
 	Evidence       []Evidence `json:"evidence,omitempty"`
 	AppSees        string     `json:"app_sees,omitempty"`         // whose application saw what
 	Unacked        *Dir       `json:"unacked,omitempty"`          // bytes each side had sent that the other had not acknowledged
