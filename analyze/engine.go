@@ -139,6 +139,22 @@ func (e *Engine) tick(ts int64) (now int64, sweep bool) {
 	return now, sweep
 }
 
+// Idle advances a live run's clock to now (the wall clock, ns) while no
+// packet comes, and sweeps when a sweep is due: connections that ended or
+// went silent are finished on time, not at the next packet. Only for a run
+// fed frame by frame (Feed) from one goroutine.
+func (e *Engine) Idle(now int64) {
+	if now <= e.clock || e.frames == 0 {
+		return
+	}
+	e.clock, e.prevTS = now, now
+	if now < e.nextSweep {
+		return
+	}
+	e.nextSweep = now + 1e9
+	e.sweep(now)
+}
+
 // Select sets which connections the report shows.
 func (e *Engine) Select(sel Selection) { e.sel = sel }
 

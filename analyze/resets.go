@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/tcptrace/tcptrace/internal/decode"
 	"github.com/tcptrace/tcptrace/internal/seqnum"
@@ -40,7 +41,109 @@ type segNote struct {
 	seq, ack  seqnum.Value
 	len       int
 	ttl       uint8
+	df        bool
 	ipid      uint32
+	win       uint16
+	hasTS     bool
+	tsval     uint32
+}
+
+// end is the sequence number after the segment (SYN and FIN count one).
+func (n *segNote) end() seqnum.Value {
+	l := seqnum.Size(n.len)
+	if n.flags&decode.SYN != 0 {
+		l++
+	}
+	if n.flags&decode.FIN != 0 {
+		l++
+	}
+	return n.seq.Add(l)
+}
+
+// habits is what the diagnosis learns of one sender from its own segments,
+// RSTs excluded, over the whole connection (before and after any RST): the
+// yardstick a RST that claims to come from it is held against. A host's
+// habits differ: Linux numbers a connected socket's IPv4 packets from a
+// per-socket counter, some stacks use one global counter (jumps), others
+// random IDs or zero; TTLs differ by OS and hop count.
+type habits struct {
+	n              int // segments
+	ttlMin, ttlMax uint8
+	v4             int // IPv4 segments
+	df             int // ... with DF set
+	ipidZero       int // ... with IP ID 0
+	ipidPairs      int // successive IPv4 segments
+	ipidSteps      int // ... whose ID moved forward by 1 to 2048
+	lastIPID       uint32
+	ts             int    // segments with a timestamp option
+	lastTSVal      uint32 // the latest TSval
+}
+
+func (h *habits) add(s *decode.Segment) {
+	if s.Opts.HasTS {
+		h.ts++
+		h.lastTSVal = s.Opts.TSVal
+	}
+	if h.n == 0 || s.TTL < h.ttlMin {
+		h.ttlMin = s.TTL
+	}
+	if h.n == 0 || s.TTL > h.ttlMax {
+		h.ttlMax = s.TTL
+	}
+	h.n++
+	if s.IPv6 {
+		return
+	}
+	if h.v4 > 0 {
+		h.ipidPairs++
+		if step := uint16(s.IPID - h.lastIPID); step >= 1 && step <= ipidStep {
+			h.ipidSteps++
+		}
+	}
+	h.v4++
+	if s.DF {
+		h.df++
+	}
+	if s.IPID == 0 {
+		h.ipidZero++
+	}
+	h.lastIPID = s.IPID
+}
+
+// ipidStep is the largest forward step of an incrementing IP ID counter
+// between two packets of one sender (a global counter shared with other
+// connections, and TSO bursts, move it further than one).
+const ipidStep = 2048
+
+// IP ID policies of a sender.
+const (
+	ipidZero         = "zero"
+	ipidIncrementing = "incrementing"
+	ipidRandom       = "random"
+)
+
+// ipidPolicy names the sender's IP ID policy, or "" with too few IPv4
+// segments to tell.
+func (h *habits) ipidPolicy() string {
+	// Two packets one small step apart already say "incrementing" (random
+	// IDs do that 3 % of the time); "zero" and "random" need more.
+	switch {
+	case h.v4 >= 3 && h.ipidZero == h.v4:
+		return ipidZero
+	case h.ipidPairs >= 1 && h.ipidZero < h.v4 && h.ipidSteps*10 >= h.ipidPairs*8:
+		return ipidIncrementing
+	case h.v4 >= 4 && h.ipidSteps*10 <= h.ipidPairs*3:
+		return ipidRandom
+	}
+	return ""
+}
+
+// pendAck is the latest segment of one direction waiting for the other
+// side's acknowledgement: a round-trip sample of the receiver's leg.
+type pendAck struct {
+	end seqnum.Value
+	ts  int64
+	ok  bool
 }
 
 // diag is the per-connection memory of the reset diagnosis: a few values
@@ -55,45 +158,76 @@ type diag struct {
 	rtxSeq  [2]seqnum.Value
 	rtxN    [2]int      // retransmissions of the data at rtxSeq
 	rtxTS   [2][4]int64 // times of its last transmissions
-	ttl     [2]uint8    // the sender's usual TTL (first non-RST segment)
-	hasTTL  [2]bool
+	hab     [2]habits
+	win     [2]struct{ max, last uint16 } // the sender's advertised windows (raw, non-SYN segments)
+	pend    [2]pendAck                    // index: the endpoint expected to acknowledge
+	minLeg  [2]int64                      // shortest round trip from the capture point to each endpoint (0: none)
+	lastRST [2]int                        // index+1 into resets of each sender's latest RST
 	resets  []rstCtx
 }
 
-// rstCtx is the snapshot taken when a RST is seen.
+// rstCtx is the snapshot taken when a RST is seen, completed by what the
+// sender did after it.
 type rstCtx struct {
-	note        segNote
-	answers     segNote // the peer's last segment before the RST
-	hasAnswer   bool
-	senderPrev  segNote // the sender's previous segment
-	hasPrev     bool
-	prevAny     segNote // the connection's previous segment, either way
-	hasPrevAny  bool
-	unacked     [2]int64 // bytes each side had sent that the other had not acknowledged
-	sinceData   [2]int64 // ns since the last data of each side (-1: none)
-	lastData    [2]int64 // its frame
-	recent      []segNote
-	rtxN        int // retransmissions of the sender's last data
-	rtxTS       [4]int64
-	ttlOdd      bool
-	senderFIN   bool // the sender had sent a FIN before
-	peerDataEnd bool // the segment answered carried data
+	note         segNote
+	answers      segNote // the peer's last segment before the RST
+	hasAnswer    bool
+	senderPrev   segNote // the sender's previous segment
+	hasPrev      bool
+	prevAny      segNote // the connection's previous segment, either way
+	hasPrevAny   bool
+	unacked      [2]int64 // bytes each side had sent that the other had not acknowledged
+	sinceData    [2]int64 // ns since the last data of each side (-1: none)
+	lastData     [2]int64 // its frame
+	recent       []segNote
+	rtxN         int // retransmissions of the sender's last data
+	rtxTS        [4]int64
+	senderFIN    bool // the sender had sent a FIN before
+	finAckedAt   int64
+	peerDataEnd  bool // the segment answered carried data
+	senderMax    seqnum.Value
+	maxSet       bool
+	peerMax      seqnum.Value
+	peerMaxSet   bool
+	peerNxt      seqnum.Value // what the sender had received of its peer
+	senderAck    seqnum.Value // the sender's highest acknowledgement
+	senderAckSet bool
+	lastTSVal    uint32 // the sender's TSval before the RST
+	hasTSVal     bool
+	lastIPID     uint32 // the sender's IP ID before the RST (non-RST segments)
+	hasLastIPID  bool
+	win          struct{ max, last uint16 }
+
+	after     segNote // the sender's next segment after the RST (not a RST)
+	hasAfter  bool
+	continued int64  // frame of the sender's own segment after the RST that shows it was still alive
+	contWhat  string // what that segment did
 }
 
 // note records segment s (direction d) of c after the state machine stepped;
 // pre is the sender's FIN state before the step.
 func (g *diag) note(c *Conn, d int, s *decode.Segment, senderFINBefore bool) {
-	n := segNote{frame: s.Frame, ts: s.TS, file: s.File, dir: int8(d), flags: s.Flags, seq: s.Seq, ack: s.Ack, len: s.Len, ttl: s.TTL, ipid: s.IPID}
-	if s.Flags&decode.RST != 0 {
+	n := segNote{frame: s.Frame, ts: s.TS, file: s.File, dir: int8(d), flags: s.Flags, seq: s.Seq, ack: s.Ack, len: s.Len,
+		ttl: s.TTL, df: s.DF, ipid: s.IPID, win: s.Window, hasTS: s.Opts.HasTS, tsval: s.Opts.TSVal}
+	rst := s.Flags&decode.RST != 0
+	if rst {
 		// One snapshot per reset record of the state machine (it keeps at
 		// most MaxResets): diagnose pairs them by index.
 		if len(g.resets) < len(c.SM.Resets) {
 			g.resets = append(g.resets, g.snapshot(c, d, n, senderFINBefore))
+			g.lastRST[d] = len(g.resets)
 		}
-	} else if !g.hasTTL[d] {
-		g.ttl[d], g.hasTTL[d] = s.TTL, true
+	} else {
+		g.afterRST(d, s, n)
+		g.hab[d].add(s)
+		if s.Flags&decode.SYN == 0 {
+			w := &g.win[d]
+			w.last = s.Window
+			w.max = max(w.max, s.Window)
+		}
+		g.legs(d, s)
 	}
-	if s.Len > 0 && s.Flags&decode.RST == 0 {
+	if s.Len > 0 && !rst {
 		if g.hasData[d] && s.Seq == g.rtxSeq[d] {
 			g.rtxN[d]++
 			copy(g.rtxTS[d][:], g.rtxTS[d][1:])
@@ -109,8 +243,65 @@ func (g *diag) note(c *Conn, d int, s *decode.Segment, senderFINBefore bool) {
 	g.last[d], g.hasLast[d] = n, true
 }
 
+// afterRST notes a segment (not a RST) of the sender d of an earlier RST:
+// its next segment, and whether it shows the sender alive — new data past
+// the RST's sequence number, a SYN, or an acknowledgement of data its peer
+// sent after the RST. A RST's real sender has no socket left to do either.
+func (g *diag) afterRST(d int, s *decode.Segment, n segNote) {
+	i := g.lastRST[d]
+	if i == 0 {
+		return
+	}
+	x := &g.resets[i-1]
+	if !x.hasAfter {
+		x.after, x.hasAfter = n, true
+	}
+	if x.continued != 0 {
+		return
+	}
+	switch {
+	case s.Flags&decode.SYN != 0:
+		x.continued, x.contWhat = s.Frame, "sent a SYN"
+		if s.Flags&decode.ACK != 0 {
+			x.contWhat = "went on with the handshake (SYN-ACK)"
+		}
+	case s.Len > 0 && x.maxSet && x.note.seq.LessThan(s.Seq.Add(seqnum.Size(s.Len))) && x.senderMax.LessThan(s.Seq.Add(seqnum.Size(s.Len))):
+		// New data: past the RST's sequence number and past everything
+		// the sender had sent before it (not a reordered earlier segment).
+		x.continued, x.contWhat = s.Frame, fmt.Sprintf("sent new data up to seq %d, past the RST's %d", uint32(s.Seq.Add(seqnum.Size(s.Len))), uint32(x.note.seq))
+	case s.Flags&decode.ACK != 0 && x.peerMaxSet && x.peerNxt.LessThan(s.Ack):
+		x.continued, x.contWhat = s.Frame, fmt.Sprintf("acknowledged data its peer sent after the RST (ack %d)", uint32(s.Ack))
+	}
+}
+
+// legs takes round-trip samples of each endpoint's leg: the time from a
+// segment passing the capture point to the receiver's first acknowledgement
+// of it (Karn's rule: not for retransmitted data).
+func (g *diag) legs(d int, s *decode.Segment) {
+	if s.Flags&decode.ACK != 0 {
+		if p := &g.pend[d]; p.ok && p.end.LessThanEq(s.Ack) {
+			if dt := s.TS - p.ts; dt > 0 && (g.minLeg[d] == 0 || dt < g.minLeg[d]) {
+				g.minLeg[d] = dt
+			}
+			p.ok = false
+		}
+	}
+	if l := s.LogicalLen(); l > 0 {
+		p := &g.pend[1-d]
+		end := s.Seq.Add(l)
+		switch {
+		case p.ok && s.Seq.LessThan(p.end):
+			p.ok = false // a retransmission: no sample until new data
+		case !p.ok || p.end.LessThan(end):
+			if !p.ok || s.Seq == p.end {
+				*p = pendAck{end: end, ts: s.TS, ok: true}
+			}
+		}
+	}
+}
+
 func (g *diag) snapshot(c *Conn, d int, n segNote, senderFIN bool) rstCtx {
-	x := rstCtx{note: n, senderFIN: senderFIN}
+	x := rstCtx{note: n, senderFIN: senderFIN, finAckedAt: c.SM.H[d].FinAckedAt}
 	if g.hasLast[1-d] {
 		x.answers, x.hasAnswer = g.last[1-d], true
 		x.peerDataEnd = x.answers.len > 0
@@ -133,13 +324,33 @@ func (g *diag) snapshot(c *Conn, d int, n segNote, senderFIN bool) rstCtx {
 			x.sinceData[e], x.lastData[e] = n.ts-g.data[e].ts, g.data[e].frame
 		}
 	}
+	me, peer := &c.SM.H[d], &c.SM.H[1-d]
+	x.senderMax, x.maxSet = me.Max, me.NxtSet
+	x.peerMax, x.peerMaxSet = peer.Max, peer.NxtSet
+	x.peerNxt = peer.Max
+	x.senderAck, x.senderAckSet = me.Ack, me.AckSet
+	x.lastIPID, x.hasLastIPID = g.hab[d].lastIPID, g.hab[d].v4 > 0
+	x.lastTSVal, x.hasTSVal = g.hab[d].lastTSVal, g.hab[d].ts > 0
+	x.win = g.win[d]
 	for i := max(0, g.n-lastN); i < g.n; i++ {
 		x.recent = append(x.recent, g.ring[i%lastN])
 	}
 	x.rtxN, x.rtxTS = g.rtxN[d], g.rtxTS[d]
-	x.ttlOdd = g.hasTTL[d] && n.ttl != g.ttl[d]
 	return x
 }
+
+// Linux's reasons for a RST (enum sk_rst_reason, include/net/rstreason.h),
+// as the kernel prints them: the vocabulary of linux_reason (inferred from
+// the wire) and kernel_reason (read from the kernel's tcp_send_reset).
+const (
+	LinuxNoSocket       = "NO_SOCKET"
+	LinuxFlags          = "TCP_FLAGS"
+	LinuxAbortOnClose   = "TCP_ABORT_ON_CLOSE"
+	LinuxState          = "TCP_STATE"
+	LinuxAbortOnData    = "TCP_ABORT_ON_DATA"
+	LinuxTimewait       = "TCP_TIMEWAIT_SOCKET"
+	LinuxKeepaliveTmout = "TCP_KEEPALIVE_TIMEOUT"
+)
 
 // diagnose classifies every RST of c and fills the report's reset records
 // (in the same order as c.SM.Resets).
@@ -147,43 +358,273 @@ func diagnose(c *Conn, rc *report.Conn) {
 	if c.diag == nil {
 		return
 	}
-	seqs := map[int]map[seqnum.Value]bool{}
-	for i := range c.SM.Resets {
-		r := &c.SM.Resets[i]
-		if seqs[r.Sender] == nil {
-			seqs[r.Sender] = map[seqnum.Value]bool{}
-		}
-		seqs[r.Sender][r.Seq] = true
-	}
 	anomAt := map[int64][]Kind{}
 	for _, a := range c.Anomalies {
 		anomAt[a.Frame] = append(anomAt[a.Frame], a.Kind)
 	}
-	var first [2]*report.Reset // each sender's first RST that ended its side
+	var first [2]*report.Reset   // each sender's first RST that ended its side
+	var prevAck [2]*rstCtx       // each sender's previous RST+ACK
+	var refusal [2]*report.Reset // each sender's first refusal of a SYN
 	for i := range rc.Resets {
 		if i >= len(c.diag.resets) || i >= len(c.SM.Resets) {
 			break
 		}
-		r, out := &c.SM.Resets[i], &rc.Resets[i]
-		if f := first[r.Sender]; f != nil && r.SenderState == statemachine.Closed {
+		r, x, out := &c.SM.Resets[i], &c.diag.resets[i], &rc.Resets[i]
+		var prev *rstCtx
+		if x.note.flags&decode.ACK != 0 {
+			prev, prevAck[r.Sender] = prevAck[r.Sender], x
+		}
+		classify(c, r, x, out, prev, anomAt)
+		switch f := first[r.Sender]; {
+		case out.Cause == CauseRefused:
+			if f := refusal[r.Sender]; f != nil {
+				// The answer to a SYN retry: refused again.
+				out.FollowsFrame = f.Frame
+				out.Detail += fmt.Sprintf("; it answers a retry of the SYN refused at frame %d", f.Frame)
+			} else {
+				refusal[r.Sender] = out
+			}
+		case f != nil && r.SenderState == statemachine.Closed && out.Cause != CauseMiddlebox:
 			// The sender reset already: this RST answers what was still
 			// in flight to it. Same cause as the first.
-			classify(c, r, &c.diag.resets[i], out, len(seqs[r.Sender]), anomAt)
 			out.Cause, out.Evidence = f.Cause, append(out.Evidence[:0], report.Evidence{Frame: f.Frame, What: "the first RST of the " + f.Sender})
 			out.FollowsFrame = f.Frame
 			out.Detail = fmt.Sprintf("a further RST from the %s, answering a segment still in flight after its reset of frame %d (%s)", f.Sender, f.Frame, f.Cause)
-			continue
 		}
-		classify(c, r, &c.diag.resets[i], out, len(seqs[r.Sender]), anomAt)
-		if r.Verdict == statemachine.EvRSTAccepted || r.Verdict == statemachine.EvRSTUnchecked {
-			if first[r.Sender] == nil {
-				first[r.Sender] = out
-			}
+		if first[r.Sender] == nil && (r.Verdict == statemachine.EvRSTAccepted || r.Verdict == statemachine.EvRSTUnchecked) && out.Cause != CauseRefused {
+			first[r.Sender] = out
 		}
 	}
 }
 
-func classify(c *Conn, r *statemachine.Reset, x *rstCtx, out *report.Reset, senderSeqs int, anomAt map[int64][]Kind) {
+// selfTalk reports whether both ends of c are one address: a host talking
+// to itself has no middlebox on its path.
+func selfTalk(c *Conn) bool {
+	return c.Client.Addr() == c.Server.Addr()
+}
+
+// rstKind says how the RST was made, from its header alone. Linux (and RFC
+// 9293 §3.10.7.1 for CLOSED) answers a segment it has no socket for, or that
+// an orphan, a TIME-WAIT socket or a listener refuses, from the segment
+// itself: a bare RST whose seq is the segment's ACK, or, to a segment without
+// ACK (a SYN), a RST+ACK with seq 0 acknowledging it. A socket that aborts on
+// its own (close with unread data, SO_LINGER 0, a timeout) sends RST+ACK from
+// its own snd.nxt.
+func rstKind(x *rstCtx) (reply, active bool) {
+	n := &x.note
+	if n.flags&decode.ACK == 0 {
+		return true, false
+	}
+	if x.hasAnswer && x.answers.flags&decode.ACK == 0 && n.ack == x.answers.end() {
+		return true, false
+	}
+	return false, true
+}
+
+// linuxReason infers the sk_rst_reason a Linux sender would have logged for
+// this RST, or "" when the wire cannot tell (docs/json.md, linux_reason).
+func linuxReason(c *Conn, r *statemachine.Reset, x *rstCtx, answersSYN bool) string {
+	reply, active := rstKind(x)
+	ans := &x.answers
+	switch {
+	case answersSYN && x.note.flags&decode.ACK != 0 && !x.maxSet:
+		// No socket took the SYN: a closed port.
+		return LinuxNoSocket
+	case reply && x.hasAnswer:
+		// New data for an endpoint that closed first (an orphan, or its
+		// FIN-WAIT-2 mini-socket); old duplicates only get an ACK there.
+		newData := (ans.len > 0 || ans.flags&decode.FIN != 0) && (!x.senderAckSet || x.senderAck.LessThan(ans.end()))
+		closedFirst := false
+		switch r.SenderState {
+		case statemachine.FinWait1, statemachine.FinWait2, statemachine.Closing, statemachine.TimeWait:
+			closedFirst = true
+		}
+		switch {
+		case closedFirst && x.senderFIN && newData && (x.finAckedAt == 0 || x.finAckedAt >= ans.frame):
+			// An orphan in FIN-WAIT-1, or one whose FIN this very segment
+			// acknowledges, got new data: tcp_rcv_state_process resets.
+			return LinuxAbortOnData
+		case closedFirst && x.senderFIN && newData:
+			// The FIN was acknowledged before: the orphan had become a
+			// FIN-WAIT-2 mini-socket (tcp_time_wait), which resets new data.
+			return LinuxTimewait
+		case ans.flags&decode.ACK != 0 && ans.flags&decode.SYN == 0 && r.Sender == statemachine.Server:
+			// No connection, but the server's port has a listener, which
+			// resets an ACK it has no request for.
+			return LinuxFlags
+		default:
+			return LinuxNoSocket
+		}
+	case active:
+		switch r.SenderState {
+		case statemachine.Established, statemachine.CloseWait, statemachine.SynReceived:
+		default:
+			return ""
+		}
+		if keepAlivesUnanswered(c, r.Sender, x) >= 2 {
+			return LinuxKeepaliveTmout
+		}
+		if unreadData(x, r.Sender) {
+			return LinuxAbortOnClose
+		}
+		return LinuxState
+	}
+	return ""
+}
+
+// unreadData says whether the sender of an abortive RST most likely had
+// received data its application had not read: its peer's data was the last
+// thing exchanged, or its advertised window had shrunk (its receive buffer
+// filling with what the application did not take).
+func unreadData(x *rstCtx, sender int) bool {
+	peerLast := x.lastData[1-sender] > x.lastData[sender] && x.lastData[1-sender] > 0
+	shrunk := x.win.max > 0 && int(x.win.last)+2 <= int(x.win.max)
+	return peerLast || shrunk
+}
+
+// keepAlivesUnanswered counts the keep-alive probes the sender sent since
+// the peer last said anything.
+func keepAlivesUnanswered(c *Conn, sender int, x *rstCtx) int {
+	since := int64(0)
+	if x.hasAnswer {
+		since = x.answers.frame
+	}
+	n := 0
+	for i := len(c.Anomalies) - 1; i >= 0; i-- {
+		a := &c.Anomalies[i]
+		if a.Frame <= since {
+			break
+		}
+		if a.Kind == "keep_alive" && a.Dir == sender && a.Frame < x.note.frame {
+			n++
+		}
+	}
+	return n
+}
+
+// forgery lists the signals for and against a third party having sent the
+// RST (Weaver, Sommer & Paxson, NDSS 2009; TCP-REFERENCE.md §6), judged
+// against the claimed sender's own packets before and after it. It returns
+// the number of independent signals of forgery.
+func forgery(c *Conn, r *statemachine.Reset, x *rstCtx, prevAck *rstCtx, out *report.Reset) int {
+	sender := statemachine.EndpointName(r.Sender)
+	h := &c.diag.hab[r.Sender]
+	n := &x.note
+	forged := 0
+	sig := func(name string, isForged bool, frame int64, format string, args ...any) {
+		out.Signals = append(out.Signals, report.Signal{Name: name, Value: fmt.Sprintf(format, args...), Forged: isForged, Frame: frame})
+		if isForged {
+			forged++
+		}
+	}
+	if h.n > 0 {
+		usual := fmt.Sprint(h.ttlMin)
+		if h.ttlMax != h.ttlMin {
+			usual = fmt.Sprintf("%d–%d", h.ttlMin, h.ttlMax)
+		}
+		odd := n.ttl < h.ttlMin || n.ttl > h.ttlMax
+		sig("ttl", odd, 0, "ttl %d, the %s's other packets %s", n.ttl, sender, usual)
+	}
+	if h.v4 >= 2 && !c.Client.Addr().Is6() {
+		allDF, noneDF := h.df == h.v4, h.df == 0
+		if allDF && !n.df || noneDF && n.df {
+			sig("df", true, 0, "DF %s, the %s's other packets %s", onOff(n.df), sender, onOff(!n.df))
+		}
+	}
+	if h.v4 > 0 && n.ipid != 0 {
+		switch pol := h.ipidPolicy(); pol {
+		case ipidZero:
+			sig("ip_id", true, 0, "ip id %d, the %s's packets all carry 0", n.ipid, sender)
+		case ipidIncrementing:
+			// Within a counter's step after the sender's packet before it
+			// (or a little behind it: reordering), or before the one after.
+			fits := x.hasLastIPID && (uint16(n.ipid-x.lastIPID) <= ipidStep || uint16(x.lastIPID-n.ipid) <= 64)
+			var around []string
+			if x.hasLastIPID {
+				around = append(around, fmt.Sprintf("%d before it", x.lastIPID))
+			}
+			if x.hasAfter && x.after.ipid != 0 {
+				fits = fits || uint16(x.after.ipid-n.ipid) <= ipidStep
+				around = append(around, fmt.Sprintf("%d after it", x.after.ipid))
+			}
+			sig("ip_id", !fits, 0, "ip id %d, the %s's counter was at %s", n.ipid, sender, strings.Join(around, " and "))
+		}
+		// An injector may copy the ID of the packet it answers. Tools that
+		// write every packet with ID 0 or 1 are no evidence.
+		if x.hasAnswer && x.answers.ipid == n.ipid && n.ipid >= 256 && h.ipidPolicy() != ipidRandom {
+			sig("ip_id_copied", true, x.answers.frame, "ip id %d, the same as frame %d that it answers", n.ipid, x.answers.frame)
+		}
+	}
+	// A timestamp clock runs forward: a RST whose TSval lies behind the
+	// sender's clock before it, or past its clock after it, did not come
+	// from that clock (RFC 7323 §5; an injector must guess it).
+	if n.hasTS && x.hasTSVal {
+		// By more than 1000 ticks (1 s on Linux): reordering on the way
+		// moves a packet a few ticks, a guess is off by far more.
+		const slack = 1000
+		behind := int32(x.lastTSVal - n.tsval)
+		ahead := int32(0)
+		if x.hasAfter && x.after.hasTS && int32(x.after.tsval-x.lastTSVal) >= 0 {
+			ahead = int32(n.tsval - x.after.tsval)
+		}
+		what := fmt.Sprintf("TSval %d, the %s's clock was at %d before it", n.tsval, sender, x.lastTSVal)
+		if x.hasAfter && x.after.hasTS {
+			what += fmt.Sprintf(" and %d after it", x.after.tsval)
+		}
+		sig("timestamp", behind > slack || ahead > slack, 0, "%s", what)
+	}
+	if x.maxSet && x.senderMax.LessThan(n.seq) {
+		sig("seq_beyond_sent", true, 0, "seq %d is %d bytes past the highest the %s had sent (%d)", uint32(n.seq), seqnum.Diff(x.senderMax, n.seq), sender, uint32(x.senderMax))
+	}
+	if n.flags&decode.ACK != 0 && x.peerMaxSet && x.peerMax.LessThan(n.ack) && !(x.hasAnswer && n.ack == x.answers.end()) {
+		sig("ack_beyond_sent", true, 0, "ack %d acknowledges %d bytes the %s never sent", uint32(n.ack), seqnum.Diff(x.peerMax, n.ack), statemachine.EndpointName(1-r.Sender))
+	}
+	if prevAck != nil && prevAck.note.ack != n.ack && prevAck.lastData[1-r.Sender] == x.lastData[1-r.Sender] {
+		sig("ack_change", true, prevAck.note.frame, "ack %d, but the %s's RST of frame %d acknowledged %d and nothing new came in between", uint32(n.ack), sender, prevAck.note.frame, uint32(prevAck.note.ack))
+	}
+	if x.continued != 0 {
+		sig("sender_alive", true, x.continued, "after it the %s %s", sender, x.contWhat)
+	}
+	// Timing: a RST that acknowledges (or answers) a segment cannot reach
+	// the capture point sooner than a round trip of its sender's leg after
+	// that segment passed it. Judged against the shortest round trip
+	// measured on that leg; one signal among others, never alone.
+	if leg := c.diag.minLeg[r.Sender]; leg >= 1e6 {
+		if a, ok := x.answered(r.Sender); ok {
+			if dt := n.ts - a.ts; dt < leg/2 {
+				sig("timing", true, a.frame, "%.3f ms after frame %d, which it answers; the %s's shortest round trip is %.3f ms", float64(dt)/1e6, a.frame, sender, float64(leg)/1e6)
+			}
+		}
+	}
+	return forged
+}
+
+// answered finds, among the last segments before the RST, the peer's
+// segment that the RST answers: the one whose end it acknowledges (RST+ACK),
+// or whose ACK it takes as its sequence number (a bare RST).
+func (x *rstCtx) answered(sender int) (segNote, bool) {
+	n := &x.note
+	for i := len(x.recent) - 1; i >= 0; i-- {
+		a := x.recent[i]
+		if int(a.dir) == sender || a.flags&decode.RST != 0 {
+			continue
+		}
+		if n.flags&decode.ACK != 0 && a.end() != a.seq && n.ack == a.end() ||
+			n.flags&decode.ACK == 0 && a.flags&decode.ACK != 0 && n.seq == a.ack {
+			return a, true
+		}
+	}
+	return segNote{}, false
+}
+
+func onOff(b bool) string {
+	if b {
+		return "set"
+	}
+	return "clear"
+}
+
+func classify(c *Conn, r *statemachine.Reset, x *rstCtx, out *report.Reset, prevAck *rstCtx, anomAt map[int64][]Kind) {
 	sender, receiver := statemachine.EndpointName(r.Sender), statemachine.EndpointName(1-r.Sender)
 	out.Unacked = &report.Dir{Client: x.unacked[0], Server: x.unacked[1]}
 	out.SinceData = &report.Seconds{Client: secs(x.sinceData[0]), Server: secs(x.sinceData[1])}
@@ -204,6 +645,8 @@ func classify(c *Conn, r *statemachine.Reset, x *rstCtx, out *report.Reset, send
 	ans := x.answers
 	answersSYN := x.hasAnswer && ans.flags&(decode.SYN|decode.ACK) == decode.SYN
 	synchronized := r.SenderState >= statemachine.Established || r.SenderState == statemachine.SynReceived
+	accepted := r.Verdict == statemachine.EvRSTAccepted || r.Verdict == statemachine.EvRSTUnchecked
+	out.LinuxReason = linuxReason(c, r, x, answersSYN)
 	idleBefore := int64(-1)
 	if x.hasAnswer && x.hasPrevAny {
 		// the silence that ended with the segment the RST answers
@@ -214,46 +657,35 @@ func classify(c *Conn, r *statemachine.Reset, x *rstCtx, out *report.Reset, send
 		senderSilence = x.note.ts - x.senderPrev.ts
 	}
 
-	// Signs of a third party. Strong ones (TTL, IP ID, timing) come before
-	// everything but a refusal; weak ones (the receiver would not accept
-	// it) after the signs of a late RST from a closed endpoint.
-	var strong, weak []string
-	for _, k := range anomAt[r.Frame] {
-		switch k {
-		case KTTLChange:
-			strong = append(strong, "its TTL differs from the sender's other segments")
-			ev(r.Frame, "TTL/hop limit %d unlike the %s's other segments", x.note.ttl, sender)
-		case KIPIDBreak:
-			strong = append(strong, "its IP ID breaks the sender's sequence")
-			ev(r.Frame, "IP ID %d far from the %s's previous segments", x.note.ipid, sender)
+	// A third party? Two independent signals at least, and never on a host
+	// talking to itself.
+	forged := forgery(c, r, x, prevAck, out)
+	var why []string
+	for _, s := range out.Signals {
+		if s.Forged {
+			why = append(why, s.Value)
 		}
 	}
-	if far := farLeg(c, r.Sender); far > 0 && x.hasAnswer && x.note.ts-ans.ts < far/3 {
-		strong = append(strong, "it came back faster than the path's round trip allows")
-		ev(r.Frame, "%.3f ms after frame %d, but the round trip to the %s is %.3f ms", float64(x.note.ts-ans.ts)/1e6, ans.frame, sender, float64(farLeg(c, r.Sender))/1e6)
-	}
-	switch r.Verdict {
-	case statemachine.EvRSTIgnored:
-		weak = append(weak, "its sequence number is outside the receiver's window (the real sender would know it)")
-	case statemachine.EvRSTChallenge:
-		weak = append(weak, "its sequence number is in the window but not the exact next one")
-	}
-	if senderSeqs > 1 && r.Verdict != statemachine.EvRSTAccepted {
-		weak = append(weak, fmt.Sprintf("the %s sent RSTs with %d different sequence numbers", sender, senderSeqs))
-	}
-	if len(strong) > 0 && !answersSYN {
-		set(CauseMiddlebox, "a third party may have forged this RST: %s", joinWords(append(strong, weak...)))
-	}
-	lateClose := x.senderFIN || r.SenderState >= statemachine.FinWait1 && r.SenderState != statemachine.CloseWait
-	if len(weak) > 0 && !answersSYN && !lateClose && synchronized {
-		set(CauseMiddlebox, "a third party may have forged this RST, or it is stale: %s", joinWords(weak))
+	if forged >= 2 && !selfTalk(c) {
+		set(CauseMiddlebox, "a third party may have forged this RST: %s", joinWords(why))
+		out.LinuxReason = ""
 	}
 
+	reply, _ := rstKind(x)
+	lateClose := x.senderFIN || r.SenderState >= statemachine.FinWait1 && r.SenderState != statemachine.CloseWait
+	// The RST answers the peer's last segment: it came from it (a reply
+	// RST, or one acknowledging it) and soon after it.
+	prompt := x.hasAnswer && (reply || x.note.ack == ans.end()) && x.note.ts-ans.ts <= max(int64(1e9), 4*c.diag.minLeg[r.Sender])
 	switch {
 	case out.Cause != "":
 	case answersSYN && !synchronized:
 		ev(ans.frame, "the %s's SYN", receiver)
 		set(CauseRefused, "the %s answered the SYN of frame %d with a RST: nothing listens on %s (or a firewall rejects it)", sender, ans.frame, endpointOf(c, r.Sender))
+	case x.rtxN >= 2 && x.unacked[r.Sender] > 0 && !x.peerDataEnd:
+		ev(x.note.frame, "the %s had sent the same data %d times", sender, x.rtxN+1)
+		set(CauseRetransTimeout, "the %s retransmitted its data %d times without an acknowledgment and gave up: the peer or the path stopped answering", sender, x.rtxN)
+	case !accepted && synchronized && !lateClose:
+		set(CauseUnknown, "the %s would not accept this RST (%s) and too little points at a third party to say who sent it: a stale RST, or a blind reset attempt", receiver, acceptWords(r.Verdict))
 	case lateClose:
 		if x.peerDataEnd {
 			ev(ans.frame, "%d bytes from the %s after the %s had closed", ans.len, receiver, sender)
@@ -261,30 +693,42 @@ func classify(c *Conn, r *statemachine.Reset, x *rstCtx, out *report.Reset, send
 		} else {
 			set(CauseResetAfterClose, "the %s had already closed (%s) and reset the connection instead of finishing the close", sender, r.SenderState)
 		}
-	case x.rtxN >= 2:
-		ev(x.note.frame, "the %s had sent the same data %d times", sender, x.rtxN+1)
-		set(CauseRetransTimeout, "the %s retransmitted its data %d times without an acknowledgment and gave up: the peer or the path stopped answering", sender, x.rtxN)
-	case idleBefore >= IdleSuspect && x.hasAnswer:
+	case idleBefore >= IdleSuspect && prompt:
 		ev(ans.frame, "the first segment after %.1f s of silence", secs(idleBefore))
 		set(CauseIdleTimeout, "the connection was idle for %.1f s; the first segment after that was answered by a RST: a NAT or firewall on the path (or the %s) had likely forgotten the connection", secs(idleBefore), sender)
-	case x.hasAnswer && (!x.hasPrev || senderSilence >= IdleSuspect) && (ans.len > 0 || isKeepAlive(ans)):
+	case prompt && (!x.hasPrev || senderSilence >= IdleSuspect) && (ans.len > 0 || isKeepAlive(ans)):
 		what := "data"
 		if ans.len == 0 {
 			what = "a keep-alive"
 		}
 		ev(ans.frame, "%s from the %s", what, receiver)
 		set(CauseHalfOpen, "the %s answered %s for a connection it no longer knows (%s): a restart or a dropped connection left the %s half-open", sender, what, silenceWords(x.hasPrev, senderSilence), receiver)
-	case synchronized && r.Verdict != statemachine.EvRSTIgnored:
+	case reply && accepted && synchronized && x.hasAnswer && ans.flags&decode.ACK != 0:
+		// A bare RST taking its seq from the segment's ACK is how a stack
+		// with no socket for a segment answers (RFC 9293 §3.10.7.1).
+		ev(ans.frame, "the %s's segment, answered from its own ACK field", receiver)
+		set(CauseHalfOpen, "the %s answered frame %d as a stack with no connection does (a bare RST whose seq is that segment's ACK): it no longer knew the connection, which it still had for the %s", sender, ans.frame, receiver)
+	case !prompt && x.hasPrevAny && x.note.ts-x.prevAny.ts >= IdleSuspect:
+		idle := x.note.ts - x.prevAny.ts
+		ev(x.prevAny.frame, "the last segment before %.1f s of silence", secs(idle))
+		set(CauseIdleTimeout, "the %s reset the connection unprompted after %.1f s of silence: an idle timeout (its application's, or a firewall's on its behalf)", sender, secs(idle))
+	case synchronized && accepted:
 		// An abort: which way does the evidence lean?
-		unread := x.hasAnswer && x.peerDataEnd || (x.lastData[1-r.Sender] > x.lastData[r.Sender] && x.lastData[1-r.Sender] > 0)
-		if unread {
-			ev(x.lastData[1-r.Sender], "the %s's last data, which the %s's application never answered", receiver, sender)
-			set(CauseAbort, "the %s reset an established connection instead of closing it with a FIN; its peer's data was the last thing it received, so most likely its application closed the socket with unread data (Linux sends a RST then)", sender)
+		if unreadData(x, r.Sender) {
+			if f := x.lastData[1-r.Sender]; f > x.lastData[r.Sender] {
+				ev(f, "the %s's last data, which the %s's application never answered", receiver, sender)
+			} else {
+				ev(x.note.frame, "the %s's advertised window had shrunk from %d to %d: data waited unread", sender, x.win.max, x.win.last)
+			}
+			set(CauseAbort, "the %s reset an established connection instead of closing it with a FIN; it had received data its application had not read, so most likely it closed the socket with unread data (Linux sends a RST then)", sender)
 		} else {
 			set(CauseAbort, "the %s reset an established connection instead of closing it with a FIN, with nothing left unread: an abortive close (SO_LINGER with timeout 0) or the process exited", sender)
 		}
 	}
 	set(CauseUnknown, "none of the known patterns fits this RST")
+	if forged == 1 && out.Cause != CauseMiddlebox {
+		out.Detail += fmt.Sprintf(" (one sign of a third party, not enough to say: %s)", why[0])
+	}
 
 	// Who saw "connection reset by peer".
 	switch {
@@ -301,6 +745,13 @@ func classify(c *Conn, r *statemachine.Reset, x *rstCtx, out *report.Reset, send
 	}
 }
 
+func acceptWords(v statemachine.EventKind) string {
+	if v == statemachine.EvRSTChallenge {
+		return "in its window but not the exact next sequence number"
+	}
+	return "outside its window"
+}
+
 // silenceBefore is the silence before segment a: the time from the
 // connection's segment before it to it.
 func (x *rstCtx) silenceBefore(a segNote) int64 {
@@ -315,26 +766,6 @@ func (x *rstCtx) silenceBefore(a segNote) int64 {
 		return -1
 	}
 	return a.ts - prev
-}
-
-// farLeg returns the round trip from the capture point to endpoint e when e
-// is clearly the far side (its leg of the handshake is at least 1 ms and
-// three times the other), else 0: the time within which e cannot answer.
-func farLeg(c *Conn, e int) int64 {
-	h := c.SM
-	if h.SynAckFrame == 0 || h.HandshakeAck == 0 || len(h.SynTimes) == 0 {
-		return 0
-	}
-	toServer := h.SynAckTS - h.SynTimes[len(h.SynTimes)-1] // SYN → SYN-ACK: the server's distance
-	toClient := h.HandshakeTS - h.SynAckTS                 // SYN-ACK → ACK: the client's distance
-	mine, other := toServer, toClient
-	if e == statemachine.Client {
-		mine, other = toClient, toServer
-	}
-	if mine >= 1e6 && mine > 3*other {
-		return mine
-	}
-	return 0
 }
 
 func isKeepAlive(s segNote) bool {

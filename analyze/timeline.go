@@ -43,12 +43,19 @@ func (c *Conn) rowBefore(d int) rowSnap {
 // rowAfter appends the timeline row of segment s (direction d).
 func (c *Conn) rowAfter(d int, s *decode.Segment, b rowSnap, explain bool) {
 	rs := &c.rows
+	base := rs.base[d]
 	if !rs.hasBase[d] {
-		rs.base[d], rs.hasBase[d] = s.Seq, true
+		base = s.Seq
+		if s.Flags&decode.RST == 0 {
+			// A RST reads as relative 0 but does not set the relative zero:
+			// it may be forged or stale, and the sender's own segments that
+			// follow must read as usual.
+			rs.base[d], rs.hasBase[d] = s.Seq, true
+		}
 	}
 	row := report.Row{
 		Frame: s.Frame, FileIdx: s.File, TS: s.TS, Dir: dirName(d), Flags: flagWords(s.Flags),
-		Seq: uint32(rs.base[d].Size(s.Seq)), Len: s.Len, Win: uint32(s.Window),
+		Seq: uint32(base.Size(s.Seq)), Len: s.Len, Win: uint32(s.Window),
 	}
 	if s.Flags&decode.SYN == 0 && c.SM.H[0].WScale >= 0 && c.SM.H[1].WScale >= 0 && c.SM.H[d].SynSeen && c.SM.H[1-d].SynSeen {
 		row.Win <<= uint(min(c.SM.H[d].WScale, 14))

@@ -16,6 +16,14 @@ var (
 		"error": color.New(color.FgRed, color.Bold), "warn": color.New(color.FgYellow),
 		"note": color.New(color.FgCyan), "chat": faintColor,
 	}
+	// causeColors colour the causes of RSTs (tcptrace resets).
+	causeColors = map[string]*color.Color{
+		"refused": color.New(color.FgYellow), "abort": color.New(color.FgRed), "reset-after-close": color.New(color.FgMagenta),
+		"middlebox-suspect": color.New(color.FgRed, color.Bold), "half-open": color.New(color.FgRed), "idle-timeout-suspect": color.New(color.FgRed),
+		"retransmission-timeout": color.New(color.FgRed),
+	}
+	// forgedColors colour a RST's signals: for a forgery, against one.
+	forgedColors = map[bool]*color.Color{true: color.New(color.FgRed), false: color.New(color.FgGreen)}
 )
 
 // paint colours s with c when on (and c is set).

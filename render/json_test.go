@@ -21,7 +21,7 @@ import (
 // libraries write the same bytes.
 func TestJSONMatchesStdlib(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 11))
-	types := []any{&report.Conn{}, &report.Anomaly{}, &report.Summary{}, &ResetRecord{}}
+	types := []any{&report.Conn{}, &report.Anomaly{}, &report.Summary{}, &ResetRecord{}, &ResetsSummary{}}
 	total := 0
 	for i := range 3000 {
 		for _, v := range types {

@@ -24,7 +24,9 @@ import (
 type Options struct {
 	Color     bool // ANSI colours (decided once by the CLI: TTY, --color, NO_COLOR)
 	Anomalies bool // list every anomaly after the connection table
-	Summary   bool // only the overview: no connection table
+	Summary   bool // only the overview: no connection table (resets: only the counts)
+	// Causes selects the RSTs of tcptrace resets by cause (empty: all).
+	Causes []string
 }
 
 // JSONLines writes one JSON object per line: every connection ("type":"conn")

@@ -1,17 +1,25 @@
 package render
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
 	json "github.com/goccy/go-json"
 
-	"github.com/fatih/color"
-
 	"github.com/tcptrace/tcptrace/report"
 )
+
+// NotInferred is how the counts name the RSTs whose linux_reason the wire
+// could not tell.
+const NotInferred = "(not inferred)"
+
+// foldFrames is how many frames of the follow-up RSTs folded under a first
+// RST the text names before "…".
+const foldFrames = 5
 
 // ResetRecord is one RST as a JSON line ("type":"reset", docs/json.md).
 type ResetRecord struct {
@@ -22,15 +30,51 @@ type ResetRecord struct {
 	*report.Reset
 }
 
-// ResetsJSON writes one record per RST, in capture order, then the summary.
-func ResetsJSON(w io.Writer, r *report.Report) error {
+// ResetsSummary is the summary record that closes `tcptrace resets --format
+// json`: the analysis summary ("type":"summary") with the counts of the RSTs
+// the report shows.
+type ResetsSummary struct {
+	*report.Summary
+	Resets *ResetCounts `json:"resets"`
+}
+
+// ResetCounts counts the RSTs a resets report shows (with --cause, those of
+// the selected causes).
+type ResetCounts struct {
+	RSTs          int            `json:"rsts"`
+	Conns         int            `json:"connections"`          // connections with at least one of them
+	EndedByRST    int            `json:"ended_by_rst"`         // of those, the connections a RST ended (close reset or fin-then-reset)
+	FollowUps     int            `json:"follow_ups"`           // RSTs with follows_frame: a further RST of a sender that had reset already
+	ByCause       map[string]int `json:"by_cause"`             // RSTs per cause
+	ConnsByCause  map[string]int `json:"connections_by_cause"` // connections with a RST of each cause
+	ByLinuxReason map[string]int `json:"by_linux_reason"`      // RSTs per inferred linux_reason
+	NotInferred   int            `json:"linux_reason_not_inferred"`
+	Kernel        *KernelCounts  `json:"kernel,omitempty"` // when the kernel's own reasons were read
+	Causes        []string       `json:"causes,omitempty"` // the --cause selection
+	RSTsTotal     int            `json:"rsts_total"`       // all RSTs of the selected connections, whatever their cause
+}
+
+// KernelCounts sets the kernel's own reasons beside the inferred ones.
+type KernelCounts struct {
+	ByReason     map[string]int `json:"by_reason"`     // RSTs per kernel_reason
+	LinuxMatches map[string]int `json:"linux_matches"` // of those, the RSTs whose linux_reason is the same
+}
+
+// ResetsJSON writes one record per RST shown, in capture order, then the
+// summary with the counts. With o.Causes only the RSTs of those causes are
+// written; with o.Summary only the summary.
+func ResetsJSON(w io.Writer, r *report.Report, o Options) error {
 	enc := json.NewEncoder(w)
-	for _, x := range resetsInOrder(r) {
-		if err := enc.Encode(ResetRecord{Type: "reset", Conn: x.c.ID, Client: x.c.Client, Server: x.c.Server, Reset: x.r}); err != nil {
-			return err
+	enc.SetEscapeHTML(false)
+	shown, total := selectResets(r, o.Causes)
+	if !o.Summary {
+		for _, x := range shown {
+			if err := enc.Encode(ResetRecord{Type: "reset", Conn: x.c.ID, Client: x.c.Client, Server: x.c.Server, Reset: x.r}); err != nil {
+				return err
+			}
 		}
 	}
-	return enc.Encode(&r.Summary)
+	return enc.Encode(ResetsSummary{Summary: &r.Summary, Resets: countResets(shown, total, o.Causes)})
 }
 
 type connReset struct {
@@ -38,96 +82,407 @@ type connReset struct {
 	r *report.Reset
 }
 
-func resetsInOrder(r *report.Report) []connReset {
-	var out []connReset
+// selectResets returns the RSTs of o.Causes (all when empty) in capture
+// order, and the number of RSTs of every cause.
+func selectResets(r *report.Report, causes []string) (shown []connReset, total int) {
 	for _, c := range r.Conns {
 		for i := range c.Resets {
-			out = append(out, connReset{c, &c.Resets[i]})
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].r.TS < out[j].r.TS })
-	return out
-}
-
-// Resets writes the diagnosis of every RST for people: who sent it, in which
-// state, whether it was accepted, why it most likely happened and on which
-// frames that rests, who saw an error, then a count per cause.
-func Resets(w io.Writer, r *report.Report, o Options) error {
-	all := resetsInOrder(r)
-	causeColor := map[string]*color.Color{
-		"refused": color.New(color.FgYellow), "abort": color.New(color.FgRed), "reset-after-close": color.New(color.FgMagenta),
-		"middlebox-suspect": color.New(color.FgRed, color.Bold), "half-open": color.New(color.FgRed), "idle-timeout-suspect": color.New(color.FgRed),
-		"retransmission-timeout": color.New(color.FgRed),
-	}
-	paint := func(c *color.Color, s string) string { return paint(o.Color, c, s) }
-	counts := map[string]int{}
-	for i, x := range all {
-		c, rs := x.c, x.r
-		counts[rs.Cause]++
-		fmt.Fprintln(w, paint(boldColor, fmt.Sprintf("RST %d of %d: connection %d, %s → %s, frame %d at %s", i+1, len(all), c.ID, c.Client, c.Server, rs.Frame, shortTime(rs.Time))))
-		fmt.Fprintf(w, "  sent by     %s (%s); the %s was %s\n", rs.Sender, rs.SenderState, other(rs.Sender), rs.ReceiverState)
-		fmt.Fprintf(w, "  accepted    %s\n", acceptedWords(rs))
-		fmt.Fprintf(w, "  cause       %s: %s\n", paint(causeColor[rs.Cause], rs.Cause), rs.Detail)
-		for _, e := range rs.Evidence {
-			fmt.Fprintf(w, "  evidence    frame %d: %s\n", e.Frame, e.What)
-		}
-		if rs.AppSees != "" {
-			fmt.Fprintf(w, "  who saw it  %s\n", rs.AppSees)
-		}
-		if rs.Unacked != nil {
-			fmt.Fprintf(w, "  in flight   client %d bytes, server %d bytes not yet acknowledged\n", rs.Unacked.Client, rs.Unacked.Server)
-		}
-		if rs.SinceData != nil {
-			fmt.Fprintf(w, "  last data   client %s, server %s\n", sinceWords(rs.SinceData.Client, rs.LastDataFrames.Client), sinceWords(rs.SinceData.Server, rs.LastDataFrames.Server))
-		}
-		if len(rs.Recent) > 0 {
-			fmt.Fprintln(w, "  before it")
-			for _, s := range rs.Recent {
-				arrow := "client → server"
-				if s.Sender == "server" {
-					arrow = "server → client"
-				}
-				fmt.Fprintf(w, "    frame %-7d %s  %s  len %d  %+.6f s\n", s.Frame, arrow, s.Flags, s.Len, float64(s.TS-rs.TS)/1e9)
+			total++
+			if len(causes) == 0 || slices.Contains(causes, c.Resets[i].Cause) {
+				shown = append(shown, connReset{c, &c.Resets[i]})
 			}
 		}
-		fmt.Fprintln(w)
 	}
-	if len(all) == 0 {
-		fmt.Fprintln(w, "No RST in the selected connections.")
-		return nil
-	}
-	causes := make([]string, 0, len(counts))
-	for k := range counts {
-		causes = append(causes, k)
-	}
-	sort.Slice(causes, func(i, j int) bool {
-		if counts[causes[i]] != counts[causes[j]] {
-			return counts[causes[i]] > counts[causes[j]]
-		}
-		return causes[i] < causes[j]
-	})
-	var parts []string
-	for _, k := range causes {
-		parts = append(parts, fmt.Sprintf("%s %d", k, counts[k]))
-	}
-	ended := 0
-	for _, c := range r.Conns {
-		if c.Close != nil && (c.Close.Class == "reset" || c.Close.Class == "fin-then-reset") {
-			ended++
-		}
-	}
-	fmt.Fprintf(w, "%d RSTs in %d connections (%d ended by one): %s\n", len(all), connsWithResets(r), ended, strings.Join(parts, ", "))
-	return nil
+	sort.SliceStable(shown, func(i, j int) bool { return shown[i].r.TS < shown[j].r.TS })
+	return shown, total
 }
 
-func connsWithResets(r *report.Report) int {
-	n := 0
-	for _, c := range r.Conns {
-		if len(c.Resets) > 0 {
-			n++
+// countResets counts the RSTs shown.
+func countResets(shown []connReset, total int, causes []string) *ResetCounts {
+	n := &ResetCounts{RSTs: len(shown), RSTsTotal: total, ByCause: map[string]int{}, ConnsByCause: map[string]int{}, ByLinuxReason: map[string]int{}, Causes: causes}
+	conns := map[*report.Conn]bool{}
+	type connCause struct {
+		c     *report.Conn
+		cause string
+	}
+	connCauses := map[connCause]bool{}
+	for _, x := range shown {
+		rs := x.r
+		if k := (connCause{x.c, rs.Cause}); !connCauses[k] {
+			connCauses[k] = true
+			n.ConnsByCause[rs.Cause]++
+		}
+		if !conns[x.c] {
+			conns[x.c] = true
+			n.Conns++
+			if endedByRST(x.c) {
+				n.EndedByRST++
+			}
+		}
+		if rs.FollowsFrame != 0 {
+			n.FollowUps++
+		}
+		n.ByCause[rs.Cause]++
+		if rs.LinuxReason == "" {
+			n.NotInferred++
+		} else {
+			n.ByLinuxReason[rs.LinuxReason]++
+		}
+		if rs.KernelReason != "" {
+			if n.Kernel == nil {
+				n.Kernel = &KernelCounts{ByReason: map[string]int{}, LinuxMatches: map[string]int{}}
+			}
+			n.Kernel.ByReason[rs.KernelReason]++
+			if rs.LinuxReason == rs.KernelReason {
+				n.Kernel.LinuxMatches[rs.KernelReason]++
+			}
 		}
 	}
 	return n
+}
+
+func endedByRST(c *report.Conn) bool {
+	return c.Close != nil && (c.Close.Class == "reset" || c.Close.Class == "fin-then-reset")
+}
+
+// resetEntry is one connection of the text report: its RSTs shown, as
+// blocks each headed by a RST with the follow-ups folded under it.
+type resetEntry struct {
+	c      *report.Conn
+	rsts   int
+	blocks []resetBlock
+}
+
+type resetBlock struct {
+	first   *report.Reset
+	follows []*report.Reset
+}
+
+// groupResets makes one entry per connection, in the order of their first
+// RST shown. A follow-up RST (follows_frame) goes under the latest earlier
+// RST of the same sender at that frame (frame numbers repeat across input
+// files); without one shown it is a block of its own.
+func groupResets(shown []connReset) []*resetEntry {
+	var entries []*resetEntry
+	byConn := map[*report.Conn]*resetEntry{}
+	for _, x := range shown {
+		e := byConn[x.c]
+		if e == nil {
+			e = &resetEntry{c: x.c}
+			byConn[x.c] = e
+			entries = append(entries, e)
+		}
+		e.rsts++
+		folded := false
+		if x.r.FollowsFrame != 0 {
+			for i := len(e.blocks) - 1; i >= 0; i-- {
+				if f := e.blocks[i].first; f.Frame == x.r.FollowsFrame && f.Sender == x.r.Sender {
+					e.blocks[i].follows = append(e.blocks[i].follows, x.r)
+					folded = true
+					break
+				}
+			}
+		}
+		if !folded {
+			e.blocks = append(e.blocks, resetBlock{first: x.r})
+		}
+	}
+	return entries
+}
+
+// Resets writes the diagnosis of the RSTs for people: first the counts per
+// cause and per linux_reason (o.Summary: only those), then one entry per
+// connection with each RST — who sent it, in which state, whether it was
+// accepted, why it most likely happened and on which frames that rests, the
+// reason a Linux sender would have logged (and the kernel's own, when read),
+// the signals for and against a forgery, who saw an error — and the
+// follow-up RSTs of its sender folded under it. o.Causes selects RSTs by
+// cause.
+func Resets(w io.Writer, r *report.Report, o Options) error {
+	shown, total := selectResets(r, o.Causes)
+	if len(shown) == 0 {
+		switch {
+		case total == 0:
+			fmt.Fprintln(w, "No RST in the selected connections.")
+		default:
+			fmt.Fprintf(w, "No RST of cause %s in the selected connections (%s of other causes).\n", strings.Join(o.Causes, ", "), plural(total, "RST"))
+		}
+		return nil
+	}
+	if err := resetCountsText(w, countResets(shown, total, o.Causes), o); err != nil {
+		return err
+	}
+	if k := r.Summary.KernelEvents; k != nil {
+		fmt.Fprintf(w, "\nkernel events (%s): %d tcp_send_reset, %d joined to a RST shown", k.File, k.SendResets, k.Joined)
+		if k.NotLogged > 0 {
+			fmt.Fprintf(w, "; %s from a traced address that the kernel did not send (a third party's)", plural(k.NotLogged, "RST"))
+		}
+		fmt.Fprintln(w)
+	}
+	if o.Summary {
+		return nil
+	}
+	for _, e := range groupResets(shown) {
+		fmt.Fprintln(w)
+		resetEntryText(w, e, o)
+	}
+	return nil
+}
+
+// resetCountsText writes the opening counts: a line, then a table per
+// cause, per linux_reason and, when read, per kernel_reason.
+func resetCountsText(w io.Writer, n *ResetCounts, o Options) error {
+	line := fmt.Sprintf("%s in %s (%d ended by one)", plural(n.RSTs, "RST"), plural(n.Conns, "connection"), n.EndedByRST)
+	if len(n.Causes) > 0 {
+		line = fmt.Sprintf("%d of %s (cause %s) in %s (%d ended by one)", n.RSTs, plural(n.RSTsTotal, "RST"), strings.Join(n.Causes, ", "), plural(n.Conns, "connection"), n.EndedByRST)
+	}
+	switch n.FollowUps {
+	case 0:
+	case 1:
+		line += "; 1 of them follows an earlier RST of its sender"
+	default:
+		line += fmt.Sprintf("; %d of them follow an earlier RST of their sender", n.FollowUps)
+	}
+	fmt.Fprintln(w, paint(o.Color, boldColor, line))
+	fmt.Fprintln(w)
+
+	tbl := newTable(w)
+	tbl.Header("cause", "RSTs", "connections")
+	for _, k := range byCount(n.ByCause) {
+		if err := tbl.Append(paint(o.Color, causeColors[k], k), fmt.Sprint(n.ByCause[k]), fmt.Sprint(n.ConnsByCause[k])); err != nil {
+			return err
+		}
+	}
+	if err := tbl.Render(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+
+	tbl = newTable(w)
+	tbl.Header("linux_reason", "RSTs")
+	for _, k := range byCount(n.ByLinuxReason) {
+		if err := tbl.Append(k, fmt.Sprint(n.ByLinuxReason[k])); err != nil {
+			return err
+		}
+	}
+	if n.NotInferred > 0 {
+		if err := tbl.Append(paint(o.Color, faintColor, NotInferred), fmt.Sprint(n.NotInferred)); err != nil {
+			return err
+		}
+	}
+	if err := tbl.Render(); err != nil {
+		return err
+	}
+	if k := n.Kernel; k != nil {
+		fmt.Fprintln(w)
+		tbl = newTable(w)
+		tbl.Header("kernel_reason", "RSTs", "linux_reason the same")
+		for _, r := range byCount(k.ByReason) {
+			if err := tbl.Append(r, fmt.Sprint(k.ByReason[r]), fmt.Sprintf("%d of %d", k.LinuxMatches[r], k.ByReason[r])); err != nil {
+				return err
+			}
+		}
+		if err := tbl.Render(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// byCount returns the keys of m, the largest count first, then by name.
+func byCount(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if m[keys[i]] != m[keys[j]] {
+			return m[keys[i]] > m[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	return keys
+}
+
+// resetEntryText writes one connection and its RSTs.
+func resetEntryText(w io.Writer, e *resetEntry, o Options) {
+	c := e.c
+	fmt.Fprintln(w, paint(o.Color, boldColor, fmt.Sprintf("Connection %d: %s → %s  (%s), %s", c.ID, c.Client, c.Server, c.State, plural(e.rsts, "RST"))))
+	for _, b := range e.blocks {
+		resetBlockText(w, b, o)
+	}
+}
+
+func resetBlockText(w io.Writer, b resetBlock, o Options) {
+	rs := b.first
+	fmt.Fprintf(w, "  RST         frame %d at %s\n", rs.Frame, shortTime(rs.Time))
+	fmt.Fprintf(w, "  sent by     %s (%s); the %s was %s\n", rs.Sender, rs.SenderState, other(rs.Sender), rs.ReceiverState)
+	fmt.Fprintf(w, "  accepted    %s\n", acceptedWords(rs))
+	fmt.Fprintf(w, "  cause       %s: %s\n", paint(o.Color, causeColors[rs.Cause], rs.Cause), rs.Detail)
+	if rs.LinuxReason != "" {
+		fmt.Fprintf(w, "  linux       %s\n", rs.LinuxReason)
+	}
+	if rs.KernelReason != "" || rs.KernelState != "" {
+		fmt.Fprintf(w, "  kernel      %s\n", kernelWords(rs, o))
+	}
+	if a := rs.KernelAccepted; a != nil {
+		words := "accepted it (tcp_receive_reset)"
+		if !*a {
+			words = "did not accept it (no tcp_receive_reset: RFC 5961)"
+		}
+		fmt.Fprintf(w, "  received    the %s's kernel %s\n", other(rs.Sender), words)
+	}
+	for _, e := range rs.Evidence {
+		fmt.Fprintf(w, "  evidence    frame %d: %s\n", e.Frame, e.What)
+	}
+	if len(rs.Signals) > 0 {
+		fmt.Fprintln(w, "  signals")
+		for _, s := range rs.Signals {
+			side, pad := "against forgery", ""
+			if s.Forged {
+				side, pad = "for forgery", "    "
+			}
+			v := s.Name + ": " + s.Value
+			if s.Frame != 0 {
+				v += fmt.Sprintf(" (frame %d)", s.Frame)
+			}
+			fmt.Fprintf(w, "    %s%s  %s\n", paint(o.Color, forgedColors[s.Forged], side), pad, v)
+		}
+	}
+	if rs.AppSees != "" {
+		fmt.Fprintf(w, "  who saw it  %s\n", rs.AppSees)
+	}
+	if rs.Unacked != nil {
+		fmt.Fprintf(w, "  in flight   client %d bytes, server %d bytes not yet acknowledged\n", rs.Unacked.Client, rs.Unacked.Server)
+	}
+	if rs.SinceData != nil {
+		fmt.Fprintf(w, "  last data   client %s, server %s\n", sinceWords(rs.SinceData.Client, rs.LastDataFrames.Client), sinceWords(rs.SinceData.Server, rs.LastDataFrames.Server))
+	}
+	if len(rs.Recent) > 0 {
+		fmt.Fprintln(w, "  before it")
+		for _, s := range rs.Recent {
+			arrow := "client → server"
+			if s.Sender == "server" {
+				arrow = "server → client"
+			}
+			fmt.Fprintf(w, "    frame %-7d %s  %s  len %d  %+.6f s\n", s.Frame, arrow, s.Flags, s.Len, float64(s.TS-rs.TS)/1e9)
+		}
+	}
+	if len(b.follows) > 0 {
+		fmt.Fprintf(w, "  %s\n", foldWords(b, o))
+	}
+}
+
+// kernelWords renders the kernel's own reason and socket state, marked when
+// it is not the reason inferred from the wire.
+func kernelWords(rs *report.Reset, o Options) string {
+	s := rs.KernelReason
+	switch {
+	case s == "":
+		s = "no reason logged (" + rs.KernelState + ")"
+	case rs.KernelState != "":
+		s += " (" + rs.KernelState + ")"
+	}
+	if rs.KernelReason != "" && rs.LinuxReason != "" && rs.KernelReason != rs.LinuxReason {
+		s += "  " + paint(o.Color, errColor, "≠ linux")
+	}
+	return s
+}
+
+// foldWords is the line that stands for the follow-up RSTs of a block:
+// "+ 4 further RSTs from the client (frames 120, 124, 130, …), answering
+// segments still in flight", with the linux_reasons they had and where the
+// kernel's reason differs.
+func foldWords(b resetBlock, o Options) string {
+	f := b.follows
+	frames := make([]string, 0, foldFrames+1)
+	for i, r := range f {
+		if i == foldFrames {
+			frames = append(frames, "…")
+			break
+		}
+		frames = append(frames, fmt.Sprint(r.Frame))
+	}
+	label := "frame"
+	if len(f) > 1 {
+		label = "frames"
+	}
+	syns := 0
+	for _, r := range f {
+		if answersSYN(r) {
+			syns++
+		}
+	}
+	var what string
+	switch {
+	case syns == 0 && len(f) == 1:
+		what = "answering a segment still in flight"
+	case syns == 0:
+		what = "answering segments still in flight"
+	case syns == len(f) && len(f) == 1:
+		what = "answering a retried SYN"
+	case syns == len(f):
+		what = "answering retried SYNs"
+	default:
+		what = "answering segments still in flight and retried SYNs"
+	}
+	s := fmt.Sprintf("+ %d further %s from the %s (%s %s), %s", len(f), pluralWord(len(f), "RST"), b.first.Sender, label, strings.Join(frames, ", "), what)
+	reasons := map[string]int{}
+	for _, r := range f {
+		reasons[cmp.Or(r.LinuxReason, NotInferred)]++
+	}
+	if reasons[NotInferred] < len(f) {
+		keys := byCount(reasons)
+		if len(keys) == 1 {
+			s += "; linux " + keys[0]
+		} else {
+			parts := make([]string, len(keys))
+			for i, k := range keys {
+				parts[i] = fmt.Sprintf("%s %d", k, reasons[k])
+			}
+			s += "; linux " + strings.Join(parts, ", ")
+		}
+	}
+	var differs []string
+	for _, r := range f {
+		if r.KernelReason != "" && r.LinuxReason != "" && r.KernelReason != r.LinuxReason {
+			differs = append(differs, fmt.Sprint(r.Frame))
+		}
+	}
+	if len(differs) > 0 {
+		if len(differs) > foldFrames {
+			differs = append(differs[:foldFrames], "…")
+		}
+		s += "; " + paint(o.Color, errColor, "the kernel's reason differs") + " on frame"
+		if len(differs) > 1 {
+			s += "s"
+		}
+		s += " " + strings.Join(differs, ", ")
+	}
+	return s
+}
+
+// answersSYN says whether the last segment from the peer before the RST was
+// a SYN.
+func answersSYN(r *report.Reset) bool {
+	for i := len(r.Recent) - 1; i >= 0; i-- {
+		if s := r.Recent[i]; s.Sender != r.Sender {
+			return strings.HasPrefix(s.Flags, "S")
+		}
+	}
+	return false
+}
+
+// plural writes n and the word, with an s unless n is 1: "1 RST", "7 RSTs".
+func plural(n int, word string) string {
+	return fmt.Sprintf("%d %s", n, pluralWord(n, word))
+}
+
+func pluralWord(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }
 
 func other(side string) string {

@@ -154,11 +154,12 @@ type Reset struct {
 	Accepted       string     `json:"accepted,omitempty"` // exact, in-window, out-of-window, unknown
 	Cause          string     `json:"cause,omitempty"`    // refused, abort, reset-after-close, half-open, idle-timeout-suspect, retransmission-timeout, middlebox-suspect, unknown
 	Detail         string     `json:"detail,omitempty"`
-	LinuxReason    string     `json:"linux_reason,omitempty"`  // the sk_rst_reason a Linux sender would have logged, inferred from the wire (empty: the wire cannot tell)
-	KernelReason   string     `json:"kernel_reason,omitempty"` // the sk_rst_reason the kernel itself logged (tcp_send_reset), when its events were read
-	KernelState    string     `json:"kernel_state,omitempty"`  // the sending socket's state in that event (TCP_LISTEN, TCP_CLOSE, UNKNOWN…)
-	FollowsFrame   int64      `json:"follows_frame,omitempty"` // a follow-up RST: the frame of the sender's first RST, whose cause it shares
-	Signals        []Signal   `json:"signals,omitempty"`       // the evidence for and against a third party (forged RST)
+	LinuxReason    string     `json:"linux_reason,omitempty"`    // the sk_rst_reason a Linux sender would have logged, inferred from the wire (empty: the wire cannot tell)
+	KernelReason   string     `json:"kernel_reason,omitempty"`   // the sk_rst_reason the kernel itself logged (tcp_send_reset), when its events were read
+	KernelState    string     `json:"kernel_state,omitempty"`    // the sending socket's state in that event (TCP_LISTEN, TCP_CLOSE, UNKNOWN…)
+	KernelAccepted *bool      `json:"kernel_accepted,omitempty"` // the receiving kernel's word, when it was traced: it accepted the RST (tcp_receive_reset), or did not (RFC 5961: ignored, or answered with a challenge ACK)
+	FollowsFrame   int64      `json:"follows_frame,omitempty"`   // a follow-up RST: the frame of the sender's first RST, whose cause it shares
+	Signals        []Signal   `json:"signals,omitempty"`         // the evidence for and against a third party (forged RST)
 	Evidence       []Evidence `json:"evidence,omitempty"`
 	AppSees        string     `json:"app_sees,omitempty"`         // whose application saw what
 	Unacked        *Dir       `json:"unacked,omitempty"`          // bytes each side had sent that the other had not acknowledged
@@ -216,6 +217,7 @@ type Summary struct {
 	Truncated      int64            `json:"truncated_segments"`               // TCP segments with payload cut by the snaplen
 	OverSnaplen    int64            `json:"over_snaplen_records,omitempty"`
 	Fragments      *Fragments       `json:"ip_fragments,omitempty"`
+	KernelEvents   *KernelEvents    `json:"kernel_events,omitempty"` // --kernel-events: the join of the kernel's record to the capture
 	Reassembly     *ReasmSummary    `json:"reassembly,omitempty"`
 	ConnsEvicted   int              `json:"connections_evicted,omitempty"` // finished early because the table was full (max_connections)
 	MaxConns       int              `json:"max_connections,omitempty"`     // the cap on connections held at once
@@ -253,6 +255,15 @@ type Report struct {
 	Conns     []*Conn
 	Anomalies []*Anomaly // in capture order
 	Summary   Summary
+}
+
+// KernelEvents says how the kernel's record of its resets (--kernel-events)
+// joined the capture.
+type KernelEvents struct {
+	File       string `json:"file"`
+	SendResets int    `json:"send_resets"` // tcp_send_reset events read
+	Joined     int    `json:"joined"`      // ... joined to a RST of the capture
+	NotLogged  int    `json:"not_logged"`  // RSTs from a traced address, within the trace's time, that the kernel did not log
 }
 
 // Reassembly holds the byte counts of each direction's reassembled stream.

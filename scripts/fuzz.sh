@@ -20,7 +20,7 @@ if [[ ${#TARGETS[@]} -eq 0 ]]; then
 	TARGETS=(
 		./internal/capture:FuzzPcap ./internal/capture:FuzzPcapng ./internal/capture:FuzzGzip
 		./internal/decode:FuzzDecode ./internal/decode:FuzzDefrag ./internal/filter:FuzzCompile
-		./reassembly:FuzzStream ./analyze:FuzzEngine
+		./reassembly:FuzzStream ./analyze:FuzzEngine ./internal/kernelev:FuzzParse
 	)
 fi
 LOG=$(mktemp -d)

@@ -86,7 +86,12 @@ func (r *Reset) ends() bool {
 	case EvRSTAccepted, EvRSTUnchecked:
 		return true
 	case EvRSTIgnored:
-		return r.ReceiverState <= SynReceived
+		// A RST to a LISTEN endpoint is ignored by it, but its sender (the
+		// client of an attempt the server never answered) gave up. A RST that
+		// SYN-SENT does not accept (it does not acknowledge the SYN) changes
+		// nothing: the sender may go on with the handshake, which shows the
+		// RST was not its own.
+		return r.ReceiverState == Listen
 	}
 	return false
 }
@@ -436,23 +441,18 @@ func (c *Conn) rst(dir int, s *decode.Segment) {
 		Frame: s.Frame, TS: s.TS, Sender: dir, SenderState: me.State, ReceiverState: peer.State,
 		Seq: s.Seq, Ack: s.Ack, HasAck: s.Flags&decode.ACK != 0, Len: s.Len,
 	}
-	if r.HasAck {
-		if !me.AckSet || me.Ack.LessThan(s.Ack) {
-			me.Ack, me.AckSet = s.Ack, true
-		}
-	}
-	if !me.RSTSent {
-		me.RSTSent, me.RSTFrame = true, s.Frame
-	}
 	switch {
 	case peer.State == SynSent || (peer.SynSeen && !peer.SynAcked && !me.SynSeen && !me.NxtSet):
-		// Answer to a SYN: acceptable iff it acknowledges the SYN (§3.10.7.3).
+		// Answer to a SYN: SYN-SENT accepts a RST only when its ACK
+		// acknowledges the SYN; without the ACK bit it drops it (RFC 9293
+		// §3.10.7.3; Linux tcp_rcv_synsent_state_process likewise).
 		r.Expected = peer.ISN.Add(1)
-		if r.HasAck && peer.SynSeen && s.Ack == peer.ISN.Add(1) {
-			r.Verdict = EvRSTAccepted
-		} else if !r.HasAck || !peer.SynSeen {
+		switch {
+		case !peer.SynSeen:
 			r.Verdict = EvRSTUnchecked
-		} else {
+		case r.HasAck && s.Ack == peer.ISN.Add(1):
+			r.Verdict = EvRSTAccepted
+		default:
 			r.Verdict = EvRSTIgnored
 		}
 	case peer.State == Listen:
@@ -478,6 +478,15 @@ func (c *Conn) rst(dir int, s *decode.Segment) {
 	}
 	c.emit(Event{Kind: r.Verdict, Frame: s.Frame, Endpoint: dir})
 	if r.ends() {
+		// Only a RST that ends something tells about its sender: one the
+		// receiver does not accept changes nothing in the replay (it may be
+		// forged, or stale).
+		if r.HasAck && (!me.AckSet || me.Ack.LessThan(s.Ack)) {
+			me.Ack, me.AckSet = s.Ack, true
+		}
+		if !me.RSTSent {
+			me.RSTSent, me.RSTFrame = true, s.Frame
+		}
 		// The sender has aborted its end, and the receiver resets (or, for a
 		// RST the receiver ignores before synchronizing, the attempt is over).
 		c.setState(dir, Closed, s.Frame)

@@ -33,7 +33,8 @@ type AnalyzeOptions struct {
 	Strict    bool   // warnings are failures (exit 5)
 	Workers   int    // goroutines (0: one per CPU)
 	Summary   bool   // only the overview
-	MaxConns  int    // cap on connections held at once
+	Kernel    kernelFlags
+	MaxConns  int // cap on connections held at once
 }
 
 func newAnalyzeCmd(io IO) *cobra.Command {
@@ -62,6 +63,7 @@ TCP connection followed by a summary of what was read and skipped.`,
 	f.StringVar(&o.Filter, "filter", "", `show only connections with a segment matching this expression, e.g. "host 10.0.0.1 and port 443" (docs/filter.md)`)
 	f.StringVar(&o.Conns, "conn", "", "show only these connection IDs, e.g. 3,7,10-12 (IDs do not change with --filter)")
 	f.IntVar(&o.MaxConns, "max-conns", analyze.DefaultMaxConns, "the most connections held at once; beyond, the least recently active is finished early and counted (memory stays bounded on floods and scans)")
+	o.Kernel.add(f)
 	f.BoolVar(&o.Summary, "summary", false, "only the overview: anomalies per kind, the worst connections and the summary, without the connection table")
 	f.BoolVar(&o.Anomalies, "anomalies", false, "after the table, list every anomaly frame by frame (JSON output always carries them)")
 	f.BoolVar(&o.Checksum, "checksum", false, "verify TCP checksums (off by default: checksum offload makes a sender's own packets look wrong)")
@@ -109,11 +111,19 @@ func RunAnalyze(o AnalyzeOptions, io IO) error {
 
 	// JSON streams: each connection's record leaves when the connection
 	// is finished, so memory follows the connections open at once.
+	kj, err := o.Kernel.joiner()
+	if err != nil {
+		return err
+	}
 	var stream *render.JSONStream
 	opened := func(_ capture.Source, names []string) {
 		if o.Format == "json" {
 			stream = render.NewJSONStream(io.Out)
-			eng.Stream(names, stream.Conn)
+			emit := stream.Conn
+			if kj != nil {
+				emit = func(c *report.Conn, a []*report.Anomaly) { kj.Conn(c); stream.Conn(c, a) }
+			}
+			eng.Stream(names, emit)
 		}
 	}
 	names, code, closeInputs, err := runInputsOpen(o.Files, io, eng, o.Progress, opened)
@@ -123,6 +133,14 @@ func RunAnalyze(o AnalyzeOptions, io IO) error {
 	}
 	rep := eng.Report(names)
 	closeInputs()
+	if kj != nil {
+		if o.Format != "json" {
+			for _, c := range rep.Conns {
+				kj.Conn(c)
+			}
+		}
+		rep.Summary.KernelEvents = kernelSummary(&o.Kernel, kj, io)
+	}
 	switch o.Format {
 	case "json":
 		err = stream.Finish(&rep.Summary)

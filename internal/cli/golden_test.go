@@ -34,6 +34,9 @@ var goldenRuns = []goldenRun{
 	{suffix: "resets.json", run: func(f string, io IO) error {
 		return RunResets(ResetsOptions{Files: []string{f}, Format: "json", Color: "never", Progress: "never"}, io)
 	}},
+	{suffix: "resets-summary", only: []string{"reset.pcap", "resets.pcap", "reset-causes.pcap"}, run: func(f string, io IO) error {
+		return RunResets(ResetsOptions{Files: []string{f}, Format: "text", Color: "never", Summary: true, Progress: "never"}, io)
+	}},
 	{suffix: "timeline-explain", only: []string{"handshake-data-close.pcap", "closes.pcap", "streams.pcap", "resets.pcap"}, run: func(f string, io IO) error {
 		return RunTimeline(TimelineOptions{Files: []string{f}, Format: "text", Color: "never", Width: 110, Explain: true, Progress: "never"}, io)
 	}},

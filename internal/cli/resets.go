@@ -1,6 +1,10 @@
 package cli
 
 import (
+	"fmt"
+	"slices"
+	"strings"
+
 	"github.com/spf13/cobra"
 	"github.com/tcptrace/tcptrace/analyze"
 	"github.com/tcptrace/tcptrace/render"
@@ -15,6 +19,33 @@ type ResetsOptions struct {
 	Filter   string
 	Conns    string
 	Progress string
+	Causes   string // --cause: a comma-separated list of causes (empty: all)
+	Kernel   kernelFlags
+	Summary  bool // --summary: the counts alone
+}
+
+// resetCauses are the causes --cause accepts, in the order of the help.
+var resetCauses = []string{
+	analyze.CauseRefused, analyze.CauseAbort, analyze.CauseResetAfterClose, analyze.CauseHalfOpen,
+	analyze.CauseIdleTimeout, analyze.CauseRetransTimeout, analyze.CauseMiddlebox, analyze.CauseUnknown,
+}
+
+// parseCauses reads a --cause list: names of resetCauses separated by commas.
+func parseCauses(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, c := range strings.Split(s, ",") {
+		c = strings.TrimSpace(c)
+		if !slices.Contains(resetCauses, c) {
+			return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("--cause: unknown cause %q (valid: %s)", c, strings.Join(resetCauses, ", "))}
+		}
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 func newResetsCmd(io IO) *cobra.Command {
@@ -25,7 +56,7 @@ func newResetsCmd(io IO) *cobra.Command {
 		Long: `resets diagnoses every RST of the capture: the sender (client or server), the
 RFC 9293 state of both endpoints just before it, whether the receiver would accept
 it (exact rcv.nxt; in window: a challenge ACK is expected; out of window: ignored),
-and its most likely cause with the frames that show it:
+and its most likely cause with the frames that show it (--cause selects by cause):
 
   refused                 the answer to a SYN: nothing listening
   abort                   an established endpoint reset instead of closing with FIN
@@ -38,9 +69,18 @@ and its most likely cause with the frames that show it:
                           or a RST the real sender would not have sent
   unknown                 nothing fits
 
-Then the bytes in flight each way, the time since each side's last data, the
-segments just before, and whose application saw "connection reset by peer".`,
+The report opens with the count of RSTs per cause and per linux_reason (the
+sk_rst_reason a Linux sender would have logged, inferred from the wire when it
+tells; --summary prints the counts alone). Then one entry per connection gives
+each RST with its linux_reason (and the kernel's own reason, when the record
+carries it), the signals for and against a forgery, the bytes in flight each
+way, the time since each side's last data, the segments just before, and whose
+application saw "connection reset by peer". The further RSTs of a sender that
+had reset already (answering segments still in flight) are folded under its
+first, with their count and frames.`,
 		Example: `  tcptrace resets testdata/pcaps/resets.pcap
+  tcptrace resets capture.pcap --cause abort,refused
+  tcptrace resets capture.pcap --summary
   tcptrace resets capture.pcap --filter "port 443" --format json | jq 'select(.type=="reset")'`,
 		Args: needsInputs("resets needs at least one capture file (or - for stdin)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -53,6 +93,9 @@ segments just before, and whose application saw "connection reset by peer".`,
 	f.StringVar(&o.Color, "color", "auto", "colour: auto (on a terminal, unless NO_COLOR is set), always or never")
 	f.StringVar(&o.Filter, "filter", "", `only connections with a segment matching this expression (docs/filter.md)`)
 	f.StringVar(&o.Conns, "conn", "", "only these connection IDs, e.g. 3,7,10-12")
+	f.StringVar(&o.Causes, "cause", "", "only RSTs of these causes, e.g. abort,refused ("+strings.Join(resetCauses, ", ")+")")
+	o.Kernel.add(f)
+	f.BoolVar(&o.Summary, "summary", false, "only the counts: per cause, per linux_reason, connections ended by a RST (JSON: only the summary record)")
 	progressFlag(f, &o.Progress)
 	return cmd
 }
@@ -63,14 +106,29 @@ func RunResets(o ResetsOptions, io IO) error {
 	if err != nil {
 		return err
 	}
+	causes, err := parseCauses(o.Causes)
+	if err != nil {
+		return err
+	}
+	kj, err := o.Kernel.joiner()
+	if err != nil {
+		return err
+	}
 	rep, code, err := analyzeForReport(o.Files, io, o.Filter, o.Conns, o.Progress, nil)
 	if err != nil {
 		return err
 	}
+	if kj != nil {
+		for _, c := range rep.Conns {
+			kj.Conn(c)
+		}
+		rep.Summary.KernelEvents = kernelSummary(&o.Kernel, kj, io)
+	}
+	ro := render.Options{Color: useColor, Summary: o.Summary, Causes: causes}
 	if o.Format == "json" {
-		err = render.ResetsJSON(io.Out, rep)
+		err = render.ResetsJSON(io.Out, rep, ro)
 	} else {
-		err = render.Resets(io.Out, rep, render.Options{Color: useColor})
+		err = render.Resets(io.Out, rep, ro)
 	}
 	if err != nil {
 		return writeFailed(err)

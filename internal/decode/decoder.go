@@ -197,6 +197,7 @@ func (d *Decoder) Decode(f *capture.Frame, s *Segment) Skip {
 		s.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(d.ip4.DstIP.To4())), d.tcp.dstPort)
 		s.TTL = d.ip4.TTL
 		s.IPID = uint32(d.ip4.Id)
+		s.DF = d.ip4.Flags&layers.IPv4DontFragment != 0
 		start := cap(ipdata) - cap(d.ip4.Contents)
 		raw := ipdata[start:]
 		if binary.BigEndian.Uint16(raw[2:4]) == 0 {

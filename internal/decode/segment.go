@@ -118,6 +118,7 @@ type Segment struct {
 	Opts     Options
 	TTL      uint8  // IPv4 TTL or IPv6 hop limit
 	IPID     uint32 // IPv4 identification (IPv6: fragment id when fragmented, else 0)
+	DF       bool   // IPv4 Don't Fragment
 	IPv6     bool
 	Notes    Note
 }

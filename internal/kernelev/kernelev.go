@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,6 +56,11 @@ type Event struct {
 	Src, Dst netip.AddrPort
 	State    string // the socket's state as the kernel prints it (TCP_LISTEN, TCP_CLOSE, UNKNOWN…)
 	Reason   string // tcp_send_reset only: the sk_rst_reason name (NO_SOCKET, TCP_STATE…)
+	// Active: a tcp_send_reset with no segment that caused it (skbaddr 0):
+	// the socket reset on its own (close with unread data, SO_LINGER 0,
+	// keep-alive timeout…), not in answer to a segment. The kernel logs such
+	// a RST after sending it, and an answering RST before.
+	Active bool
 }
 
 // HasPeer says whether the event names the peer's address and port.
@@ -143,6 +149,10 @@ func ParseLine(line string) (e Event, ok bool, err error) {
 		}
 	}
 	e.State, e.Reason = fields["state"], fields["reason"]
+	if e.Kind == SendReset {
+		sk := strings.TrimLeft(fields["skbaddr"], "0x")
+		e.Active = fields["skbaddr"] != "" && sk == ""
+	}
 	return e, true, nil
 }
 
@@ -201,57 +211,122 @@ type Frame struct {
 const Window = 5e6 // 5 ms
 
 // Join pairs events with frames: the same sender address and port, the
-// same peer where the event names one, the nearest time within Window (after
+// same peer where the event names one, within Window of each other (after
 // shifting the events by offset ns), each event and each frame used once.
-// Pairs are made nearest first, so an event never takes a frame that fits
-// another event better. It returns, for each event, the index of its frame
-// in frames, or -1.
+// It returns, for each event, the index of its frame in frames, or -1.
+//
+// Between one socket and its peer, the order of the events is the order of
+// the frames: the kernel logs a RST before it leaves, and a queue (a qdisc,
+// netem) may hold it back for a while, so the nearest frame in time is often
+// the previous RST's. Join therefore aligns the two sequences of each
+// sender and peer in order (a dynamic programme: a pair costs the time
+// between its event and frame, an event or frame left alone costs Window),
+// not nearest first: first the active resets, then the answering ones.
+// Events that do not name the peer (a listener's) are then aligned, by
+// sender alone, with the frames left over.
 func Join(events []Event, frames []Frame, offset int64) []int {
-	type key struct{ src netip.AddrPort }
-	bySrc := map[key][]int{}
-	for i := range frames {
-		k := key{frames[i].Src}
-		bySrc[k] = append(bySrc[k], i)
-	}
-	type pair struct {
-		ev, fr int
-		dt     int64
-	}
-	var pairs []pair
-	for ei := range events {
-		e := &events[ei]
-		for _, fi := range bySrc[key{e.Src}] {
-			f := &frames[fi]
-			if e.HasPeer() && f.Dst != e.Dst {
-				continue
-			}
-			dt := f.TS - (e.TS + offset)
-			if dt < 0 {
-				dt = -dt
-			}
-			if dt <= Window {
-				pairs = append(pairs, pair{ei, fi, dt})
-			}
-		}
-	}
-	sort.Slice(pairs, func(a, b int) bool {
-		if pairs[a].dt != pairs[b].dt {
-			return pairs[a].dt < pairs[b].dt
-		}
-		if pairs[a].ev != pairs[b].ev {
-			return pairs[a].ev < pairs[b].ev
-		}
-		return pairs[a].fr < pairs[b].fr
-	})
 	out := make([]int, len(events))
 	for i := range out {
 		out[i] = -1
 	}
 	used := make([]bool, len(frames))
-	for _, p := range pairs {
-		if out[p.ev] < 0 && !used[p.fr] {
-			out[p.ev], used[p.fr] = p.fr, true
+	type key struct{ src, dst netip.AddrPort }
+	// Three passes over the frames still free: the active resets of
+	// sockets that name their peer, then their answering resets, then the
+	// listeners' events by sender alone. The kernel logs an active reset
+	// after sending it and an answering one before, so the two kinds are
+	// not in one order with the frames.
+	for pass := range 3 {
+		evBy, frBy := map[key][]int{}, map[key][]int{}
+		var keys []key
+		for i := range events {
+			e := &events[i]
+			var k key
+			switch {
+			case pass == 0 && e.HasPeer() && e.Active, pass == 1 && e.HasPeer() && !e.Active:
+				k = key{e.Src, e.Dst}
+			case pass == 2 && !e.HasPeer():
+				k = key{src: e.Src}
+			default:
+				continue
+			}
+			if evBy[k] == nil {
+				keys = append(keys, k)
+			}
+			evBy[k] = append(evBy[k], i)
+		}
+		for i := range frames {
+			if !used[i] {
+				k := key{frames[i].Src, frames[i].Dst}
+				if pass == 2 {
+					k.dst = netip.AddrPort{}
+				}
+				frBy[k] = append(frBy[k], i)
+			}
+		}
+		for _, k := range keys {
+			align(events, frames, evBy[k], frBy[k], offset, out, used)
 		}
 	}
 	return out
+}
+
+// align pairs the events ev with the frames fr (indices, each in input
+// order) in time order at the least cost, writing the pairs into out and
+// used.
+func align(events []Event, frames []Frame, ev, fr []int, offset int64, out []int, used []bool) {
+	if len(ev) == 0 || len(fr) == 0 {
+		return
+	}
+	ev, fr = slices.Clone(ev), slices.Clone(fr)
+	sort.SliceStable(ev, func(a, b int) bool { return events[ev[a]].TS < events[ev[b]].TS })
+	sort.SliceStable(fr, func(a, b int) bool { return frames[fr[a]].TS < frames[fr[b]].TS })
+	// Only frames within Window of some event can pair: trim the rest so
+	// that a busy sender's long list costs little.
+	lo, hi := events[ev[0]].TS+offset-Window, events[ev[len(ev)-1]].TS+offset+Window
+	fr = slices.DeleteFunc(fr, func(i int) bool { return frames[i].TS < lo || frames[i].TS > hi })
+	n, m := len(ev), len(fr)
+	if m == 0 {
+		return
+	}
+	const gap = Window
+	cost := make([]int64, (n+1)*(m+1))
+	step := make([]uint8, (n+1)*(m+1)) // 1: event alone, 2: frame alone, 3: pair
+	at := func(i, j int) int { return i*(m+1) + j }
+	for i := 1; i <= n; i++ {
+		cost[at(i, 0)], step[at(i, 0)] = int64(i)*gap, 1
+	}
+	for j := 1; j <= m; j++ {
+		cost[at(0, j)], step[at(0, j)] = int64(j)*gap, 2
+	}
+	for i := 1; i <= n; i++ {
+		for j := 1; j <= m; j++ {
+			best, how := cost[at(i-1, j)]+gap, uint8(1)
+			if c := cost[at(i, j-1)] + gap; c < best {
+				best, how = c, 2
+			}
+			dt := frames[fr[j-1]].TS - (events[ev[i-1]].TS + offset)
+			if dt < 0 {
+				dt = -dt
+			}
+			if dt <= Window {
+				if c := cost[at(i-1, j-1)] + dt; c < best {
+					best, how = c, 3
+				}
+			}
+			cost[at(i, j)], step[at(i, j)] = best, how
+		}
+	}
+	for i, j := n, m; i > 0 || j > 0; {
+		switch step[at(i, j)] {
+		case 1:
+			i--
+		case 2:
+			j--
+		case 3:
+			out[ev[i-1]], used[fr[j-1]] = fr[j-1], true
+			i--
+			j--
+		}
+	}
 }

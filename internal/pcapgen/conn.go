@@ -51,6 +51,9 @@ type ConnConfig struct {
 	ClientIPOptions []byte
 	// First IPv4 identification of each side; derived when zero.
 	ClientIPID, ServerIPID uint16
+	// ServerRandomIPID gives the server's packets pseudo-random IPv4 IDs
+	// (as OpenBSD and some load balancers do) instead of a counter.
+	ServerRandomIPID bool
 	// Timestamp clock of each side at Start; derived when zero. Clocks tick
 	// once a millisecond.
 	ClientTSVal, ServerTSVal uint32
@@ -343,6 +346,9 @@ func (c *Conn) Raw(r RawSegment) {
 		},
 	}
 	s.ipid++
+	if c.cfg.ServerRandomIPID && !r.FromClient {
+		s.ipid = s.ipid*25173 + 13849 // a 16-bit LCG: no small steps
+	}
 	ip := pkt.Marshal()
 	pieces := [][]byte{ip}
 	var err error

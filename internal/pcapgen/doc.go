@@ -90,6 +90,13 @@
 //     idle (49001), a RST after four transmissions of the same request with
 //     backoff (49002), a RST from a server with no trace of the connection
 //     (49003).
+//   - reset-patterns.pcap: forged RSTs (TTL 46, their own IP IDs) racing a
+//     handshake, with a wrong ACK that SYN-SENT drops (50001) and with the
+//     right one (50002); a server with random IP IDs aborting (50003); a RST
+//     after two minutes of silence (50004) and one 5 s after acknowledged
+//     data (50008); a request and FIN retransmitted with backoff, then a RST
+//     (50005); a closed port refusing a SYN and its two retries (50006); a
+//     host talking to itself (50007).
 //   - streams.pcap: stream reassembly: server responses reordered and
 //     duplicated (48001), a segment lost before the capture point and
 //     acknowledged (48002), a retransmission with different bytes (48003),

@@ -134,6 +134,7 @@ func TestScenarioFrames(t *testing.T) {
 		"early-fin":            {11, 1},
 		"streams":              {44, 4},
 		"reset-causes":         {18, 2},
+		"reset-patterns":       {65, 10},
 		"port-reuse-timewait":  {22, 2},
 		"span-duplicates":      {47, 5},
 		"dupack-window-update": {67, 4},
