@@ -155,6 +155,19 @@ func (e *Engine) Idle(now int64) {
 	e.sweep(now)
 }
 
+// CaptureLoss marks every open connection as incomplete: a live capture's
+// kernel dropped packets just now. It returns how many were marked.
+func (e *Engine) CaptureLoss() int {
+	n := 0
+	for _, c := range e.table.Live() {
+		if !c.CaptureLoss {
+			c.CaptureLoss = true
+			n++
+		}
+	}
+	return n
+}
+
 // Select sets which connections the report shows.
 func (e *Engine) Select(sel Selection) { e.sel = sel }
 
@@ -251,6 +264,7 @@ func (e *Engine) record(c *Conn) (*report.Conn, []*report.Anomaly) {
 		Truncated:   c.Truncated,
 		Reused:      c.Reused,
 		Evicted:     c.EvictedEarly,
+		CaptureLoss: c.CaptureLoss,
 		AnomDropped: c.AnomDropped,
 	}
 	fillState(rc, c, e.clock, int64(e.cfg.Idle))
@@ -285,9 +299,14 @@ func (e *Engine) record(c *Conn) (*report.Conn, []*report.Anomaly) {
 	}
 	var anoms []*report.Anomaly
 	for _, a := range c.Anomalies {
+		detail := a.Detail
+		if c.CaptureLoss && (a.Kind == "lost_segment" || a.Kind == "ack_lost_segment") {
+			// The capture itself lost packets: not evidence of the network's.
+			detail += " (the capture dropped packets while this connection was open: incomplete capture, not necessarily a network loss)"
+		}
 		anoms = append(anoms, &report.Anomaly{
 			Type: "anomaly", Conn: c.ID, Frame: a.Frame, Time: FormatTS(a.TS), TS: a.TS, Kind: string(a.Kind),
-			Severity: string(a.Severity), Dir: dirName(a.Dir), Related: a.Related, Detail: a.Detail, FileIdx: a.File,
+			Severity: string(a.Severity), Dir: dirName(a.Dir), Related: a.Related, Detail: detail, FileIdx: a.File,
 		})
 	}
 	return rc, anoms

@@ -168,6 +168,9 @@ type Conn struct {
 	// EvictedEarly: finished because the table was full (Config.MaxConns),
 	// not because it ended or went idle.
 	EvictedEarly bool
+	// CaptureLoss: a live capture's kernel dropped packets while this
+	// connection was open (Engine.CaptureLoss).
+	CaptureLoss bool
 	tap          reassembly.Handler
 	blk          *connBlock // the allocation c lives in
 }

@@ -332,11 +332,40 @@ func summary(w io.Writer, s *report.Summary, o Options) error {
 	if s.ConnsEvicted > 0 {
 		fmt.Fprintf(w, "  evicted:      %d connections finished early: more than %d were open at once (--max-conns)\n", s.ConnsEvicted, s.MaxConns)
 	}
+	if l := s.Live; l != nil {
+		for _, i := range l.Interfaces {
+			fmt.Fprintf(w, "  interface:    %s: %d packets received, %d dropped by the kernel\n", i.Name, i.Received, i.Dropped)
+		}
+		if l.Filter != "" {
+			fmt.Fprintf(w, "  filter:       %s (in the kernel)\n", l.Filter)
+		}
+		fmt.Fprintf(w, "  stopped:      %s\n", l.Stopped)
+		if l.SuperFrames > 0 {
+			fmt.Fprintf(w, "  super-frames: %d packets larger than the MTU (GRO/TSO), analyzed as they are\n", l.SuperFrames)
+		}
+		if l.Dropped > 0 {
+			fmt.Fprintln(w, paint(o.Color, errColor, fmt.Sprintf("  incomplete:   the kernel dropped %d packets; %d connections were open then (incomplete_capture: their gaps may be the capture's, not the network's)", l.Dropped, l.DropConns)))
+		}
+		kernel := l.KernelTrace
+		if k := s.KernelEvents; k != nil && kernel == "on" {
+			kernel = fmt.Sprintf("on: %d tcp_send_reset, %d joined to a RST", k.SendResets, k.Joined)
+			if k.NotLogged > 0 {
+				kernel += fmt.Sprintf("; %d RSTs from a local address that the local stack did not send", k.NotLogged)
+			}
+		}
+		fmt.Fprintf(w, "  kernel:       %s\n", kernel)
+		if l.Written != "" {
+			fmt.Fprintf(w, "  written:      %s\n", l.Written)
+		}
+	}
 	for _, e := range s.Errors {
 		fmt.Fprintln(w, paint(o.Color, errColor, "  error:        "+e))
 	}
 	return nil
 }
+
+// Summary writes the summary block alone (tcptrace live ends with it).
+func Summary(w io.Writer, s *report.Summary, o Options) error { return summary(w, s, o) }
 
 // streamText sums up the reassembly of both directions: "ok" when every
 // byte arrived once and in order, else what went wrong each way

@@ -51,6 +51,7 @@ type Conn struct {
 	Reused      bool             `json:"reused_tuple,omitempty"`            // an earlier connection used the same tuple
 	AnomDropped int64            `json:"anomaly_records_dropped,omitempty"` // anomalies counted but not listed (beyond 10,000 records per connection)
 	Evicted     bool             `json:"evicted_early,omitempty"`           // finished early: the connection table was full (its later segments start a new connection)
+	CaptureLoss bool             `json:"incomplete_capture,omitempty"`      // tcptrace live: the kernel dropped packets while it was open; missing segments may be the capture's, not the network's
 
 	// Rows is the connection's timeline (tcptrace timeline), one per segment.
 	Rows []Row `json:"-"`
@@ -218,6 +219,7 @@ type Summary struct {
 	OverSnaplen    int64            `json:"over_snaplen_records,omitempty"`
 	Fragments      *Fragments       `json:"ip_fragments,omitempty"`
 	KernelEvents   *KernelEvents    `json:"kernel_events,omitempty"` // --kernel-events: the join of the kernel's record to the capture
+	Live           *Live            `json:"live,omitempty"`          // tcptrace live: the interfaces and what the kernel dropped
 	Reassembly     *ReasmSummary    `json:"reassembly,omitempty"`
 	ConnsEvicted   int              `json:"connections_evicted,omitempty"` // finished early because the table was full (max_connections)
 	MaxConns       int              `json:"max_connections,omitempty"`     // the cap on connections held at once
@@ -255,6 +257,27 @@ type Report struct {
 	Conns     []*Conn
 	Anomalies []*Anomaly // in capture order
 	Summary   Summary
+}
+
+// Live describes a live capture (tcptrace live).
+type Live struct {
+	Interfaces  []LiveIface `json:"interfaces"`
+	Filter      string      `json:"filter,omitempty"`       // the capture filter (-f), compiled to BPF in the kernel
+	Snaplen     int         `json:"snaplen"`                // bytes kept of each packet
+	Stopped     string      `json:"stopped"`                // why the capture ended: interrupt, count, duration, error
+	SuperFrames int64       `json:"super_frames,omitempty"` // GRO/TSO packets larger than the MTU, analyzed as they are
+	KernelTrace string      `json:"kernel_trace"`           // "on", or why the kernel's word was off
+	Written     string      `json:"written,omitempty"`      // -w: the pcapng file everything captured went to
+	Dropped     int64       `json:"dropped"`                // packets the kernel dropped before tcptrace read them, all interfaces
+	DropConns   int         `json:"incomplete_connections"` // connections open while the kernel dropped packets
+}
+
+// LiveIface is one interface of a live capture and its kernel counters
+// (PACKET_STATISTICS).
+type LiveIface struct {
+	Name     string `json:"name"`
+	Received int64  `json:"received"` // packets the kernel passed to the socket (after the filter)
+	Dropped  int64  `json:"dropped"`  // ... and dropped for want of room in the ring
 }
 
 // KernelEvents says how the kernel's record of its resets (--kernel-events)
