@@ -171,8 +171,8 @@ type Conn struct {
 	// CaptureLoss: a live capture's kernel dropped packets while this
 	// connection was open (Engine.CaptureLoss).
 	CaptureLoss bool
-	tap          reassembly.Handler
-	blk          *connBlock // the allocation c lives in
+	tap         reassembly.Handler
+	blk         *connBlock // the allocation c lives in
 }
 
 // Dir returns the direction of s within c.
