@@ -89,6 +89,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/tcptrace/tcptrace/internal/capture"
 )
 
 // Link types of live frames, and of the packet the kernel filter sees.
@@ -241,6 +243,29 @@ func (s Stats) Total() IfaceStats {
 		t.End = max(t.End, i.End)
 	}
 	return t
+}
+
+// Pcapng describes the interface for a pcapng writer's interface
+// description block; add them in the order of Interfaces() so that
+// Frame.Iface is the block's index.
+func (i Interface) Pcapng() capture.PcapngInterface {
+	p := capture.PcapngInterface{Name: i.Name, LinkType: i.LinkType, Snaplen: i.Snaplen}
+	if i.Name == "any" {
+		p.Description = "all interfaces (Linux cooked capture v2)"
+	}
+	return p
+}
+
+// Pcapng gives the statistics of an interface statistics block: the
+// capture's start and end, the kernel's counters (isb_ifrecv = tp_packets,
+// which counts the dropped packets too; isb_ifdrop = tp_drops) and the
+// frames delivered (isb_usrdeliv). Take them after Close.
+func (i IfaceStats) Pcapng() capture.PcapngStats {
+	return capture.PcapngStats{
+		Time: i.End, Start: i.Start, End: i.End,
+		Received: i.Received, Dropped: i.Dropped,
+		Delivered: i.Delivered, HasDelivered: true,
+	}
 }
 
 // Error kinds, for errors.Is.

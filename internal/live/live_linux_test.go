@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -389,4 +392,129 @@ func TestPermissionDenied(t *testing.T) {
 		}
 	}
 	t.Log(err)
+}
+
+// TestWritePcapng is what `tcptrace live -w` does: every frame of a live
+// capture to a pcapng file, a comment on one, the statistics at the end.
+// The project's reader gives back the same frames; tshark, where
+// installed, reads the file and the comment.
+func TestWritePcapng(t *testing.T) {
+	needCapture(t)
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := uint16(ln.Addr().(*net.TCPAddr).Port)
+	src, err := Open([]string{"lo"}, Options{Filter: portFilter(port, false), BlockTimeout: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "live.pcapng")
+	file, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := capture.NewPcapngWriter(file, capture.PcapngOptions{Application: "tcptrace"})
+	for _, ifc := range src.Interfaces() {
+		if _, err := w.AddInterface(ifc.Pcapng()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type written struct {
+		f    capture.Frame
+		note string
+	}
+	done := make(chan []written, 1)
+	go func() {
+		var out []written
+		for {
+			f, err := src.Next()
+			if err != nil {
+				break
+			}
+			note := ""
+			if fl, err := parseFrame(f.LinkType, f.Data); err == nil && fl.flags&0x04 != 0 {
+				note = "kernel: TCP_ABORT_ON_CLOSE"
+			}
+			if err := w.WritePacket(f, note); err != nil {
+				t.Error(err)
+			}
+			g := *f
+			g.Data = bytes.Clone(f.Data)
+			out = append(out, written{g, note})
+		}
+		done <- out
+	}()
+	go echo(ln)
+	c, err := net.Dial("tcp4", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(c, "req-000")
+	io.ReadFull(c, make([]byte, 7))
+	c.(*net.TCPConn).SetLinger(0) // the close is a RST
+	c.Close()
+	time.Sleep(20 * time.Millisecond)
+	src.Close()
+	frames := <-done
+	for i, st := range src.Stats().Ifaces {
+		if err := w.WriteStats(i, st.Pcapng()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := file.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	back, err := capture.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer back.Close()
+	rst := 0
+	for i := 0; ; i++ {
+		f, err := back.Next()
+		if err == io.EOF {
+			if i != len(frames) {
+				t.Fatalf("%d frames read back, %d written", i, len(frames))
+			}
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := frames[i].f
+		if f.N != w.N || f.TS != w.TS || f.LinkType != w.LinkType || f.OrigLen != w.OrigLen || !bytes.Equal(f.Data, w.Data) {
+			t.Fatalf("frame %d differs after the round trip", i+1)
+		}
+		if frames[i].note != "" {
+			rst++
+		}
+	}
+	if rst == 0 {
+		t.Fatal("no RST captured")
+	}
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Skip("tshark not installed: the file was not checked with it")
+	}
+	out, err := exec.Command("tshark", "-r", path, "-T", "fields", "-e", "frame.number", "-e", "tcp.flags.reset", "-e", "frame.comment").Output()
+	if err != nil {
+		t.Fatalf("tshark: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != len(frames) {
+		t.Fatalf("tshark reads %d frames, %d written", len(lines), len(frames))
+	}
+	for i, l := range lines {
+		f := strings.Split(l, "\t")
+		isRST := len(f) > 1 && (f[1] == "1" || f[1] == "True")
+		hasNote := len(f) > 2 && f[2] == "kernel: TCP_ABORT_ON_CLOSE"
+		if f[0] != fmt.Sprint(i+1) || isRST != hasNote || hasNote != (frames[i].note != "") {
+			t.Errorf("tshark line %q for frame %d (comment %q)", l, i+1, frames[i].note)
+		}
+	}
 }
