@@ -4,6 +4,7 @@ package live
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -517,4 +518,90 @@ func TestWritePcapng(t *testing.T) {
 			t.Errorf("tshark line %q for frame %d (comment %q)", l, i+1, frames[i].note)
 		}
 	}
+}
+
+// TestKernelDrops overflows a small ring while nobody reads it: the kernel
+// drops, the counters say how many, and the first frame after the gap
+// carries the count (Frame.DropsBefore), equal to the datagrams missing
+// before it.
+func TestKernelDrops(t *testing.T) {
+	needCapture(t)
+	sink, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	port := sink.LocalAddr().(*net.UDPAddr).Port
+	src, err := Open([]string{"lo"}, Options{Filter: portFilter(uint16(port), true), Snaplen: 256, BlockSize: 64 << 10, BlockCount: 4, BlockTimeout: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	const burst1, burst2 = 5000, 300
+	if _, err := udpFlood(port, burst1, 64, 0); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(30 * time.Millisecond)
+	seqOf := func(f *capture.Frame) uint64 {
+		fl, err := parseFrame(f.LinkType, f.Data)
+		if err != nil || len(fl.payload) < 8 {
+			t.Fatalf("frame %d: %v", f.N, err)
+		}
+		return binary.BigEndian.Uint64(fl.payload)
+	}
+	// Read what the ring kept of the first burst: until it holds nothing.
+	var kept int
+	var prev uint64
+	for r := src.rings[0]; r.left > 0 || r.load(); {
+		f, err := src.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.DropsBefore != 0 {
+			t.Fatalf("frame %d of the first burst has %d drops before it", f.N, f.DropsBefore)
+		}
+		if s := seqOf(f); s != uint64(kept) {
+			t.Fatalf("frame %d: datagram %d, want %d", f.N, s, kept)
+		}
+		prev = uint64(kept)
+		kept++
+	}
+	if kept >= burst1 || kept == 0 {
+		t.Fatalf("the ring kept %d of %d datagrams: no drops to see", kept, burst1)
+	}
+	// The second burst arrives after the gap.
+	if _, err := udpFloodFrom(port, burst1, burst2, 64, 0); err != nil {
+		t.Fatal(err)
+	}
+	f, err := src.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := seqOf(f)
+	if s != burst1 || f.DropsBefore != s-prev-1 {
+		t.Fatalf("first frame after the gap: datagram %d with %d drops before it; want datagram %d with %d", s, f.DropsBefore, burst1, burst1-kept)
+	}
+	got := kept + 1
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		src.Close()
+	}()
+	for {
+		f, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.DropsBefore != 0 {
+			t.Errorf("frame %d: %d drops before it", f.N, f.DropsBefore)
+		}
+		got++
+	}
+	st := src.Stats().Ifaces[0]
+	if got != kept+burst2 || st.Delivered != uint64(got) || st.Dropped != uint64(burst1-kept) || st.Received != burst1+burst2 || st.FreezeQueue == 0 {
+		t.Errorf("%d frames (%d kept of the first burst), stats %+v; want %d delivered, %d dropped, %d received", got, kept, st, kept+burst2, burst1-kept, burst1+burst2)
+	}
+	t.Logf("ring kept %d of %d, dropped %d; stats %+v", kept, burst1, burst1-kept, st)
 }

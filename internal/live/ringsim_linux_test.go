@@ -177,3 +177,24 @@ func TestRingReader(t *testing.T) {
 		}
 	})
 }
+
+// TestEmitAllocs: taking a packet out of the ring allocates nothing.
+func TestEmitAllocs(t *testing.T) {
+	r := simRing(0, 2, false)
+	pkts := make([]fakePkt, 16)
+	for i := range pkts {
+		pkts[i] = fakePkt{ts: int64(i), data: frameAt("x"), status: statusVlanValid, tci: 7}
+	}
+	s := simSource(r)
+	var f capture.Frame
+	buf := make([]byte, 0, 256)
+	allocs := testing.AllocsPerRun(100, func() {
+		fakeBlock(r.block(r.cur), statusUser, pkts)
+		for r.load() {
+			s.emit(r, &f, &buf)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocations per block of %d packets", allocs, len(pkts))
+	}
+}
