@@ -28,9 +28,11 @@
 //   - On a loopback interface AF_PACKET sees every packet twice, the
 //     PACKET_OUTGOING copy and the incoming one. Only the incoming copy is
 //     kept: a named loopback socket sets PACKET_IGNORE_OUTGOING, "any"
-//     drops outgoing packets of ARPHRD_LOOPBACK devices in its kernel
-//     filter, and Next drops any that still arrive (Stats.LoopbackSkipped).
-//     Outgoing packets of other interfaces are kept.
+//     (and a loopback socket on kernels before 4.20) drops outgoing
+//     packets of ARPHRD_LOOPBACK devices in its kernel filter, and Next
+//     drops any that still arrive (Stats.LoopbackSkipped), so the kernel's
+//     counters count each packet once. Outgoing packets of other
+//     interfaces are kept.
 //   - The kernel strips 802.1Q/802.1ad tags into tp_vlan_tci/tp_vlan_tpid
 //     (TP_STATUS_VLAN_VALID): the tag is put back, after the MAC addresses
 //     for Ethernet frames and after the SLL2 header (whose protocol becomes
