@@ -15,13 +15,15 @@
 // is built from the ring's sockaddr_ll (protocol, ifindex, hatype,
 // pkttype, halen, address) in front of the network-layer packet.
 //
-// Several interfaces get one socket and one ring each; Next merges them in
-// timestamp order among the frames the rings have handed over: a ring
-// hands over a block when it is full or when the block timeout expires, so
-// across interfaces a frame may come after a later frame of a busier
-// interface by up to the block timeout. Frame.Iface is the index of the
-// frame's interface in Interfaces(), so a pcapng writer can give each its
-// own interface description block.
+// Several interfaces get one socket and one ring each, and Next merges
+// them in timestamp order. A ring hands a block over when it is full or
+// when the block timeout expires, so the earliest frame ready may not be
+// the earliest captured: Next holds it while another ring's open block
+// (whose header says whether it has packets and when it was opened) may
+// still hold an older packet, at most until that block is handed over
+// (one block timeout; never more than 1.5 timeouts + 10 ms). Frame.Iface
+// is the index of the frame's interface in Interfaces(), so a pcapng
+// writer can give each its own interface description block.
 //
 // # Known traps, and what is done about them
 //

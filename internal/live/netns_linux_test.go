@@ -294,3 +294,65 @@ func TestInterfaceDown(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+// TestSeveralInterfaces captures lo and va0 at once: each frame says its
+// interface, and frames come in timestamp order.
+func TestSeveralInterfaces(t *testing.T) {
+	a, b := vethPair(t)
+	udpEcho(t, b, "10.99.0.2:9000")
+	udpEcho(t, a, "127.0.0.1:9000")
+	var src *Source
+	var err error
+	a.do(t, func() {
+		src, err = Open([]string{"lo", "va0"}, Options{BlockTimeout: 10 * time.Millisecond})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ifs := src.Interfaces()
+	if len(ifs) != 2 || ifs[0].Name != "lo" || ifs[1].Name != "va0" || ifs[0].LinkType != LinkEthernet || ifs[1].LinkType != LinkEthernet || src.Name() != "lo,va0" {
+		t.Fatalf("interfaces %+v, name %q", ifs, src.Name())
+	}
+	frames := collect(src)
+	const n = 10
+	for i := range n {
+		exchange(t, a, "127.0.0.1:9000", fmt.Sprintf("lo%d", i), 1)
+		exchange(t, a, "10.99.0.2:9000", fmt.Sprintf("veth%d", i), 1)
+	}
+	time.Sleep(30 * time.Millisecond)
+	src.Close()
+	got := wait(t, frames, 5*time.Second)
+	if len(got.errs) > 0 {
+		t.Fatal(got.errs)
+	}
+	count := map[string]int{}
+	var last int64
+	for _, f := range got.frames {
+		if f.TS < last {
+			t.Errorf("frame %d (iface %d) at %d, before the previous frame at %d", f.N, f.Iface, f.TS, last)
+		}
+		last = f.TS
+		fl, err := parseFrame(f.LinkType, f.Data)
+		if err != nil || fl.proto != 17 {
+			continue
+		}
+		count[fmt.Sprintf("%d %s", f.Iface, fl.payload[1:])]++
+	}
+	for i := range n {
+		for _, k := range []string{fmt.Sprintf("0 o%d-000", i), fmt.Sprintf("1 eth%d-000", i)} {
+			if count[k] != 2 { // the datagram and its echo
+				t.Errorf("%q seen %d times, want 2", k, count[k])
+			}
+		}
+	}
+	if len(count) != 2*n {
+		t.Errorf("%d distinct datagrams: %v", len(count), count)
+	}
+	if h := src.held.Load(); h != 0 {
+		t.Errorf("%d frames given out of order after waiting in vain", h)
+	}
+	st := src.Stats()
+	if len(st.Ifaces) != 2 || st.Ifaces[0].Delivered == 0 || st.Ifaces[1].Delivered == 0 || st.Total().Dropped != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}

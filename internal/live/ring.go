@@ -15,6 +15,7 @@ const (
 	blkNumPkts = 12 // num_pkts
 	blkFirst   = 16 // offset_to_first_pkt
 	blkLen     = 20 // blk_len
+	blkTSFirst = 32 // ts_first_pkt: when the kernel opened the block
 	blkHdrLen  = 48 // the header, padded
 
 	// struct tpacket3_hdr.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tcptrace/tcptrace/internal/capture"
 )
@@ -196,5 +197,51 @@ func TestEmitAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("%.1f allocations per block of %d packets", allocs, len(pkts))
+	}
+}
+
+// TestEarlierPending: with several rings, the earliest ready frame waits
+// while the block another ring is filling may hold an older packet.
+func TestEarlierPending(t *testing.T) {
+	now := time.Unix(1000, 0)
+	ms := int64(time.Millisecond)
+	tests := []struct {
+		name     string
+		head     int64  // ts of the ready ring's next packet
+		pkts     uint32 // packets in the quiet ring's open block
+		opened   int64  // when that block was opened
+		ready    bool   // the quiet ring has a block ready itself
+		done     bool
+		wantWait bool
+	}{
+		{"quiet ring empty, head old enough", now.UnixNano() - 5*ms, 0, 0, false, false, false},
+		{"quiet ring empty, head too recent", now.UnixNano() - ms/2, 0, 0, false, false, true},
+		{"quiet ring has packets since before head", now.UnixNano() - 5*ms, 3, now.UnixNano() - 40*ms, false, false, true},
+		{"quiet ring has packets opened after head", now.UnixNano() - 40*ms, 3, now.UnixNano() - 5*ms, false, false, false},
+		{"other ring ready", now.UnixNano(), 0, 0, true, false, false},
+		{"other ring done", now.UnixNano(), 3, 0, false, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			busy, quiet := simRing(0, 2, false), simRing(1, 2, false)
+			fakeBlock(busy.block(0), statusUser, []fakePkt{{ts: tt.head, data: frameAt("a")}})
+			blk := quiet.block(0)
+			if tt.ready {
+				fakeBlock(blk, statusUser, []fakePkt{{ts: tt.head + 1, data: frameAt("b")}})
+				quiet.load()
+			} else {
+				clear(blk)
+				ne.PutUint32(blk[blkNumPkts:], tt.pkts)
+				ne.PutUint32(blk[blkTSFirst:], uint32(tt.opened/1e9))
+				ne.PutUint32(blk[blkTSFirst+4:], uint32(tt.opened%1e9))
+			}
+			quiet.done = tt.done
+			s := simSource(busy, quiet)
+			busy.load()
+			got := s.earlier(busy, now, nil)
+			if (len(got) > 0) != tt.wantWait {
+				t.Errorf("wait for %d rings, want waiting %v", len(got), tt.wantWait)
+			}
+		})
 	}
 }

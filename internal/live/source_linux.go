@@ -42,6 +42,10 @@ type Source struct {
 	sbuf     []byte
 	n        int64
 
+	pollFDs   []unix.PollFd // Next's poll array
+	holdStart time.Time     // since when the earliest ready frame waits for another ring
+	held      atomic.Uint64 // frames given out of order after waiting in vain
+
 	stopReq atomic.Bool
 	stopped chan struct{} // closed when Close has released the rings
 	pos     atomic.Int64
@@ -418,7 +422,7 @@ func (s *Source) Next() (*capture.Frame, error) {
 // inClose says that Close is draining (poll then keeps the lock and
 // ignores the wake fd).
 func (s *Source) step(dst *capture.Frame, buf *[]byte, inClose bool) (*capture.Frame, error) {
-	var fds []unix.PollFd
+	var rings []*ring
 	for {
 		var best *ring
 		for _, r := range s.rings {
@@ -429,15 +433,30 @@ func (s *Source) step(dst *capture.Frame, buf *[]byte, inClose bool) (*capture.F
 				best = r
 			}
 		}
+		now := time.Now()
 		if best != nil {
+			// Several rings: wait (a bounded time) while another may still
+			// hand over an earlier packet.
+			if rings = s.earlier(best, now, rings[:0]); len(rings) > 0 {
+				if s.holdStart.IsZero() {
+					s.holdStart = now
+				}
+				if left := s.opt.drainWait() - now.Sub(s.holdStart); left > 0 {
+					if err := s.poll(rings, min(left, holdPoll), inClose); err != nil {
+						return nil, err
+					}
+					continue
+				}
+				s.held.Add(1)
+			}
+			s.holdStart = time.Time{}
 			if f := s.emit(best, dst, buf); f != nil {
 				return f, nil
 			}
 			continue
 		}
-		now := time.Now()
 		timeout := time.Second
-		fds = fds[:0]
+		rings = rings[:0]
 		for _, r := range s.rings {
 			if r.done {
 				continue
@@ -456,45 +475,94 @@ func (s *Source) step(dst *capture.Frame, buf *[]byte, inClose bool) (*capture.F
 				// Caught up: drops read now lie before the next block.
 				r.readStats()
 			}
-			fds = append(fds, unix.PollFd{Fd: int32(r.fd), Events: unix.POLLIN})
+			rings = append(rings, r)
 		}
-		if len(fds) == 0 {
+		if len(rings) == 0 {
 			return nil, io.EOF
 		}
-		if !inClose {
-			fds = append(fds, unix.PollFd{Fd: int32(s.wakeFD), Events: unix.POLLIN})
-			s.polling++
-			s.mu.Unlock()
-		}
-		ms := int((timeout + time.Millisecond - 1) / time.Millisecond)
-		_, err := unix.Poll(fds, max(ms, 1))
-		if !inClose {
-			s.mu.Lock()
-			s.polling--
-			if s.released {
-				s.closeFDsIfIdle()
-				return nil, errReleased
-			}
-			if s.stopReq.Load() {
-				return nil, errReleased
-			}
-		}
-		if err != nil && err != unix.EINTR {
-			return nil, &Error{Op: "poll", Err: err}
-		}
-		k := 0
-		for _, r := range s.rings {
-			if r.done {
-				continue
-			}
-			if fds[k].Revents&unix.POLLERR != 0 {
-				if e, _ := unix.GetsockoptInt(r.fd, unix.SOL_SOCKET, unix.SO_ERROR); e != 0 {
-					r.drain(s.opt.drainWait(), downError(r.ifc.Name, unix.Errno(e)))
-				}
-			}
-			k++
+		if err := s.poll(rings, timeout, inClose); err != nil {
+			return nil, err
 		}
 	}
+}
+
+// holdPoll bounds one wait for an earlier packet of another ring.
+const holdPoll = 5 * time.Millisecond
+
+// tsSlack is how much earlier than the moment it is written to the ring a
+// packet's timestamp may be (the kernel may have stamped the skb when it
+// arrived).
+const tsSlack = int64(time.Millisecond)
+
+// earlier appends to out the rings other than best that hold nothing ready
+// but may still hand over a packet older than best's next one: the block
+// the kernel is filling has packets and was opened before it, or is empty
+// and that packet is too recent for a packet still to come to be older.
+func (s *Source) earlier(best *ring, now time.Time, out []*ring) []*ring {
+	if len(s.rings) == 1 {
+		return out
+	}
+	head := best.headTS()
+	for _, r := range s.rings {
+		if r == best || r.done || r.left > 0 {
+			continue // a ready ring's next packet is not older than best's
+		}
+		blk := r.block(r.cur)
+		bound := now.UnixNano() - tsSlack
+		if atomic.LoadUint32((*uint32)(unsafe.Pointer(&blk[blkNumPkts]))) > 0 {
+			// The block's open time (ts_first_pkt) precedes its packets.
+			bound = int64(ne.Uint32(blk[blkTSFirst:]))*1e9 + int64(ne.Uint32(blk[blkTSFirst+4:])) - tsSlack
+		}
+		if bound <= head {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// poll waits until one of rings has a block, an error, or timeout passes
+// (or, for Next, Close wakes it: errReleased). Called with s.mu held; Next
+// releases it while it waits.
+func (s *Source) poll(rings []*ring, timeout time.Duration, inClose bool) error {
+	// Next polls without the lock, so Close (which may poll meanwhile)
+	// must not share its fd array.
+	var fds []unix.PollFd
+	if !inClose {
+		fds = s.pollFDs[:0]
+	}
+	for _, r := range rings {
+		fds = append(fds, unix.PollFd{Fd: int32(r.fd), Events: unix.POLLIN})
+	}
+	if !inClose {
+		fds = append(fds, unix.PollFd{Fd: int32(s.wakeFD), Events: unix.POLLIN})
+		s.pollFDs = fds
+		s.polling++
+		s.mu.Unlock()
+	}
+	ms := int((timeout + time.Millisecond - 1) / time.Millisecond)
+	_, err := unix.Poll(fds, max(ms, 1))
+	if !inClose {
+		s.mu.Lock()
+		s.polling--
+		if s.released {
+			s.closeFDsIfIdle()
+			return errReleased
+		}
+		if s.stopReq.Load() {
+			return errReleased
+		}
+	}
+	if err != nil && err != unix.EINTR {
+		return &Error{Op: "poll", Err: err}
+	}
+	for i, r := range rings {
+		if fds[i].Revents&unix.POLLERR != 0 {
+			if e, _ := unix.GetsockoptInt(r.fd, unix.SOL_SOCKET, unix.SO_ERROR); e != 0 {
+				r.drain(s.opt.drainWait(), downError(r.ifc.Name, unix.Errno(e)))
+			}
+		}
+	}
+	return nil
 }
 
 // emit copies the next packet of r into dst and *buf, or returns nil when
