@@ -433,11 +433,16 @@ func (s *Source) step(dst *capture.Frame, buf *[]byte, inClose bool) (*capture.F
 				best = r
 			}
 		}
-		now := time.Now()
 		if best != nil {
 			// Several rings: wait (a bounded time) while another may still
 			// hand over an earlier packet.
-			if rings = s.earlier(best, now, rings[:0]); len(rings) > 0 {
+			var now time.Time
+			rings = rings[:0]
+			if len(s.rings) > 1 {
+				now = time.Now()
+				rings = s.earlier(best, now, rings[:0])
+			}
+			if len(rings) > 0 {
 				if s.holdStart.IsZero() {
 					s.holdStart = now
 				}
@@ -455,6 +460,7 @@ func (s *Source) step(dst *capture.Frame, buf *[]byte, inClose bool) (*capture.F
 			}
 			continue
 		}
+		now := time.Now()
 		timeout := time.Second
 		rings = rings[:0]
 		for _, r := range s.rings {
