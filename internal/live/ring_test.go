@@ -329,3 +329,38 @@ func TestErrorText(t *testing.T) {
 		t.Errorf("total %+v, want %+v", got, want)
 	}
 }
+
+// FuzzRingBlock walks arbitrary bytes as a ring block, as the reader does:
+// nothing may panic, and every frame built keeps to the snaplen.
+func FuzzRingBlock(f *testing.F) {
+	blk := make([]byte, 1024)
+	fakeBlock(blk, statusUser, []fakePkt{
+		{ts: 1, data: hexBytes("02 00 00 00 00 01 02 00 00 00 00 02 08 00 45 00"), status: statusVlanValid, tci: 5},
+		{ts: 2, data: hexBytes("45 00 00 14"), proto: 0x0800, hatype: 1, addr: []byte{1, 2, 3, 4, 5, 6}},
+	})
+	f.Add(blk, uint16(96), false)
+	f.Add(blk, uint16(1500), true)
+	f.Fuzz(func(t *testing.T, blk []byte, snap uint16, cooked bool) {
+		snaplen := int(snap%2000) + 1
+		_, n, first, err := blockInfo(blk)
+		if err != nil {
+			return
+		}
+		off := int(first)
+		for i := uint32(0); i < n && i < 1000; i++ {
+			p, err := parsePacket(blk, off)
+			if err != nil {
+				return
+			}
+			out, orig := appendFrame(nil, &p, cooked, snaplen)
+			if len(out) > snaplen || orig < len(out) {
+				t.Fatalf("frame of %d bytes (orig %d) for snaplen %d", len(out), orig, snaplen)
+			}
+			_ = p.netLen()
+			if p.next == 0 || uint64(off)+uint64(p.next) >= uint64(len(blk)) {
+				return
+			}
+			off += int(p.next)
+		}
+	})
+}
