@@ -25,6 +25,11 @@ type Frame struct {
 	// whole when they stay within libpcap's maximum (262144 bytes); the
 	// analyzer counts them.
 	OverSnaplen bool
+
+	// DropsBefore is set by live sources (internal/live): how many packets
+	// the kernel dropped on this frame's interface, for lack of room in its
+	// capture ring, just before this frame. 0 for files.
+	DropsBefore uint64
 }
 
 // Source yields frames in file order. Next returns io.EOF at the clean end of
