@@ -193,7 +193,10 @@ type Stream struct {
 	hp     []hpiece // the history: hp[hh:] are delivered pieces, contiguous, ascending
 	hh     int
 	hbytes int64  // bytes of hp[hh:]
-	store  []byte // copies of the history's bytes when the input is not stable
+	store  []byte // copies of the history's bytes when the input is not stable (a ring)
+	ringW  int    // where the newest copy in store ends
+
+	maxPieces int // HistoryPieces(cfg.History)
 
 	pend   Conflict // a conflict being gathered (pendOK): merged while the same earlier frame differs
 	pendOK bool
@@ -213,7 +216,7 @@ func (s *Stream) Init(dir int, cfg Config, h Handler, budget *Budget, pool *Pool
 	if cfg.MaxChunks <= 0 {
 		cfg.MaxChunks = 1024
 	}
-	*s = Stream{Dir: dir, cfg: cfg, h: h, budget: budget, pool: pool}
+	*s = Stream{Dir: dir, cfg: cfg, h: h, budget: budget, pool: pool, maxPieces: HistoryPieces(cfg.History)}
 }
 
 // Started reports whether the stream knows its sequence base.
@@ -230,6 +233,10 @@ func (s *Stream) Buffered() int64 { return s.buffered }
 func (s *Stream) Offset(v seqnum.Value) int64 {
 	return s.next + seqnum.Diff(s.base.Add(seqnum.Size(uint32(s.next))), v)
 }
+
+// Seq converts a stream offset back to its sequence number (meaningful only
+// once the stream started).
+func (s *Stream) Seq(off int64) seqnum.Value { return s.base.Add(seqnum.Size(uint32(off))) }
 
 // Segment takes one segment of this direction.
 func (s *Stream) Segment(seg *decode.Segment) {
@@ -560,7 +567,7 @@ func (s *Stream) flushConflict() {
 // With a stable input the piece refers to the bytes where they are (the
 // mapped payload, or a chunk no longer used); otherwise they are copied.
 func (s *Stream) remember(off int64, data []byte, m mark) {
-	h := s.cfg.History
+	h := int64(s.cfg.History)
 	if h <= 0 {
 		return
 	}
@@ -569,45 +576,67 @@ func (s *Stream) remember(off int64, data []byte, m mark) {
 		b = s.keep(data)
 	}
 	m.off = off
-	s.hp = append(s.hp, hpiece{b: b, m: m})
-	s.hbytes += int64(len(b))
-	maxN := HistoryPieces(h)
-	for n := len(s.hp) - s.hh; n > 1 && (s.hbytes-int64(len(s.hp[s.hh].b)) >= int64(h) || n > maxN); n-- {
-		s.hbytes -= int64(len(s.hp[s.hh].b))
-		s.hp[s.hh] = hpiece{}
-		s.hh++
+	if n := len(s.hp); n < cap(s.hp) {
+		s.hp = s.hp[:n+1]
+	} else {
+		s.hp = append(s.hp, hpiece{})
 	}
-	if s.hh >= 32 && 2*s.hh >= len(s.hp) { // compact, amortized
-		n := copy(s.hp, s.hp[s.hh:])
-		clear(s.hp[n:])
-		s.hp, s.hh = s.hp[:n], 0
+	p := &s.hp[len(s.hp)-1]
+	p.b, p.m = b, m
+	s.hbytes += int64(len(b))
+	// Drop the oldest pieces the rest can do without. Dropped entries are
+	// cleared when the slice is compacted (amortized), not one by one.
+	hp, hh, maxN := s.hp, s.hh, s.maxPieces
+	for len(hp)-hh > 1 && (s.hbytes-int64(len(hp[hh].b)) >= h || len(hp)-hh > maxN) {
+		s.hbytes -= int64(len(hp[hh].b))
+		hh++
+	}
+	s.hh = hh
+	if hh >= 32 && 2*hh >= len(hp) {
+		n := copy(hp, hp[hh:])
+		clear(hp[n:])
+		s.hp, s.hh = hp[:n], 0
 	}
 }
 
 // keep copies data to the store of the history and returns the copy. The
-// pieces of the history are the last bytes of the store; when it is full
-// they are moved to its start (or to a store twice their size), so that
-// each byte is copied a bounded number of times.
+// store is a ring: a copy goes after the newest piece, or at the start when
+// it does not fit before the end (the rest of the end left unused), never
+// over a piece still in the history; when there is no room the history
+// moves to a store twice its size. Each byte is copied once in the steady
+// state.
 func (s *Stream) keep(data []byte) []byte {
-	if len(s.store)+len(data) > cap(s.store) {
-		live := s.hp[s.hh:]
-		n := int(s.hbytes)
-		dst := s.store[:0]
-		if need := n + len(data); cap(s.store) < 2*need {
-			dst = make([]byte, 0, max(2*need, 4096))
+	n, st := len(data), s.store
+	at := -1
+	switch {
+	case s.hbytes == 0:
+		if n <= len(st) {
+			at = 0
 		}
-		dst = append(dst, s.store[len(s.store)-n:]...)
-		at := 0
-		for i := range live {
-			k := len(live[i].b)
-			live[i].b = dst[at : at+k : at+k]
+	default:
+		ls, w := len(st)-cap(s.hp[s.hh].b), s.ringW // oldest piece's start, newest's end
+		switch {
+		case ls < w && w+n <= len(st):
+			at = w
+		case ls < w && n <= ls:
+			at = 0
+		case ls >= w && w+n <= ls:
+			at = w
+		}
+	}
+	if at < 0 {
+		ns := make([]byte, max(2*(int(s.hbytes)+n), 256))
+		at = 0
+		for i := s.hh; i < len(s.hp); i++ {
+			k := copy(ns[at:], s.hp[i].b)
+			s.hp[i].b = ns[at : at+k]
 			at += k
 		}
-		s.store = dst
+		s.store, st = ns, ns
 	}
-	at := len(s.store)
-	s.store = append(s.store, data...)
-	return s.store[at:len(s.store):len(s.store)]
+	copy(st[at:], data)
+	s.ringW = at + n
+	return st[at : at+n] // its capacity tells where it is: len(store) - cap
 }
 
 // forget empties the history (its references too: the bytes may go).

@@ -298,7 +298,11 @@ func TestHistoryStableEqualsCopies(t *testing.T) {
 		}
 		var segs []sent
 		for off := 0; off < len(data); {
-			n := min(1+r.IntN(1500), len(data)-off)
+			n := 1 + r.IntN(1500)
+			if r.IntN(10) == 0 {
+				n = 1 + r.IntN(6000) // larger than the history: the copies' ring grows
+			}
+			n = min(n, len(data)-off)
 			segs = append(segs, sent{off, data[off : off+n]})
 			if r.IntN(4) == 0 { // a retransmission of something recent, maybe altered
 				a := max(0, off-r.IntN(3000))
@@ -314,7 +318,7 @@ func TestHistoryStableEqualsCopies(t *testing.T) {
 		run := func(stable bool) ([]Conflict, []byte) {
 			s, k := newTestStream(t, Config{History: 2048, Stable: stable}, nil, nil)
 			s.Segment(seg(1, 0, "S", nil))
-			buf := make([]byte, 4096)
+			buf := make([]byte, 8192)
 			for i, sg := range segs {
 				p := sg.data
 				if !stable {
@@ -324,6 +328,12 @@ func TestHistoryStableEqualsCopies(t *testing.T) {
 				if !stable {
 					for j := range buf {
 						buf[j] = 0xee // the input's buffer is reused
+					}
+				}
+				// The history holds what was delivered, nothing overwritten.
+				for _, hp := range s.hp[s.hh:] {
+					if !bytes.Equal(hp.b, k.out[hp.m.off:hp.m.off+int64(len(hp.b))]) {
+						t.Fatalf("trial %d stable=%v: history piece at %d (frame %d) is not what was delivered", trial, stable, hp.m.off, hp.m.frame)
 					}
 				}
 			}
@@ -477,9 +487,19 @@ func TestPoolFlushesOldest(t *testing.T) {
 	}
 }
 
-func BenchmarkInOrder(b *testing.B) {
+func BenchmarkInOrder(b *testing.B) { benchInOrder(b, Config{}) }
+
+// BenchmarkInOrderHistory keeps the history analyze keeps by default, by
+// reference (a mapped file) or by copy (stdin, gzip).
+func BenchmarkInOrderHistory(b *testing.B) {
+	for _, stable := range []bool{true, false} {
+		b.Run(fmt.Sprintf("stable=%v", stable), func(b *testing.B) { benchInOrder(b, Config{History: 64 << 10, Stable: stable}) })
+	}
+}
+
+func benchInOrder(b *testing.B, cfg Config) {
 	payload := make([]byte, 1448)
-	s := NewStream(0, Config{}, nil, nil, nil)
+	s := NewStream(0, cfg, nil, nil, nil)
 	s.Segment(seg(1, 0, "S", nil))
 	sg := seg(2, 1, "", payload)
 	b.ReportAllocs()
