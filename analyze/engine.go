@@ -271,7 +271,7 @@ func (e *Engine) record(c *Conn) (*report.Conn, []*report.Anomaly) {
 	for _, a := range c.Anomalies {
 		anoms = append(anoms, &report.Anomaly{
 			Type: "anomaly", Conn: c.ID, Frame: a.Frame, Time: FormatTS(a.TS), TS: a.TS, Kind: string(a.Kind),
-			Severity: string(a.Severity), Dir: dirName(a.Dir), Related: a.Related, Detail: a.Detail, FileIdx: a.File,
+			Severity: string(a.Severity), Dir: dirName(a.Dir), Related: a.Related, Detail: a.Detail, Copies: a.Copies, FileIdx: a.File,
 		})
 	}
 	return rc, anoms
