@@ -77,7 +77,7 @@ func TestJoin(t *testing.T) {
 		want   []int
 	}{
 		{"nearest in time", []Event{ev(1000, c, s, false)}, []Frame{fr(1, 900, c, s), fr(2, 1100, c, s)}, []int{0}},
-		{"outside the window", []Event{ev(0, c, s, false)}, []Frame{fr(1, Window + 1, c, s)}, []int{-1}},
+		{"outside the window", []Event{ev(0, c, s, false)}, []Frame{fr(1, Window+1, c, s)}, []int{-1}},
 		{"another peer never", []Event{ev(0, c, s, false)}, []Frame{fr(1, 0, c, s2)}, []int{-1}},
 		// A queue delays every RST by 300 µs: nearest-first would give the
 		// second event the first frame.
