@@ -11,6 +11,7 @@ import (
 	"github.com/tcptrace/tcptrace/analyze/zeek"
 	"github.com/tcptrace/tcptrace/internal/decode"
 	"github.com/tcptrace/tcptrace/internal/seqnum"
+	"github.com/tcptrace/tcptrace/report"
 	"github.com/tcptrace/tcptrace/statemachine"
 )
 
@@ -65,6 +66,7 @@ type Anomaly struct {
 	TS       int64
 	Related  []int64 // other frames involved
 	Detail   string
+	Copies   *report.Copies // conflicting_retransmission: the two copies and which looks forged
 }
 
 // checker runs the checks of one connection. It keeps a few values per
@@ -78,7 +80,10 @@ type checker struct {
 	edgeSet   [2]bool
 	lastAck   [2]seqnum.Value
 	recent    [2][recentN]recentSeg // last data segments of each direction, for conflicting retransmissions
+	recentIP  [2][recentN]recentIP  // their TTL and IP ID (apart: the scan reads recent only)
 	recentI   [2]int
+	conflict  Anomaly         // a conflicting retransmission found by conflicting, reported by flushConflict
+	conflictD int             // its direction (-1: none)
 	sent      [2]seqnum.Value // highest sequence number each direction sent
 	sentSet   [2]bool
 	maxWin    [2]uint32
@@ -199,7 +204,7 @@ func (k *checker) check(c *Conn, d int, s *decode.Segment, evs []statemachine.Ev
 	if syn || rst {
 		return
 	}
-	k.conflicting(d, s, mk)
+	k.conflicting(c, d, s)
 
 	// Windows: data beyond the receiver's right edge, and right edges moving back.
 	peer := 1 - d
@@ -293,7 +298,9 @@ func (k *checker) duplicate(d int, s *decode.Segment) (of int64, dup bool) {
 
 // recentN data segments per direction are remembered to compare
 // retransmissions with their originals (bounded: memory never follows the
-// number of packets). Partial overlaps are compared by stream reassembly.
+// number of packets). Partial overlaps, and exact ones with the bytes the
+// receiver kept, are compared by stream reassembly (its history); this
+// catches exact copies of older or larger segments than the history holds.
 const recentN = 32
 
 type recentSeg struct {
@@ -304,13 +311,21 @@ type recentSeg struct {
 	p     *byte  // the payload's n bytes, when the input's bytes outlive the run
 }
 
+type recentIP struct {
+	ttl  uint8
+	ipid uint16
+}
+
 // payloadSeed keys the payload hashes of one run; only their equality is
 // used, so output does not depend on it.
 var payloadSeed = maphash.MakeSeed()
 
-// conflicting compares a fully captured data segment with an earlier one of
-// the same direction covering exactly the same bytes, and remembers it.
-func (k *checker) conflicting(d int, s *decode.Segment, mk func(Kind, string, ...int64)) {
+// conflicting compares a fully captured data segment with the first of the
+// recent segments of the same direction that covered exactly the same bytes
+// (the copy a receiver kept), and remembers it. A difference is held until
+// the segment went through reassembly (flushConflict): reassembly names the
+// differing bytes exactly, this only the range.
+func (k *checker) conflicting(c *Conn, d int, s *decode.Segment) {
 	if s.Len == 0 || len(s.Payload) != s.Len {
 		return
 	}
@@ -325,18 +340,44 @@ func (k *checker) conflicting(d int, s *decode.Segment, mk func(Kind, string, ..
 	} else {
 		h = k.prev[d].phash // duplicate hashed this segment's payload
 	}
-	for i := range k.recent[d] {
-		r := &k.recent[d][i]
-		if r.frame == 0 || r.seq != s.Seq || int(r.n) != s.Len {
-			continue
-		}
-		if (p != nil && !bytes.Equal(unsafe.Slice(r.p, r.n), s.Payload)) || (p == nil && r.hash != h) {
-			mk(KConflictRetx, fmt.Sprintf("%d bytes at seq %d differ from the same range sent in frame %d", s.Len, uint32(s.Seq), r.frame), r.frame)
-			break
+	rs, i0 := &k.recent[d], k.recentI[d]
+	m := -1
+	for j := i0; j < recentN && m < 0; j++ { // oldest first: i0 is the next slot to reuse
+		if r := &rs[j]; r.frame != 0 && r.seq == s.Seq && int(r.n) == s.Len {
+			m = j
 		}
 	}
-	k.recent[d][k.recentI[d]] = recentSeg{s.Seq, int32(s.Len), s.Frame, h, p}
-	k.recentI[d] = (k.recentI[d] + 1) % recentN
+	for j := 0; j < i0 && m < 0; j++ {
+		if r := &rs[j]; r.frame != 0 && r.seq == s.Seq && int(r.n) == s.Len {
+			m = j
+		}
+	}
+	if m >= 0 {
+		r := &rs[m]
+		if (p != nil && !bytes.Equal(unsafe.Slice(r.p, r.n), s.Payload)) || (p == nil && r.hash != h) {
+			ip := k.recentIP[d][m]
+			off := c.R[d].Offset(s.Seq)
+			cp := c.judgeCopies(d, copyIP{r.frame, ip.ttl, ip.ipid}, copyIP{s.Frame, s.TTL, uint16(s.IPID)}, off, int64(s.Len))
+			k.conflict = Anomaly{Kind: KConflictRetx, Severity: ownSeverity[KConflictRetx], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS,
+				Related: []int64{r.frame}, Detail: conflictDetail(cp, uint32(s.Seq)), Copies: cp}
+			k.conflictD = d
+		}
+	}
+	rs[i0] = recentSeg{s.Seq, int32(s.Len), s.Frame, h, p}
+	k.recentIP[d][i0] = recentIP{s.TTL, uint16(s.IPID)}
+	k.recentI[d] = (i0 + 1) % recentN
+}
+
+// flushConflict reports the conflict conflicting found on the segment just
+// filed, unless reassembly reported one for it (more precisely).
+func (k *checker) flushConflict(c *Conn) {
+	d := k.conflictD
+	k.conflictD = -1
+	if c.confFrame[d] == k.conflict.Frame {
+		return
+	}
+	c.confFrame[d] = k.conflict.Frame
+	c.addAnomaly(k.conflict)
 }
 
 // noteSent records the highest sequence number direction d has sent, from

@@ -119,6 +119,11 @@ func decodedSegments(b *testing.B) []decode.Segment {
 // connection lookup, state machine, every detector, statistics, reassembly.
 func BenchmarkTableFull(b *testing.B) { benchTable(b, DefaultConfig()) }
 
+// BenchmarkTableFullStable is BenchmarkTableFull with payloads known to
+// outlive the run (as from a mapped file: references instead of copies and
+// hashes).
+func BenchmarkTableFullStable(b *testing.B) { benchTableStable(b, DefaultConfig(), true) }
+
 // BenchmarkTableStreams measures the table stage of follow/export: lookup,
 // state machine and reassembly only.
 func BenchmarkTableStreams(b *testing.B) {
@@ -127,12 +132,15 @@ func BenchmarkTableStreams(b *testing.B) {
 	benchTable(b, cfg)
 }
 
-func benchTable(b *testing.B, cfg Config) {
+func benchTable(b *testing.B, cfg Config) { benchTableStable(b, cfg, false) }
+
+func benchTableStable(b *testing.B, cfg Config, stable bool) {
 	segs := decodedSegments(b)
 	b.ReportAllocs()
 	var n int64
 	for b.Loop() {
 		t := NewTable(cfg)
+		t.StablePayload = stable
 		t.Streaming(func(*Conn) {})
 		for i := range segs {
 			t.Add(&segs[i])

@@ -306,7 +306,7 @@ func (e *Engine) record(c *Conn) (*report.Conn, []*report.Anomaly) {
 		}
 		anoms = append(anoms, &report.Anomaly{
 			Type: "anomaly", Conn: c.ID, Frame: a.Frame, Time: FormatTS(a.TS), TS: a.TS, Kind: string(a.Kind),
-			Severity: string(a.Severity), Dir: dirName(a.Dir), Related: a.Related, Detail: detail, FileIdx: a.File,
+			Severity: string(a.Severity), Dir: dirName(a.Dir), Related: a.Related, Detail: detail, Copies: a.Copies, FileIdx: a.File,
 		})
 	}
 	return rc, anoms

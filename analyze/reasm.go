@@ -1,8 +1,6 @@
 package analyze
 
 import (
-	"fmt"
-
 	"github.com/tcptrace/tcptrace/reassembly"
 	"github.com/tcptrace/tcptrace/report"
 )
@@ -44,15 +42,17 @@ func (h *streams) Gap(dir int, g reassembly.Gap) {
 }
 
 // Conflict implements reassembly.Handler: an overlap whose bytes differ from
-// the first copy is a conflicting_retransmission, unless the exact-copy
-// check (anomaly.go) already flagged the same frame.
+// the first copy is a conflicting_retransmission, one per later copy (the
+// exact-copy check of anomaly.go defers to it), with the judgment of which
+// copy looks forged.
 func (h *streams) Conflict(dir int, x reassembly.Conflict) {
-	if n := len(h.c.Anomalies); n == 0 || h.c.Anomalies[n-1].Kind != KConflictRetx || h.c.Anomalies[n-1].Frame != x.Frame {
-		h.c.addAnomaly(Anomaly{
-			Kind: KConflictRetx, Severity: SevError, Dir: dir, Frame: x.Frame, File: x.File, TS: h.c.LastTS,
-			Related: []int64{x.FirstFrame},
-			Detail: fmt.Sprintf("bytes at stream offset %d differ from those of frame %d that arrived first (%d bytes overlap from there); the first copy is kept",
-				x.Off, x.FirstFrame, x.Len),
+	c := h.c
+	if c.confFrame[dir] != x.Frame {
+		c.confFrame[dir] = x.Frame
+		cp := c.JudgeConflict(dir, x)
+		c.addAnomaly(Anomaly{
+			Kind: KConflictRetx, Severity: SevError, Dir: dir, Frame: x.Frame, File: x.File, TS: c.LastTS,
+			Related: []int64{x.FirstFrame}, Detail: conflictDetail(cp, uint32(c.R[dir].Seq(x.Off))), Copies: cp,
 		})
 	}
 	if h.c.tap != nil {

@@ -41,7 +41,9 @@ type Config struct {
 	Idle time.Duration
 	// ConnBudget and GlobalBudget bound the bytes reassembly holds out of
 	// order, per connection and over all (0: unlimited). History is how many
-	// delivered bytes each stream keeps to compare retransmissions with.
+	// delivered bytes each stream keeps to compare retransmissions with
+	// (conflicting_retransmission; referenced in place when the input is
+	// stable, copied otherwise).
 	ConnBudget, GlobalBudget int64
 	History                  int
 	// Tap, if set, receives the reassembled bytes of each connection.
@@ -68,7 +70,7 @@ type Config struct {
 // DefaultConfig returns the defaults used by the CLI.
 func DefaultConfig() Config {
 	return Config{ReuseIdle: 60 * time.Second, Idle: 5 * time.Minute, EvictIdle: 30 * time.Minute,
-		ConnBudget: DefaultConnBudget, GlobalBudget: DefaultGlobalBudget, Workers: runtime.NumCPU(),
+		ConnBudget: DefaultConnBudget, GlobalBudget: DefaultGlobalBudget, History: DefaultHistory, Workers: runtime.NumCPU(),
 		MaxConns: DefaultMaxConns}
 }
 
@@ -79,6 +81,14 @@ const (
 	DefaultConnBudget   = 8 << 20
 	DefaultGlobalBudget = 64 << 20
 )
+
+// DefaultHistory is how many delivered bytes each stream keeps by default
+// to compare later copies with (conflicting_retransmission): an injector's
+// copy and the real one race, so the first is recent when the second comes.
+// With a mapped file the history holds references (about 12 pieces of 48
+// bytes for full-sized segments); otherwise it copies every delivered byte
+// and holds up to about twice this per stream, so it is kept small.
+const DefaultHistory = 16 << 10
 
 // DefaultMaxConns is the default cap on connections held at once: about
 // 0.8 GiB of analysis state at ~8 KB per connection (connBlock).
@@ -157,11 +167,15 @@ type Conn struct {
 
 	R      [2]*reassembly.Stream // the reassembled byte stream of each direction
 	budget reassembly.Budget
-	sh     streams  // the streams' handler
-	Gaps   []dirGap // the first gaps, in stream order per direction
-	diag   *diag    // what the diagnosis of resets needs (nil with StreamsOnly)
-	rows   rowState // what the timeline needs (Config.Rows)
-	Rows   []report.Row
+	sh     streams     // the streams' handler
+	Gaps   []dirGap    // the first gaps, in stream order per direction
+	diag   *diag       // what the diagnosis of resets needs (nil with StreamsOnly)
+	ip     [2]ipHabits // each direction's TTLs and IP IDs (which copy of a conflict looks forged)
+	// confFrame: the later copy of the last conflicting_retransmission of
+	// each direction (one anomaly per copy).
+	confFrame [2]int64
+	rows      rowState // what the timeline needs (Config.Rows)
+	Rows      []report.Row
 
 	lru *list.Element // in Table.lru while live
 	odd bool          // in Table.odd: last touched with a time older than the newest
@@ -393,6 +407,7 @@ func (t *Table) Add(s *decode.Segment) (*Conn, int) {
 		snap = c.rowBefore(d)
 	}
 	dup := false
+	c.ip[d].note(s)
 	if t.cfg.StreamsOnly {
 		c.SM.Step(d, s)
 	} else if of, ok := c.chk.duplicate(d, s); ok {
@@ -418,6 +433,9 @@ func (t *Table) Add(s *decode.Segment) (*Conn, int) {
 	}
 	if !dup {
 		c.R[d].Segment(s)
+		if c.chk != nil && c.chk.conflictD >= 0 {
+			c.chk.flushConflict(c)
+		}
 		if s.Flags&decode.ACK != 0 {
 			c.R[1-d].Acked(s.Ack, s.Frame, s.File)
 		}
@@ -599,7 +617,7 @@ func (t *Table) create(k Key, s *decode.Segment) *Conn {
 	if !t.cfg.StreamsOnly {
 		b.zk.Init(zeek.DefaultConfig())
 		b.ws.Init(wsflags.DefaultConfig())
-		b.st, b.chk, b.diag = stats.Conn{}, checker{checksums: t.cfg.Checksums, stable: t.StablePayload}, diag{}
+		b.st, b.chk, b.diag = stats.Conn{}, checker{checksums: t.cfg.Checksums, stable: t.StablePayload, conflictD: -1}, diag{}
 		c.Zeek, c.Stats, c.WS, c.chk, c.diag = &b.zk, &b.st, &b.ws, &b.chk, &b.diag
 	}
 	t.nextID++
@@ -619,7 +637,7 @@ func (t *Table) create(k Key, s *decode.Segment) *Conn {
 		}
 	}
 	c.budget.Limit, c.sh.c = t.cfg.ConnBudget, c
-	rc := reassembly.Config{History: t.cfg.History}
+	rc := reassembly.Config{History: t.cfg.History, Stable: t.StablePayload}
 	b.r[C2S].Init(C2S, rc, &c.sh, &c.budget, &t.pool)
 	b.r[S2C].Init(S2C, rc, &c.sh, &c.budget, &t.pool)
 	c.R = [2]*reassembly.Stream{&b.r[C2S], &b.r[S2C]}

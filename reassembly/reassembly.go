@@ -21,6 +21,7 @@ package reassembly
 import (
 	"bytes"
 	"container/list"
+	"sort"
 
 	"github.com/tcptrace/tcptrace/internal/decode"
 	"github.com/tcptrace/tcptrace/internal/seqnum"
@@ -62,13 +63,20 @@ type Gap struct {
 	File     int
 }
 
-// Conflict is an overlap whose bytes differ from the copy that arrived first.
+// Conflict is an overlap whose bytes differ from the copy that arrived first:
+// one per later copy and earlier frame (a segment overlapping bytes of two
+// earlier frames that both differ gives two).
 type Conflict struct {
-	Off, Len   int64 // the first differing byte and the overlap's remaining length
+	Off, Len   int64 // the first differing byte and the overlap's remaining length from there
+	Differ     int64 // bytes from Off to the last differing byte (1..Len)
 	Frame      int64 // the later copy
 	File       int
-	FirstFrame int64 // the copy that won
+	TTL        uint8  // its IP TTL / hop limit
+	IPID       uint16 // its IPv4 identification (low 16 bits)
+	FirstFrame int64  // the copy that won: the receiver kept its bytes
 	FirstFile  int
+	FirstTTL   uint8
+	FirstIPID  uint16
 }
 
 // Handler receives what a stream delivers, in stream order. b is valid only
@@ -89,8 +97,15 @@ type Stats = report.StreamStats
 type Config struct {
 	// History is how many delivered bytes a stream keeps to compare later
 	// retransmissions with (conflict detection). 0 keeps none: only buffered
-	// out-of-order data is compared.
+	// out-of-order data is compared. The history is the last pieces
+	// delivered (one per frame) that hold at least History bytes, and at
+	// most HistoryPieces of them: what is compared depends on the bytes and
+	// segments only, never on Stable.
 	History int
+	// Stable: segments' payload bytes stay valid for the stream's lifetime
+	// (a mapped file), so the history keeps references to them instead of
+	// copies.
+	Stable bool
 	// MaxChunks caps the number of separate buffered ranges per stream; more
 	// ranges are flushed like a budget overrun. 0 means 1024.
 	MaxChunks int
@@ -108,12 +123,28 @@ const (
 	markCost  = 24
 )
 
-// mark names the frame that carried the bytes from off on.
+// mark names the frame that carried the bytes from off on, with the IP
+// fields that tell its sender (conflicts report them).
 type mark struct {
 	off   int64
 	frame int64
-	file  int
+	file  int32
+	ipid  uint16
+	ttl   uint8
 }
+
+// hpiece is a delivered range kept in the history: its bytes (a reference
+// to the payload when the input is stable, else a copy in Stream.store) and
+// the mark of the frame that carried them.
+type hpiece struct {
+	b []byte
+	m mark
+}
+
+// HistoryPieces returns how many delivered pieces a history of n bytes
+// keeps at most: a flood of tiny segments cannot make it hold one record
+// per byte.
+func HistoryPieces(n int) int { return max(64, n/512) }
 
 // chunk is a buffered range [off, off+n): data holds its captured prefix; the
 // rest (a snaplen cut) is known only as sequence space.
@@ -127,18 +158,6 @@ func (c *chunk) end() int64 { return c.off + c.n }
 
 // cost is what the chunk is charged against the budgets.
 func (c *chunk) cost() int64 { return int64(cap(c.data)) + chunkCost + int64(len(c.marks))*markCost }
-
-// frameAt returns the mark covering stream offset o.
-func (c *chunk) frameAt(o int64) mark {
-	m := c.marks[0]
-	for _, x := range c.marks[1:] {
-		if x.off > o {
-			break
-		}
-		m = x
-	}
-	return m
-}
 
 // Budget bounds the bytes buffered by the streams of one connection.
 type Budget struct {
@@ -171,9 +190,16 @@ type Stream struct {
 
 	poolElem *list.Element // in Pool.streams while it holds buffered data
 
-	hist    []byte // the last delivered bytes: hist[i] is offset histOff+i
-	histOff int64
-	hmarks  []mark // frames of the history, ascending
+	hp     []hpiece // the history: hp[hh:] are delivered pieces, contiguous, ascending
+	hh     int
+	hbytes int64  // bytes of hp[hh:]
+	store  []byte // copies of the history's bytes when the input is not stable (a ring)
+	ringW  int    // where the newest copy in store ends
+
+	maxPieces int // HistoryPieces(cfg.History)
+
+	pend   Conflict // a conflict being gathered (pendOK): merged while the same earlier frame differs
+	pendOK bool
 }
 
 // NewStream returns the stream of direction dir. budget (shared by the two
@@ -190,7 +216,7 @@ func (s *Stream) Init(dir int, cfg Config, h Handler, budget *Budget, pool *Pool
 	if cfg.MaxChunks <= 0 {
 		cfg.MaxChunks = 1024
 	}
-	*s = Stream{Dir: dir, cfg: cfg, h: h, budget: budget, pool: pool}
+	*s = Stream{Dir: dir, cfg: cfg, h: h, budget: budget, pool: pool, maxPieces: HistoryPieces(cfg.History)}
 }
 
 // Started reports whether the stream knows its sequence base.
@@ -207,6 +233,10 @@ func (s *Stream) Buffered() int64 { return s.buffered }
 func (s *Stream) Offset(v seqnum.Value) int64 {
 	return s.next + seqnum.Diff(s.base.Add(seqnum.Size(uint32(s.next))), v)
 }
+
+// Seq converts a stream offset back to its sequence number (meaningful only
+// once the stream started).
+func (s *Stream) Seq(off int64) seqnum.Value { return s.base.Add(seqnum.Size(uint32(off))) }
 
 // Segment takes one segment of this direction.
 func (s *Stream) Segment(seg *decode.Segment) {
@@ -229,9 +259,9 @@ func (s *Stream) Segment(seg *decode.Segment) {
 	}
 	off := s.Offset(seq)
 	n := int64(seg.Len)
-	m := mark{off: off, frame: seg.Frame, file: seg.File}
+	m := mark{off: off, frame: seg.Frame, file: int32(seg.File), ttl: seg.TTL, ipid: uint16(seg.IPID)}
 	if seg.Flags&decode.FIN != 0 && !s.finSeen {
-		s.finSeen, s.finOff, s.finMark = true, off+n, mark{off: off + n, frame: seg.Frame, file: seg.File}
+		s.finSeen, s.finOff, s.finMark = true, off+n, mark{off: off + n, frame: seg.Frame, file: int32(seg.File)}
 		s.maxEnd = max(s.maxEnd, s.finOff)
 	}
 	if n > 0 {
@@ -284,7 +314,8 @@ func (s *Stream) Flush(frame int64, file int) {
 		s.skipTo(s.finOff, GapLoss, frame, file)
 	}
 	s.checkFIN()
-	s.hist, s.hmarks = nil, nil
+	s.forget()
+	s.hp, s.store = nil, nil
 }
 
 // add takes the bytes [off, off+n) of one segment; data is its captured
@@ -312,6 +343,7 @@ func (s *Stream) add(off, n int64, data []byte, m mark) {
 		k := min(s.next, end) - off
 		s.Stats.Duplicate += k
 		s.compareHistory(off, data[:min(k, int64(len(data)))], m)
+		s.flushConflict()
 		if end <= s.next {
 			return
 		}
@@ -327,7 +359,7 @@ func (s *Stream) add(off, n int64, data []byte, m mark) {
 	}
 	s.insert(off, n, data, m)
 	s.drain()
-	s.enforce(m.frame, m.file)
+	s.enforce(m.frame, int(m.file))
 }
 
 // insert buffers [off, off+n) where no earlier copy covers it (first copy
@@ -359,7 +391,8 @@ func (s *Stream) insert(off, n int64, data []byte, m mark) {
 		if pos > s.next {
 			s.Stats.OutOfOrder += he - pos
 		}
-		pm := mark{off: pos, frame: m.frame, file: m.file}
+		pm := m
+		pm.off = pos
 		// Extend the chunk before when contiguous and fully captured, so a
 		// long run above one hole stays a few chunks (of up to MaxChunkBytes:
 		// a chunk's growth is what a budget can be overshot by).
@@ -380,6 +413,7 @@ func (s *Stream) insert(off, n int64, data []byte, m mark) {
 		}
 		pos = he
 	}
+	s.flushConflict()
 }
 
 // drain delivers the buffered chunks that have become in order.
@@ -417,14 +451,14 @@ func (s *Stream) deliver(off, n int64, data []byte, m mark) {
 	if len(data) > 0 {
 		s.Stats.Delivered += int64(len(data))
 		if s.h != nil {
-			s.h.Data(s.Dir, off, data, m.frame, m.file)
+			s.h.Data(s.Dir, off, data, m.frame, int(m.file))
 		}
 		s.remember(off, data, m)
 	}
 	s.next = off + int64(len(data))
 	if cut := n - int64(len(data)); cut > 0 {
 		s.Stats.Snaplen += cut
-		s.gap(cut, GapSnaplen, m.frame, m.file)
+		s.gap(cut, GapSnaplen, m.frame, int(m.file))
 	}
 }
 
@@ -440,7 +474,7 @@ func (s *Stream) gap(n int64, r GapReason, frame int64, file int) {
 	s.Stats.GapBytes += n
 	s.Stats.Gaps++
 	s.next += n
-	s.hist, s.hmarks = s.hist[:0], s.hmarks[:0] // history must stay contiguous
+	s.forget() // history must stay contiguous
 	if s.h != nil {
 		s.h.Gap(s.Dir, g)
 	}
@@ -450,87 +484,165 @@ func (s *Stream) checkFIN() {
 	if s.finSeen && !s.finDone && s.next >= s.finOff {
 		s.finDone, s.Stats.FIN = true, true
 		if s.h != nil {
-			s.h.FIN(s.Dir, s.finOff, s.finMark.frame, s.finMark.file)
+			s.h.FIN(s.Dir, s.finOff, s.finMark.frame, int(s.finMark.file))
 		}
 	}
 }
 
 // compareChunk compares the overlap [pos, ce) of a new segment (data from
-// off) with buffered chunk c.
+// off) with buffered chunk c, frame by frame of the chunk.
 func (s *Stream) compareChunk(c *chunk, pos, ce, off int64, data []byte, m mark) {
-	a := bytesAt(c.data, c.off, pos, ce)
-	b := bytesAt(data, off, pos, ce)
-	if k := min(len(a), len(b)); k > 0 {
-		if i := mismatch(a[:k], b[:k]); i >= 0 {
-			first := c.frameAt(pos + int64(i))
-			s.conflict(pos+int64(i), ce-pos-int64(i), m, first)
+	for j, mk := range c.marks {
+		to := c.end()
+		if j+1 < len(c.marks) {
+			to = c.marks[j+1].off
 		}
+		lo, hi := max(pos, mk.off), min(ce, to)
+		if lo >= hi {
+			continue
+		}
+		a := bytesAt(c.data, c.off, lo, hi)
+		b := bytesAt(data, off, lo, hi)
+		k := min(len(a), len(b)) // only captured bytes are compared
+		s.compare(lo, hi, a[:k], b[:k], mk, m)
 	}
 }
 
 // compareHistory compares bytes that arrived again below s.next with what
 // was delivered, as far as the history reaches.
 func (s *Stream) compareHistory(off int64, data []byte, m mark) {
-	if len(s.hist) == 0 || len(data) == 0 {
+	live := s.hp[s.hh:]
+	if len(live) == 0 || len(data) == 0 {
 		return
 	}
 	end := off + int64(len(data))
-	lo, hi := max(off, s.histOff), min(end, s.histOff+int64(len(s.hist)))
-	if lo >= hi {
+	// The first piece that ends after off.
+	i := sort.Search(len(live), func(i int) bool { return live[i].m.off+int64(len(live[i].b)) > off })
+	for ; i < len(live) && live[i].m.off < end; i++ {
+		p := &live[i]
+		lo, hi := max(off, p.m.off), min(end, p.m.off+int64(len(p.b)))
+		s.compare(lo, hi, p.b[lo-p.m.off:hi-p.m.off], data[lo-off:hi-off], p.m, m)
+	}
+}
+
+// compare compares the bytes a of earlier frame first with b of the later
+// copy m, both starting at stream offset lo (hi ends the overlap of the
+// two frames), and gathers a difference into the pending conflict.
+func (s *Stream) compare(lo, hi int64, a, b []byte, first, m mark) {
+	i := mismatch(a, b)
+	if i < 0 {
 		return
 	}
-	a := s.hist[lo-s.histOff : hi-s.histOff]
-	if i := mismatch(a, data[lo-off:hi-off]); i >= 0 {
-		o := lo + int64(i)
-		first := s.hmarks[0]
-		for _, x := range s.hmarks {
-			if x.off > o {
-				break
-			}
-			first = x
-		}
-		s.conflict(o, hi-o, m, first)
+	j := len(a) - 1
+	for a[j] == b[j] {
+		j--
 	}
+	if s.pendOK && s.pend.FirstFrame == first.frame && s.pend.FirstFile == int(first.file) && s.pend.Frame == m.frame {
+		s.pend.Differ = lo + int64(j) + 1 - s.pend.Off
+		s.pend.Len = hi - s.pend.Off
+		return
+	}
+	s.flushConflict()
+	o := lo + int64(i)
+	s.pend = Conflict{Off: o, Len: hi - o, Differ: int64(j-i) + 1,
+		Frame: m.frame, File: int(m.file), TTL: m.ttl, IPID: m.ipid,
+		FirstFrame: first.frame, FirstFile: int(first.file), FirstTTL: first.ttl, FirstIPID: first.ipid}
+	s.pendOK = true
 }
 
-func (s *Stream) conflict(off, n int64, m, first mark) {
+// flushConflict reports the pending conflict.
+func (s *Stream) flushConflict() {
+	if !s.pendOK {
+		return
+	}
+	s.pendOK = false
 	s.Stats.Conflicts++
 	if s.h != nil {
-		s.h.Conflict(s.Dir, Conflict{Off: off, Len: n, Frame: m.frame, File: m.file, FirstFrame: first.frame, FirstFile: first.file})
+		s.h.Conflict(s.Dir, s.pend)
 	}
 }
 
-// remember appends delivered bytes to the history, keeping the last
-// cfg.History of them (amortized: the buffer is compacted when it doubles).
+// remember appends a delivered piece to the history, which keeps the last
+// pieces holding at least cfg.History bytes, at most HistoryPieces of them.
+// With a stable input the piece refers to the bytes where they are (the
+// mapped payload, or a chunk no longer used); otherwise they are copied.
 func (s *Stream) remember(off int64, data []byte, m mark) {
-	h := s.cfg.History
+	h := int64(s.cfg.History)
 	if h <= 0 {
 		return
 	}
-	if len(data) >= h { // this alone fills the history
-		s.histOff = off + int64(len(data)-h)
-		s.hist = append(s.hist[:0], data[len(data)-h:]...)
-		m.off = s.histOff
-		s.hmarks = append(s.hmarks[:0], m)
-		return
-	}
-	if len(s.hist) == 0 {
-		s.histOff = off
-		s.hmarks = s.hmarks[:0]
+	b := data
+	if !s.cfg.Stable {
+		b = s.keep(data)
 	}
 	m.off = off
-	s.hmarks = append(s.hmarks, m)
-	s.hist = append(s.hist, data...)
-	if len(s.hist) > 2*h {
-		drop := len(s.hist) - h
-		s.hist = append(s.hist[:0], s.hist[drop:]...)
-		s.histOff += int64(drop)
-		k := 0
-		for k+1 < len(s.hmarks) && s.hmarks[k+1].off <= s.histOff {
-			k++
-		}
-		s.hmarks = append(s.hmarks[:0], s.hmarks[k:]...)
+	if n := len(s.hp); n < cap(s.hp) {
+		s.hp = s.hp[:n+1]
+	} else {
+		s.hp = append(s.hp, hpiece{})
 	}
+	p := &s.hp[len(s.hp)-1]
+	p.b, p.m = b, m
+	s.hbytes += int64(len(b))
+	// Drop the oldest pieces the rest can do without. Dropped entries are
+	// cleared when the slice is compacted (amortized), not one by one.
+	hp, hh, maxN := s.hp, s.hh, s.maxPieces
+	for len(hp)-hh > 1 && (s.hbytes-int64(len(hp[hh].b)) >= h || len(hp)-hh > maxN) {
+		s.hbytes -= int64(len(hp[hh].b))
+		hh++
+	}
+	s.hh = hh
+	if hh >= 32 && 2*hh >= len(hp) {
+		n := copy(hp, hp[hh:])
+		clear(hp[n:])
+		s.hp, s.hh = hp[:n], 0
+	}
+}
+
+// keep copies data to the store of the history and returns the copy. The
+// store is a ring: a copy goes after the newest piece, or at the start when
+// it does not fit before the end (the rest of the end left unused), never
+// over a piece still in the history; when there is no room the history
+// moves to a store twice its size. Each byte is copied once in the steady
+// state.
+func (s *Stream) keep(data []byte) []byte {
+	n, st := len(data), s.store
+	at := -1
+	switch {
+	case s.hbytes == 0:
+		if n <= len(st) {
+			at = 0
+		}
+	default:
+		ls, w := len(st)-cap(s.hp[s.hh].b), s.ringW // oldest piece's start, newest's end
+		switch {
+		case ls < w && w+n <= len(st):
+			at = w
+		case ls < w && n <= ls:
+			at = 0
+		case ls >= w && w+n <= ls:
+			at = w
+		}
+	}
+	if at < 0 {
+		ns := make([]byte, max(2*(int(s.hbytes)+n), 256))
+		at = 0
+		for i := s.hh; i < len(s.hp); i++ {
+			k := copy(ns[at:], s.hp[i].b)
+			s.hp[i].b = ns[at : at+k]
+			at += k
+		}
+		s.store, st = ns, ns
+	}
+	copy(st[at:], data)
+	s.ringW = at + n
+	return st[at : at+n] // its capacity tells where it is: len(store) - cap
+}
+
+// forget empties the history (its references too: the bytes may go).
+func (s *Stream) forget() {
+	clear(s.hp)
+	s.hp, s.hh, s.hbytes, s.store = s.hp[:0], 0, 0, s.store[:0]
 }
 
 // bytesAt returns the part of data (which starts at stream offset off) within
@@ -652,5 +764,5 @@ func (s *Stream) Release() {
 		s.charge(-c.cost())
 	}
 	s.q = nil
-	s.hist, s.hmarks = nil, nil
+	s.hp, s.hh, s.hbytes, s.store = nil, 0, 0, nil
 }

@@ -166,6 +166,16 @@ func TestCases(t *testing.T) {
 			want: "abcdefg", conflicts: [][2]int64{{3, 2}}},
 		{name: "conflict with delivered bytes", steps: []step{{seg: seg(1, isn, "S", nil)}, {seg: seg(2, isn+1, "", abc[:5])}, {seg: seg(3, isn+6, "", abc[5:])}, {seg: seg(4, isn+3, "", []byte("cdXfg"))}},
 			want: "abcdefghij", conflicts: [][2]int64{{4, 2}}},
+		{name: "partial overlap with delivered bytes, differing", steps: []step{{seg: seg(1, isn, "S", nil)}, {seg: seg(2, isn+1, "", []byte("abcXY"))}, {seg: seg(3, isn+4, "", abc[3:])}},
+			want: "abcXYfghij", conflicts: [][2]int64{{3, 2}}},
+		{name: "partial overlap with delivered bytes, identical", steps: []step{{seg: seg(1, isn, "S", nil)}, {seg: seg(2, isn+1, "", abc[:5])}, {seg: seg(3, isn+4, "", abc[3:])}},
+			want: "abcdefghij"},
+		{name: "a later copy inside an earlier one", steps: []step{{seg: seg(1, isn, "S", nil)}, {seg: seg(2, isn+1, "", abc)}, {seg: seg(3, isn+3, "", []byte("cD"))}},
+			want: "abcdefghij", conflicts: [][2]int64{{3, 2}}},
+		{name: "a later copy over two earlier frames: one conflict each", steps: []step{{seg: seg(1, isn, "S", nil)}, {seg: seg(2, isn+1, "", abc[:4])}, {seg: seg(3, isn+5, "", abc[4:])}, {seg: seg(4, isn+1, "", []byte("XbcdefghiX"))}},
+			want: "abcdefghij", conflicts: [][2]int64{{4, 2}, {4, 3}}},
+		{name: "partial overlap with queued bytes past a hole", steps: []step{{seg: seg(1, isn, "S", nil)}, {seg: seg(2, isn+6, "", []byte("fghij"))}, {seg: seg(3, isn+4, "", []byte("deFG"))}, {seg: seg(4, isn+1, "", abc[:3])}},
+			want: "abcdefghij", conflicts: [][2]int64{{3, 2}}},
 		{name: "midstream start", steps: []step{{seg: seg(1, 1000, "", abc[:4])}, {seg: seg(2, 1004, "F", abc[4:])}},
 			want: "abcdefghij", fin: true},
 		{name: "RST payload is not data", steps: []step{{seg: seg(1, isn, "S", nil)}, {seg: seg(2, isn+1, "", abc[:3])}, {seg: seg(3, isn+4, "R", abc[3:])}},
@@ -176,45 +186,202 @@ func TestCases(t *testing.T) {
 			want: "abcdefghij"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			s, k := newTestStream(t, Config{History: 1024}, nil, nil)
-			for _, st := range tc.steps {
-				if st.acked > 0 {
-					s.Acked(seqnum.Value(isn+uint32(st.acked)), 99, 0)
-					continue
+		for _, stable := range []bool{false, true} { // what is compared does not depend on it
+			t.Run(fmt.Sprintf("%s/stable=%v", tc.name, stable), func(t *testing.T) {
+				s, k := newTestStream(t, Config{History: 1024, Stable: stable}, nil, nil)
+				for _, st := range tc.steps {
+					if st.acked > 0 {
+						s.Acked(seqnum.Value(isn+uint32(st.acked)), 99, 0)
+						continue
+					}
+					s.Segment(st.seg)
 				}
-				s.Segment(st.seg)
+				if tc.flush {
+					s.Flush(0, 0)
+				}
+				got := k.out
+				for _, g := range k.gaps {
+					for i := g.Off; i < g.Off+g.Len; i++ {
+						got[i] = '.'
+					}
+				}
+				if string(got) != tc.want {
+					t.Errorf("stream %q, want %q", got, tc.want)
+				}
+				var reasons []GapReason
+				for _, g := range k.gaps {
+					reasons = append(reasons, g.Reason)
+				}
+				if fmt.Sprint(reasons) != fmt.Sprint(tc.gaps) {
+					t.Errorf("gaps %v, want %v", reasons, tc.gaps)
+				}
+				var cf [][2]int64
+				for _, c := range k.conflicts {
+					cf = append(cf, [2]int64{c.Frame, c.FirstFrame})
+				}
+				if fmt.Sprint(cf) != fmt.Sprint(tc.conflicts) {
+					t.Errorf("conflicts %v, want %v", cf, tc.conflicts)
+				}
+				if (k.fin == 1) != tc.fin {
+					t.Errorf("fin delivered %d times, want %v", k.fin, tc.fin)
+				}
+			})
+		}
+	}
+}
+
+// TestConflictFields: a conflict names the range where the copies differ
+// (first to last differing byte), the overlap's rest, and the IP fields of
+// both copies.
+func TestConflictFields(t *testing.T) {
+	ip := func(sg *decode.Segment, ttl uint8, id uint32) *decode.Segment {
+		sg.TTL, sg.IPID = ttl, id
+		return sg
+	}
+	tests := []struct {
+		name  string
+		segs  []*decode.Segment
+		want  []Conflict
+		bytes string
+	}{
+		{name: "forged copy first, the real one overlaps it and goes on",
+			segs:  []*decode.Segment{ip(seg(2, 1, "", []byte("HTTP/1.1 302 Found")), 46, 0xbeef), ip(seg(3, 1, "", []byte("HTTP/1.1 200 OK, and more")), 64, 0x2001)},
+			want:  []Conflict{{Off: 9, Len: 9, Differ: 9, Frame: 3, TTL: 64, IPID: 0x2001, FirstFrame: 2, FirstTTL: 46, FirstIPID: 0xbeef}},
+			bytes: "HTTP/1.1 302 Foundnd more"},
+		{name: "one byte differs in the middle",
+			segs:  []*decode.Segment{ip(seg(2, 1, "", []byte("0123456789")), 64, 1), ip(seg(3, 4, "", []byte("345X7")), 64, 2)},
+			want:  []Conflict{{Off: 6, Len: 2, Differ: 1, Frame: 3, TTL: 64, IPID: 2, FirstFrame: 2, FirstTTL: 64, FirstIPID: 1}},
+			bytes: "0123456789"},
+		{name: "past a hole: the queued copy is the first",
+			segs:  []*decode.Segment{ip(seg(2, 6, "", []byte("56789")), 50, 7), ip(seg(3, 4, "", []byte("34X6Y89")), 64, 8), seg(4, 1, "", []byte("012"))},
+			want:  []Conflict{{Off: 5, Len: 5, Differ: 3, Frame: 3, TTL: 64, IPID: 8, FirstFrame: 2, FirstTTL: 50, FirstIPID: 7}},
+			bytes: "0123456789"},
+	}
+	for _, tc := range tests {
+		for _, stable := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/stable=%v", tc.name, stable), func(t *testing.T) {
+				s, k := newTestStream(t, Config{History: 1024, Stable: stable}, nil, nil)
+				s.Segment(seg(1, 0, "S", nil))
+				for _, sg := range tc.segs {
+					s.Segment(sg)
+				}
+				if fmt.Sprint(k.conflicts) != fmt.Sprint(tc.want) {
+					t.Errorf("conflicts\n%+v, want\n%+v", k.conflicts, tc.want)
+				}
+				if string(k.out) != tc.bytes {
+					t.Errorf("stream %q, want %q (the first copy wins)", k.out, tc.bytes)
+				}
+				if s.Stats.Conflicts != int64(len(tc.want)) {
+					t.Errorf("stats count %d conflicts, want %d", s.Stats.Conflicts, len(tc.want))
+				}
+			})
+		}
+	}
+}
+
+// TestHistoryStableEqualsCopies: the history compares the same bytes
+// whether it keeps references (stable input) or copies (the payload buffer
+// is overwritten after every segment), over long random streams with
+// retransmissions, some of them altered, and a history much shorter than
+// the stream (so copies are compacted and old pieces dropped).
+func TestHistoryStableEqualsCopies(t *testing.T) {
+	total := 0
+	for trial := range 30 {
+		r := rand.New(rand.NewPCG(uint64(trial), 7))
+		data := make([]byte, 20000+r.IntN(20000))
+		for i := range data {
+			data[i] = byte(r.IntN(256))
+		}
+		type sent struct {
+			off  int
+			data []byte
+		}
+		var segs []sent
+		for off := 0; off < len(data); {
+			n := 1 + r.IntN(1500)
+			if r.IntN(10) == 0 {
+				n = 1 + r.IntN(6000) // larger than the history: the copies' ring grows
 			}
-			if tc.flush {
-				s.Flush(0, 0)
+			n = min(n, len(data)-off)
+			segs = append(segs, sent{off, data[off : off+n]})
+			if r.IntN(4) == 0 { // a retransmission of something recent, maybe altered
+				a := max(0, off-r.IntN(3000))
+				b := min(len(data), a+1+r.IntN(2000))
+				p := append([]byte(nil), data[a:b]...)
+				if r.IntN(2) == 0 {
+					p[r.IntN(len(p))] ^= 0x55
+				}
+				segs = append(segs, sent{a, p})
 			}
-			got := k.out
-			for _, g := range k.gaps {
-				for i := g.Off; i < g.Off+g.Len; i++ {
-					got[i] = '.'
+			off += n
+		}
+		run := func(stable bool) ([]Conflict, []byte) {
+			s, k := newTestStream(t, Config{History: 2048, Stable: stable}, nil, nil)
+			s.Segment(seg(1, 0, "S", nil))
+			buf := make([]byte, 8192)
+			for i, sg := range segs {
+				p := sg.data
+				if !stable {
+					p = buf[:copy(buf, p)]
+				}
+				s.Segment(seg(int64(i+2), uint32(1+sg.off), "", p))
+				if !stable {
+					for j := range buf {
+						buf[j] = 0xee // the input's buffer is reused
+					}
+				}
+				// The history holds what was delivered, nothing overwritten.
+				for _, hp := range s.hp[s.hh:] {
+					if !bytes.Equal(hp.b, k.out[hp.m.off:hp.m.off+int64(len(hp.b))]) {
+						t.Fatalf("trial %d stable=%v: history piece at %d (frame %d) is not what was delivered", trial, stable, hp.m.off, hp.m.frame)
+					}
 				}
 			}
-			if string(got) != tc.want {
-				t.Errorf("stream %q, want %q", got, tc.want)
-			}
-			var reasons []GapReason
-			for _, g := range k.gaps {
-				reasons = append(reasons, g.Reason)
-			}
-			if fmt.Sprint(reasons) != fmt.Sprint(tc.gaps) {
-				t.Errorf("gaps %v, want %v", reasons, tc.gaps)
-			}
-			var cf [][2]int64
-			for _, c := range k.conflicts {
-				cf = append(cf, [2]int64{c.Frame, c.FirstFrame})
-			}
-			if fmt.Sprint(cf) != fmt.Sprint(tc.conflicts) {
-				t.Errorf("conflicts %v, want %v", cf, tc.conflicts)
-			}
-			if (k.fin == 1) != tc.fin {
-				t.Errorf("fin delivered %d times, want %v", k.fin, tc.fin)
-			}
-		})
+			return k.conflicts, k.out
+		}
+		c1, out1 := run(true)
+		c2, out2 := run(false)
+		if !bytes.Equal(out1, out2) || len(out1) != len(data) {
+			t.Fatalf("trial %d: streams differ", trial)
+		}
+		if fmt.Sprint(c1) != fmt.Sprint(c2) {
+			t.Fatalf("trial %d: conflicts differ:\nstable %v\ncopies %v", trial, c1, c2)
+		}
+		total += len(c1)
+	}
+	if total < 30 {
+		t.Fatalf("only %d conflicts in all trials: the test compares little", total)
+	}
+	t.Logf("%d conflicts, the same both ways", total)
+}
+
+// TestHistoryBounds: the history holds at least History bytes of the last
+// pieces and at most HistoryPieces(History) pieces; what is older is not
+// compared.
+func TestHistoryBounds(t *testing.T) {
+	for _, stable := range []bool{false, true} {
+		s, k := newTestStream(t, Config{History: 1000, Stable: stable}, nil, nil)
+		s.Segment(seg(1, 0, "S", nil))
+		s.Segment(seg(2, 1, "", bytes.Repeat([]byte("a"), 400)))
+		s.Segment(seg(3, 401, "", bytes.Repeat([]byte("b"), 400)))
+		s.Segment(seg(4, 801, "", bytes.Repeat([]byte("c"), 400)))
+		s.Segment(seg(5, 1201, "", bytes.Repeat([]byte("d"), 400)))
+		// Frames 3-5 hold 1200 bytes ≥ 1000: frame 2 is gone.
+		s.Segment(seg(6, 1, "", []byte("X")))
+		s.Segment(seg(7, 401, "", []byte("X")))
+		if len(k.conflicts) != 1 || k.conflicts[0].FirstFrame != 3 {
+			t.Errorf("stable=%v: conflicts %+v, want one with frame 3 only", stable, k.conflicts)
+		}
+		if n := len(s.hp) - s.hh; n != 3 {
+			t.Errorf("stable=%v: %d pieces kept, want 3", stable, n)
+		}
+		// Tiny segments: the number of pieces is capped.
+		for i := range 200 {
+			s.Segment(seg(int64(10+i), uint32(1601+i), "", []byte{'e'}))
+		}
+		if n := len(s.hp) - s.hh; n != HistoryPieces(1000) {
+			t.Errorf("stable=%v: %d pieces kept, want %d", stable, n, HistoryPieces(1000))
+		}
 	}
 }
 
@@ -320,9 +487,19 @@ func TestPoolFlushesOldest(t *testing.T) {
 	}
 }
 
-func BenchmarkInOrder(b *testing.B) {
+func BenchmarkInOrder(b *testing.B) { benchInOrder(b, Config{}) }
+
+// BenchmarkInOrderHistory keeps the history analyze keeps by default, by
+// reference (a mapped file) or by copy (stdin, gzip).
+func BenchmarkInOrderHistory(b *testing.B) {
+	for _, stable := range []bool{true, false} {
+		b.Run(fmt.Sprintf("stable=%v", stable), func(b *testing.B) { benchInOrder(b, Config{History: 64 << 10, Stable: stable}) })
+	}
+}
+
+func benchInOrder(b *testing.B, cfg Config) {
 	payload := make([]byte, 1448)
-	s := NewStream(0, Config{}, nil, nil, nil)
+	s := NewStream(0, cfg, nil, nil, nil)
 	s.Segment(seg(1, 0, "S", nil))
 	sg := seg(2, 1, "", payload)
 	b.ReportAllocs()

@@ -123,9 +123,25 @@ type Anomaly struct {
 	Dir      string  `json:"dir"`      // client or server: who sent the frame
 	Related  []int64 `json:"related,omitempty"`
 	Detail   string  `json:"detail"`
+	Copies   *Copies `json:"copies,omitempty"` // conflicting_retransmission: the two copies, and which looks forged
 
 	TS      int64 `json:"-"`
 	FileIdx int   `json:"-"`
+}
+
+// Copies are the two copies of bytes that differ (conflicting_retransmission)
+// and the judgment of which one looks forged: the copy whose IP TTL / hop
+// limit, or IPv4 ID, is unlike the sender's other packets in that direction.
+type Copies struct {
+	Offset     int64  `json:"offset"`               // stream offset of the first byte where they differ
+	Len        int64  `json:"len"`                  // bytes from there to the last one that differs
+	Kept       int64  `json:"kept"`                 // the frame that arrived first: the receiver kept its bytes
+	Dropped    int64  `json:"dropped"`              // the later copy
+	KeptTTL    uint8  `json:"kept_ttl"`             // their TTL / hop limit
+	DroppedTTL uint8  `json:"dropped_ttl"`          //
+	SenderTTL  uint8  `json:"sender_ttl,omitempty"` // the TTL of most of the sender's other packets (absent: none, or no majority)
+	Forged     int64  `json:"forged,omitempty"`     // the copy that looks forged (kept or dropped); absent: cannot tell
+	Why        string `json:"why"`                  // the evidence ("ttl 46, sender's other packets 57; ip id …"), or why neither copy stands out
 }
 
 // Transition is one endpoint's state change and the frame that caused it.

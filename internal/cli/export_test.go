@@ -2,11 +2,16 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/tcptrace/tcptrace/internal/capture"
+	"github.com/tcptrace/tcptrace/internal/export"
+	"github.com/tcptrace/tcptrace/internal/pcapgen"
 )
 
 // TestExportMappedMatchesCopy: export writes the same files whether the
@@ -14,7 +19,7 @@ import (
 // written with writev) or read(2) (bytes copied into blocks), with one or
 // two workers.
 func TestExportMappedMatchesCopy(t *testing.T) {
-	for _, name := range []string{"streams.pcap", "port-reuse.pcap", "handshake-data-close.pcap", "fragments.pcap", "snaplen.pcap"} {
+	for _, name := range []string{"streams.pcap", "port-reuse.pcap", "handshake-data-close.pcap", "fragments.pcap", "snaplen.pcap", "injected-data.pcap"} {
 		in := filepath.Join("../../testdata/pcaps", name)
 		run := func(mapped bool, workers int) map[string][]byte {
 			old := capture.SetMapThreshold(1 << 62)
@@ -48,6 +53,76 @@ func TestExportMappedMatchesCopy(t *testing.T) {
 					t.Errorf("%s mapped, %d workers: %s differs", name, workers, f)
 				}
 			}
+		}
+	}
+}
+
+// TestExportConflicts: index.json lists where two copies differed, with
+// the place of the kept bytes in the file, also when a gap declared later
+// comes before them (the conflict was learnt above a hole).
+func TestExportConflicts(t *testing.T) {
+	capt := &pcapgen.Capture{}
+	c := pcapgen.NewConn(pcapgen.ConnConfig{Capture: capt, Client: netip.MustParseAddrPort("10.0.0.1:40000"), Server: netip.MustParseAddrPort("192.0.2.1:80"),
+		ClientISN: 1000, ServerISN: 9000, Start: pcapgen.Epoch, RTT: 10 * time.Millisecond})
+	c.Handshake()
+	c.ClientSend([]byte("GET / HTTP/1.1\r\n\r\n"))
+	srv := c.NextSeq(false)
+	send := func(off int, p string) {
+		c.Raw(pcapgen.RawSegment{FromClient: false, Seq: srv + uint32(off), Ack: c.NextSeq(true), Flags: pcapgen.ACK, Payload: []byte(p)})
+	}
+	send(0, "abcde") // [5, 10) is lost before the capture
+	send(10, "klmnopqrst")
+	send(12, "mXXp")                                                                                     // differs from bytes waiting above the hole: offset 13, 2 bytes
+	c.Raw(pcapgen.RawSegment{FromClient: true, Seq: c.NextSeq(true), Ack: srv + 20, Flags: pcapgen.ACK}) // the hole is a gap
+	send(15, "pQr")                                                                                      // differs from delivered bytes: offset 16
+	var pc bytes.Buffer
+	if err := capt.WritePcap(&pc, pcapgen.LinkTypeEthernet, 0, false); err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(t.TempDir(), "conflicts.pcap")
+	if err := os.WriteFile(in, pc.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "out")
+	var out, errb bytes.Buffer
+	if err := RunExport(ExportOptions{Files: []string{in}, Out: dir, Progress: "never"}, IO{Out: &out, Err: &errb, Getenv: func(string) string { return "" }}); err != nil {
+		t.Fatalf("%v (%s)", err, errb.String())
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var idx struct{ Streams []export.Entry }
+	if err := json.Unmarshal(b, &idx); err != nil {
+		t.Fatal(err)
+	}
+	var got []export.ConflictEntry
+	var file string
+	for _, e := range idx.Streams {
+		if e.Dir == "server" {
+			got, file = e.Conflicts, e.File
+		}
+	}
+	want := []export.ConflictEntry{
+		{Offset: 13, FileOffset: 8, Len: 2, Kept: 6, Dropped: 7, Why: "cannot tell which copy is genuine: both have ttl 57 like the sender's other packets"},
+		{Offset: 16, FileOffset: 11, Len: 1, Kept: 6, Dropped: 9, Why: "cannot tell which copy is genuine: both have ttl 57 like the sender's other packets"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("conflicts %+v, want %+v", got, want)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(data) != "abcdeklmnopqrst" {
+		t.Fatalf("file %q", data)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("conflict %d: %+v, want %+v", i, got[i], want[i])
+		}
+		if k := data[got[i].FileOffset]; k != "abcdeklmnopqrst"[want[i].FileOffset] {
+			t.Errorf("conflict %d: file offset %d holds %q", i, got[i].FileOffset, k)
 		}
 	}
 }

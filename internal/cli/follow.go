@@ -29,7 +29,10 @@ func newFollowCmd(io IO) *cobra.Command {
 		Long: `follow prints the bytes each side of one connection delivered to the other, in
 the order the applications received them: retransmissions and overlaps trimmed
 (the first copy wins), out-of-order data put back in place, and bytes the capture
-never held shown as [N bytes missing]. Connection IDs are those of analyze.
+never held shown as [N bytes missing]. Where two copies of the same bytes differ
+(a retransmission with other bytes, or data injected by a third party), a mark
+[conflicting copies of bytes X–Y: …] follows them: the frame kept, the other, and
+which one looks forged by its IP TTL or ID. Connection IDs are those of analyze.
 
 --as ascii (default) prints text, with other bytes as '.'; --as hex prints an
 offset/hex/ASCII dump (the server's side indented); --as raw writes the bytes
@@ -77,19 +80,19 @@ func RunFollow(o FollowOptions, io IO) error {
 	if err != nil {
 		return err
 	}
-	p := render.NewFollow(io.Out, io.Err, render.FollowOptions{As: o.As, Want: want, Color: useColor})
 	cfg := analyze.DefaultConfig()
 	if err := o.Budgets.apply(&cfg); err != nil {
 		return err
 	}
-	cfg.History = 256 << 10
+	cfg.History = followHistory
+	p := render.NewFollow(io.Out, io.Err, render.FollowOptions{As: o.As, Want: want, Color: useColor, Window: 2 * followHistory})
 	cfg.StreamsOnly = true
 	cfg.Tap = func(c *analyze.Conn) reassembly.Handler {
 		if c.ID != o.Conn {
 			return nil
 		}
 		p.Header(c.ID, c.Client.String(), c.Server.String(), c.FirstFrame)
-		return followTap{p}
+		return followTap{p, c}
 	}
 	eng := analyze.NewEngine(cfg)
 	eng.Select(analyze.Selection{IDs: map[int]bool{o.Conn: true}})
@@ -107,10 +110,18 @@ func RunFollow(o FollowOptions, io IO) error {
 	return inputStatus(code)
 }
 
-// followTap hands a connection's reassembled streams to the printer.
-type followTap struct{ p *render.Follow }
+// followHistory is how many delivered bytes of each direction follow
+// compares later copies with.
+const followHistory = 256 << 10
+
+// followTap hands a connection's reassembled streams to the printer, with
+// the judgment of which copy of conflicting bytes looks forged.
+type followTap struct {
+	p *render.Follow
+	c *analyze.Conn
+}
 
 func (t followTap) Data(d int, off int64, b []byte, frame int64, file int) { t.p.Data(d, b, frame) }
 func (t followTap) Gap(d int, g reassembly.Gap)                            { t.p.Gap(d, g.Off, g.Len, g.Reason.String(), g.Frame) }
-func (t followTap) Conflict(int, reassembly.Conflict)                      {}
+func (t followTap) Conflict(d int, x reassembly.Conflict)                  { t.p.Conflict(d, t.c.JudgeConflict(d, x)) }
 func (t followTap) FIN(d int, off int64, frame int64, file int)            { t.p.FIN(d) }

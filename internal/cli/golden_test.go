@@ -40,6 +40,8 @@ var goldenRuns = []goldenRun{
 	{suffix: "timeline-explain", only: []string{"handshake-data-close.pcap", "closes.pcap", "streams.pcap", "resets.pcap"}, run: func(f string, io IO) error {
 		return RunTimeline(TimelineOptions{Files: []string{f}, Format: "text", Color: "never", Width: 110, Explain: true, Progress: "never"}, io)
 	}},
+	// follow of every connection: gaps and conflicting copies marked inline.
+	{suffix: "follow", only: []string{"streams.pcap", "injected-data.pcap"}, run: followAll},
 	// What a terminal shows: colours on.
 	{suffix: "timeline-tty", only: []string{"resets.pcap", "anomalies.pcap"}, run: func(f string, io IO) error {
 		io.OutTTY = true
@@ -49,6 +51,19 @@ var goldenRuns = []goldenRun{
 		io.OutTTY = true
 		return RunResets(ResetsOptions{Files: []string{f}, Format: "text", Color: "auto", Progress: "never"}, io)
 	}},
+}
+
+// followAll runs follow on every connection of f in turn.
+func followAll(f string, io IO) error {
+	for id := 1; ; id++ {
+		err := RunFollow(FollowOptions{Files: []string{f}, Conn: id, As: "ascii", Dir: "both", Color: "never", Progress: "never"}, io)
+		if err != nil && id > 1 && strings.Contains(err.Error(), "no connection") {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
 
 func analyzeGolden(f, format string, io IO) error {

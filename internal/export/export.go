@@ -85,16 +85,19 @@ type job struct {
 
 // Entry describes one exported direction.
 type Entry struct {
-	Conn       int        `json:"conn"`
-	Dir        string     `json:"dir"` // client (client → server) or server
-	File       string     `json:"file,omitempty"`
-	Src        string     `json:"src"`
-	Dst        string     `json:"dst"`
-	Bytes      int64      `json:"bytes"` // bytes written (delivered, captured)
-	FIN        bool       `json:"fin"`
-	Gaps       []GapEntry `json:"gaps,omitempty"`
-	FirstFrame int64      `json:"first_frame"`
-	LastFrame  int64      `json:"last_frame"`
+	Conn  int        `json:"conn"`
+	Dir   string     `json:"dir"` // client (client → server) or server
+	File  string     `json:"file,omitempty"`
+	Src   string     `json:"src"`
+	Dst   string     `json:"dst"`
+	Bytes int64      `json:"bytes"` // bytes written (delivered, captured)
+	FIN   bool       `json:"fin"`
+	Gaps  []GapEntry `json:"gaps,omitempty"`
+	// Conflicts: where two copies of the same bytes differed (the file
+	// holds the first, as the receiver kept it).
+	Conflicts  []ConflictEntry `json:"conflicts,omitempty"`
+	FirstFrame int64           `json:"first_frame"`
+	LastFrame  int64           `json:"last_frame"`
 }
 
 // appendJSON appends e as one JSON object, as encoding/json would write it
@@ -138,6 +141,32 @@ func (e *Entry) appendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
+	if len(e.Conflicts) > 0 {
+		b = append(b, `,"conflicts":[`...)
+		for i, c := range e.Conflicts {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"offset":`...)
+			b = strconv.AppendInt(b, c.Offset, 10)
+			b = append(b, `,"file_offset":`...)
+			b = strconv.AppendInt(b, c.FileOffset, 10)
+			b = append(b, `,"len":`...)
+			b = strconv.AppendInt(b, c.Len, 10)
+			b = append(b, `,"kept":`...)
+			b = strconv.AppendInt(b, c.Kept, 10)
+			b = append(b, `,"dropped":`...)
+			b = strconv.AppendInt(b, c.Dropped, 10)
+			if c.Forged != 0 {
+				b = append(b, `,"forged":`...)
+				b = strconv.AppendInt(b, c.Forged, 10)
+			}
+			b = append(b, `,"why":`...)
+			b = strconv.AppendQuote(b, c.Why)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
 	b = append(b, `,"first_frame":`...)
 	b = strconv.AppendInt(b, e.FirstFrame, 10)
 	b = append(b, `,"last_frame":`...)
@@ -152,6 +181,21 @@ type GapEntry struct {
 	Len        int64  `json:"len"`
 	Reason     string `json:"reason"`
 	Frame      int64  `json:"frame,omitempty"`
+}
+
+// ConflictEntry is where two copies of the same bytes of an exported stream
+// differed (docs/json.md, conflicting_retransmission): the file holds the
+// kept one.
+type ConflictEntry struct {
+	Offset     int64  `json:"offset"`      // stream offset of the first byte that differs
+	FileOffset int64  `json:"file_offset"` // where that byte is in the file
+	Len        int64  `json:"len"`         // bytes from there to the last one that differs
+	Kept       int64  `json:"kept"`        // the frame whose bytes were kept (the first copy)
+	Dropped    int64  `json:"dropped"`     // the later copy
+	Forged     int64  `json:"forged,omitempty"`
+	Why        string `json:"why"`
+
+	pos, gapsAt int64 // stream offset and gaps listed when it was learnt (FileOffset is settled at Close)
 }
 
 // New prepares dir (created if missing). Unless force, an existing index in
@@ -395,6 +439,8 @@ type stream struct {
 	created bool
 	fin     bool
 	gaps    []GapEntry
+	gapLen  int64 // bytes of all gaps so far
+	confs   []ConflictEntry
 }
 
 func (k *conn) Data(d int, off int64, b []byte, frame int64, file int) {
@@ -474,9 +520,38 @@ func (k *conn) Gap(d int, g reassembly.Gap) {
 	if len(s.gaps) < 1000 {
 		s.gaps = append(s.gaps, GapEntry{Offset: g.Off, FileOffset: s.written + int64(len(s.buf)) + int64(s.vecLen), Len: g.Len, Reason: g.Reason.String(), Frame: g.Frame})
 	}
+	s.gapLen += g.Len
 }
 
-func (k *conn) Conflict(d int, c reassembly.Conflict) {}
+// Conflict records where two copies differed, with the judgment of which
+// one looks forged.
+func (k *conn) Conflict(d int, x reassembly.Conflict) {
+	s := &k.s[d]
+	if len(s.confs) >= 1000 {
+		return
+	}
+	cp := k.c.JudgeConflict(d, x)
+	pos := s.written + int64(len(s.buf)) + int64(s.vecLen) + s.gapLen
+	s.confs = append(s.confs, ConflictEntry{Offset: cp.Offset, FileOffset: cp.Offset - s.gapLen, Len: cp.Len, Kept: cp.Kept, Dropped: cp.Dropped,
+		Forged: cp.Forged, Why: cp.Why, pos: pos, gapsAt: int64(len(s.gaps))})
+}
+
+// settle fixes the file offsets of conflicts on bytes that were still held
+// out of order when they were learnt: gaps declared since, before them,
+// move them back in the file.
+func (s *stream) settle() {
+	for i := range s.confs {
+		c := &s.confs[i]
+		if c.Offset < c.pos {
+			continue
+		}
+		for _, g := range s.gaps[c.gapsAt:] {
+			if g.Offset < c.Offset {
+				c.FileOffset -= g.Len
+			}
+		}
+	}
+}
 
 // FIN: nothing more will be delivered this way; write the rest now rather
 // than hold its block until the connection is retired.
@@ -496,8 +571,9 @@ func (k *conn) Close() {
 	for d := range k.s {
 		s := &k.s[d]
 		k.flush(s)
+		s.settle()
 		e := Entry{Conn: k.c.ID, Dir: [...]string{"client", "server"}[d], Src: ends[d][0].String(), Dst: ends[d][1].String(),
-			Bytes: s.written, FIN: s.fin, Gaps: s.gaps, FirstFrame: k.c.FirstFrame, LastFrame: k.c.LastFrame}
+			Bytes: s.written, FIN: s.fin, Gaps: s.gaps, Conflicts: s.confs, FirstFrame: k.c.FirstFrame, LastFrame: k.c.LastFrame}
 		if s.created {
 			e.File = s.name
 		}

@@ -48,6 +48,8 @@ func TestEntryJSON(t *testing.T) {
 	for _, e := range []Entry{
 		{Conn: 3, Dir: "client", File: "a-b", Src: "10.0.0.1:1", Dst: "[::1]:2", Bytes: 12, FIN: true, FirstFrame: 1, LastFrame: 9},
 		{Conn: 4, Dir: "server", Src: "x\"y", Dst: "é\n", Gaps: []GapEntry{{Offset: 1, FileOffset: 0, Len: 5, Reason: "loss"}, {Offset: 9, FileOffset: 3, Len: 1, Reason: "acked_unseen", Frame: 7}}},
+		{Conn: 5, Dir: "server", Src: "a", Dst: "b", Conflicts: []ConflictEntry{{Offset: 9, FileOffset: 4, Len: 96, Kept: 5, Dropped: 7, Forged: 5, Why: "ttl 46, sender's other packets 57"},
+			{Offset: 526, FileOffset: 521, Len: 40, Kept: 19, Dropped: 20, Why: "cannot tell \"which\""}}},
 	} {
 		want, err := json.Marshal(&e)
 		if err != nil {

@@ -97,6 +97,11 @@
 //     data (50008); a request and FIN retransmitted with backoff, then a RST
 //     (50005); a closed port refusing a SYN and its two retries (50006); a
 //     host talking to itself (50007).
+//   - injected-data.pcap: data injection: a forged response (TTL 46, IP ID
+//     0xbeef) delivered before the real one, whose first segment partly
+//     overlaps it with other bytes (51001); the same range sent twice by
+//     the server itself with other bytes, nothing to tell the copies apart
+//     (51002); a forged copy arriving after the real one (51003).
 //   - streams.pcap: stream reassembly: server responses reordered and
 //     duplicated (48001), a segment lost before the capture point and
 //     acknowledged (48002), a retransmission with different bytes (48003),

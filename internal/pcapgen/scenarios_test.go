@@ -135,6 +135,7 @@ func TestScenarioFrames(t *testing.T) {
 		"streams":              {44, 4},
 		"reset-causes":         {18, 2},
 		"reset-patterns":       {65, 10},
+		"injected-data":        {36, 3},
 		"port-reuse-timewait":  {22, 2},
 		"span-duplicates":      {47, 5},
 		"dupack-window-update": {67, 4},
