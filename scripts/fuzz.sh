@@ -20,7 +20,7 @@ if [[ ${#TARGETS[@]} -eq 0 ]]; then
 	TARGETS=(
 		./internal/capture:FuzzPcap ./internal/capture:FuzzPcapng ./internal/capture:FuzzGzip
 		./internal/decode:FuzzDecode ./internal/decode:FuzzDefrag ./internal/filter:FuzzCompile
-		./reassembly:FuzzStream ./analyze:FuzzEngine ./internal/kernelev:FuzzParse
+		./reassembly:FuzzStream ./analyze:FuzzEngine ./internal/kernelev:FuzzParse ./internal/live:FuzzRingBlock
 	)
 fi
 LOG=$(mktemp -d)
