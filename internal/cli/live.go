@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +23,7 @@ import (
 	"github.com/tcptrace/tcptrace/internal/capture"
 	"github.com/tcptrace/tcptrace/internal/decode"
 	"github.com/tcptrace/tcptrace/internal/kernelev"
+	"github.com/tcptrace/tcptrace/internal/live"
 	"github.com/tcptrace/tcptrace/render"
 	"github.com/tcptrace/tcptrace/report"
 )
@@ -117,6 +119,8 @@ type liveRun struct {
 	now    func() int64  // the wall clock (tests: the frames' clock)
 	hold   time.Duration // how long a finished connection waits for the kernel's events
 	filter string
+	// listening is the line said once the capture runs (as tcpdump's).
+	listening string
 }
 
 // kernelFeed delivers the kernel's events as they are read.
@@ -134,7 +138,7 @@ func RunLive(o LiveOptions, io IO) error {
 	if len(o.Ifaces) == 0 {
 		return &ExitError{Code: ExitUsage, Err: errors.New("live needs an interface: -i IFACE (or -i any); interfaces: " + strings.Join(interfaceNames(), ", "))}
 	}
-	r, err := openLive(o)
+	r, err := openLive(o, io)
 	if err != nil {
 		return err
 	}
@@ -148,6 +152,11 @@ func RunLive(o LiveOptions, io IO) error {
 	} else {
 		r.kOff = "off (--kernel off)"
 	}
+	kw := "on"
+	if r.kernel == nil {
+		kw = "off"
+	}
+	fmt.Fprintf(io.Err, "tcptrace: %s; the kernel's reasons for its RSTs: %s\n", r.listening, kw)
 	r.stop = make(chan struct{})
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -601,7 +610,97 @@ func interfaceNames() []string {
 	return out
 }
 
-// openLive opens the interfaces (internal/live) with the capture filter.
-func openLive(o LiveOptions) (*liveRun, error) {
-	return nil, errors.New("live capture: not built yet")
+// openLive opens the interfaces (internal/live) with the capture filter
+// compiled for each, and the -w file.
+func openLive(o LiveOptions, io IO) (*liveRun, error) {
+	opt := live.Options{Snaplen: o.Snaplen}
+	if o.Filter != "" {
+		// Compile once up front, so that a bad filter is a usage error
+		// naming its position before any socket is opened.
+		if _, err := compileFilter(o.Filter, live.LinkEthernet, o.Snaplen); err != nil {
+			return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("-f: %w", err)}
+		}
+		opt.Filter = func(lt uint32) ([]live.Instruction, error) { return compileFilter(o.Filter, lt, o.Snaplen) }
+	}
+	src, err := live.Open(o.Ifaces, opt)
+	if err != nil {
+		code := ExitUnreadable
+		if errors.Is(err, live.ErrNoInterface) {
+			code = ExitUsage
+		}
+		return nil, &ExitError{Code: code, Err: err}
+	}
+	r := &liveRun{src: &liveSrc{src}, filter: o.Filter}
+	var kinds []string
+	for _, i := range src.Interfaces() {
+		r.names = append(r.names, i.Name)
+		kinds = append(kinds, fmt.Sprintf("%s (%s)", i.Name, linkName(i.LinkType)))
+	}
+	if o.Write != "" {
+		f, err := os.OpenFile(o.Write, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err != nil {
+			src.Close()
+			return nil, &ExitError{Code: ExitOutput, Err: fmt.Errorf("-w: %w", err)}
+		}
+		w := capture.NewPcapngWriter(f, capture.PcapngOptions{Application: "tcptrace live"})
+		for _, i := range src.Interfaces() {
+			if _, err := w.AddInterface(i.Pcapng()); err != nil {
+				src.Close()
+				f.Close()
+				return nil, &ExitError{Code: ExitOutput, Err: fmt.Errorf("-w %s: %w", o.Write, err)}
+			}
+		}
+		r.writer = &pcapngOut{w: w, f: f, src: src}
+	}
+	r.listening = fmt.Sprintf("listening on %s, snapshot length %d bytes", strings.Join(kinds, ", "), cmp.Or(o.Snaplen, live.DefaultSnaplen))
+	return r, nil
+}
+
+func linkName(lt uint32) string {
+	switch lt {
+	case live.LinkEthernet:
+		return "Ethernet"
+	case live.LinkLinuxSLL2:
+		return "Linux cooked v2"
+	}
+	return fmt.Sprintf("LINKTYPE %d", lt)
+}
+
+// liveSrc gives a live.Source the counters the run reports.
+type liveSrc struct{ *live.Source }
+
+func (s *liveSrc) Stats() []report.LiveIface {
+	var out []report.LiveIface
+	for _, i := range s.Source.Stats().Ifaces {
+		out = append(out, report.LiveIface{Name: i.Name, Received: int64(i.Received), Dropped: int64(i.Dropped)})
+	}
+	return out
+}
+
+func (s *liveSrc) SuperFrames() int64 { return int64(s.Source.Stats().Total().SuperFrames) }
+
+// pcapngOut is -w: a pcapng file with an interface block per interface and
+// their statistics at the end.
+type pcapngOut struct {
+	w   *capture.PcapngWriter
+	f   *os.File
+	src *live.Source
+}
+
+func (p *pcapngOut) WritePacket(f *capture.Frame, comment string) error { return p.w.WritePacket(f, comment) }
+
+func (p *pcapngOut) Close([]report.LiveIface) error {
+	var err error
+	for i, st := range p.src.Stats().Ifaces {
+		if e := p.w.WriteStats(i, st.Pcapng()); err == nil {
+			err = e
+		}
+	}
+	if e := p.w.Close(); err == nil {
+		err = e
+	}
+	if e := p.f.Close(); err == nil {
+		err = e
+	}
+	return err
 }
