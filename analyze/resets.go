@@ -473,13 +473,16 @@ func linuxReason(c *Conn, r *statemachine.Reset, x *rstCtx, answersSYN bool) str
 }
 
 // unreadData says whether the sender of an abortive RST most likely had
-// received data its application had not read: its peer's data was the last
-// thing exchanged, or its advertised window had shrunk (its receive buffer
-// filling with what the application did not take).
+// received data its application had not read: its advertised window had
+// shrunk (its receive buffer holding what the application did not take), or
+// its peer's data arrived after the sender's last segment, not even
+// acknowledged before the RST. That the peer's data merely came last is no
+// evidence: an application that read it and then aborted has nothing unread
+// (Linux logs TCP_STATE then, not TCP_ABORT_ON_CLOSE).
 func unreadData(x *rstCtx, sender int) bool {
-	peerLast := x.lastData[1-sender] > x.lastData[sender] && x.lastData[1-sender] > 0
 	shrunk := x.win.max > 0 && int(x.win.last)+2 <= int(x.win.max)
-	return peerLast || shrunk
+	unanswered := x.hasPrev && x.lastData[1-sender] > x.senderPrev.frame
+	return shrunk || unanswered
 }
 
 // keepAlivesUnanswered counts the keep-alive probes the sender sent since
@@ -715,8 +718,8 @@ func classify(c *Conn, r *statemachine.Reset, x *rstCtx, out *report.Reset, prev
 	case synchronized && accepted:
 		// An abort: which way does the evidence lean?
 		if unreadData(x, r.Sender) {
-			if f := x.lastData[1-r.Sender]; f > x.lastData[r.Sender] {
-				ev(f, "the %s's last data, which the %s's application never answered", receiver, sender)
+			if f := x.lastData[1-r.Sender]; x.hasPrev && f > x.senderPrev.frame {
+				ev(f, "the %s's last data, which the %s did not even acknowledge before its RST", receiver, sender)
 			} else {
 				ev(x.note.frame, "the %s's advertised window had shrunk from %d to %d: data waited unread", sender, x.win.max, x.win.last)
 			}

@@ -687,7 +687,9 @@ type pcapngOut struct {
 	src *live.Source
 }
 
-func (p *pcapngOut) WritePacket(f *capture.Frame, comment string) error { return p.w.WritePacket(f, comment) }
+func (p *pcapngOut) WritePacket(f *capture.Frame, comment string) error {
+	return p.w.WritePacket(f, comment)
+}
 
 func (p *pcapngOut) Close([]report.LiveIface) error {
 	var err error

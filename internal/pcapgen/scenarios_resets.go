@@ -107,11 +107,13 @@ func resetPatternsScenario() *Capture {
 	forge(c, false, c.NextSeq(false), c.NextSeq(true), RST|ACK)
 
 	// 50008 the server resets 5 s after the client's last data, which it
-	// had acknowledged: an abort, not a half-open connection.
+	// had acknowledged with a smaller window (the data waits unread in its
+	// buffer): an abort with unread data, not a half-open connection.
 	c = conn(50008, 240*time.Second, ConnConfig{})
 	c.Handshake()
 	smallExchange(c, "/slow", 906)
 	c.ClientSend(httpGet("www.example.com", "/more"))
+	c.SetWindow(false, 500)
 	c.ACKFromServer()
 	c.Advance(5 * time.Second)
 	c.RST(false)
