@@ -289,8 +289,12 @@ func runLive(o LiveOptions, io IO, r *liveRun) error {
 			d += s.Dropped
 		}
 		if d > lastDrops {
+			n := eng.CaptureLoss()
+			dropConns += n
+			if !status {
+				fmt.Fprintf(io.Err, "tcptrace: the kernel dropped %d packets (%d in all; its ring was full): %d open connections are marked incomplete_capture\n", d-lastDrops, d, n)
+			}
 			lastDrops = d
-			dropConns += eng.CaptureLoss()
 		}
 	}
 	started := r.now()
