@@ -217,7 +217,7 @@ func runLive(o LiveOptions, io IO, r *liveRun) error {
 	var werr error
 	var wq *delayedWriter
 	if r.writer != nil {
-		wq = newDelayedWriter(r.writer, out, r.hold, r.now)
+		wq = newDelayedWriter(r.writer, out, r.hold)
 	}
 	go func() { // the reader
 		var n int64
@@ -244,7 +244,7 @@ func runLive(o LiveOptions, io IO, r *liveRun) error {
 				b = append(b, s)
 				n++
 				if wq != nil {
-					wq.in <- &s.f
+					wq.in <- queuedFrame{&s.f, time.Now()}
 				}
 				if o.Count > 0 && n >= o.Count {
 					err, why = io_EOF, "count"
@@ -321,12 +321,21 @@ loop:
 			}
 			free <- b.slots
 		case e, ok := <-kev:
-			if !ok {
-				kev = nil
-				continue
+			// Everything the tracer has read, at once: the events must be
+			// in before the frames they name are written (-w comments).
+			for ok {
+				kj.Add(e)
+				out.kernelEvent(e)
+				select {
+				case e, ok = <-kev:
+				default:
+					ok = false
+					continue
+				}
+				if !ok {
+					kev = nil
+				}
 			}
-			kj.Add(e)
-			out.kernelEvent(e)
 		case <-tick.C:
 			now := r.now()
 			checkDrops()
@@ -551,22 +560,26 @@ func (l *liveOut) comment(src, dst netip.AddrPort, ts int64) string {
 }
 
 // delayedWriter writes -w from a goroutine of its own, each frame hold
-// after it was captured: by then the kernel has logged the RSTs among them
-// (an active reset is logged just after it leaves), and their comments can
-// name the kernel's reason.
+// after it was read: by then the kernel has logged the RSTs among them (an
+// active reset is logged just after it leaves) and the loop has taken the
+// events in, so that their comments can name the kernel's reason.
 type delayedWriter struct {
 	w    packetWriter
 	out  *liveOut
 	hold time.Duration
-	now  func() int64
-	in   chan *capture.Frame
+	in   chan queuedFrame
 	done chan struct{}
 	err  error
 	fast chan struct{} // closed at the end: no more waiting
 }
 
-func newDelayedWriter(w packetWriter, out *liveOut, hold time.Duration, now func() int64) *delayedWriter {
-	d := &delayedWriter{w: w, out: out, hold: hold, now: now, in: make(chan *capture.Frame, 1<<16),
+type queuedFrame struct {
+	f    *capture.Frame
+	read time.Time
+}
+
+func newDelayedWriter(w packetWriter, out *liveOut, hold time.Duration) *delayedWriter {
+	d := &delayedWriter{w: w, out: out, hold: hold, in: make(chan queuedFrame, 1<<16),
 		done: make(chan struct{}), fast: make(chan struct{})}
 	go d.loop()
 	return d
@@ -576,8 +589,8 @@ func (d *delayedWriter) loop() {
 	defer close(d.done)
 	dec := decode.NewDecoder()
 	var seg decode.Segment
-	for f := range d.in {
-		if wait := time.Duration(f.TS + int64(d.hold) - d.now()); wait > 0 {
+	for q := range d.in {
+		if wait := time.Until(q.read.Add(d.hold)); wait > 0 {
 			select {
 			case <-time.After(wait):
 			case <-d.fast:
@@ -587,10 +600,10 @@ func (d *delayedWriter) loop() {
 			continue
 		}
 		comment := ""
-		if dec.Decode(f, &seg) == decode.OK && seg.Flags&decode.RST != 0 {
+		if dec.Decode(q.f, &seg) == decode.OK && seg.Flags&decode.RST != 0 {
 			comment = d.out.comment(seg.Src, seg.Dst, seg.TS)
 		}
-		d.err = d.w.WritePacket(f, comment)
+		d.err = d.w.WritePacket(q.f, comment)
 	}
 }
 

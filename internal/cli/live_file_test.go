@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tcptrace/tcptrace/internal/capture"
 	"github.com/tcptrace/tcptrace/internal/kernelev"
@@ -16,13 +18,13 @@ import (
 // frames' clock.
 type fileLive struct {
 	capture.Source
-	last int64
+	last atomic.Int64
 }
 
 func (f *fileLive) Next() (*capture.Frame, error) {
 	fr, err := f.Source.Next()
 	if err == nil {
-		f.last = fr.TS
+		f.last.Store(fr.TS)
 	}
 	return fr, err
 }
@@ -58,7 +60,7 @@ func fileRun(t *testing.T, path string) *liveRun {
 		t.Fatal(err)
 	}
 	fl := &fileLive{Source: src}
-	return &liveRun{src: fl, names: []string{path}, stop: make(chan struct{}), now: func() int64 { return fl.last }}
+	return &liveRun{src: fl, names: []string{path}, stop: make(chan struct{}), now: func() int64 { return fl.last.Load() }}
 }
 
 // TestLiveRecordsEqualAnalyze: fed a capture, the live loop prints the
@@ -117,6 +119,7 @@ func TestLiveKernelJoinAndComments(t *testing.T) {
 	close(feed.c)
 	r := fileRun(t, filepath.Join(dir, "real-lo-kernel.pcap"))
 	r.kernel = feed
+	r.hold = 300 * time.Millisecond // the writer's wait for the events, as live
 	w := &memWriter{comments: map[int64]string{}}
 	r.writer = w
 	var out, errb bytes.Buffer
