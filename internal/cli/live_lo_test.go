@@ -102,7 +102,7 @@ func TestLiveLoopback(t *testing.T) {
 	// The server closes with unread data.
 	unread := loServer(t, func(c net.Conn) {
 		io.ReadFull(c, make([]byte, 10))
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(60 * time.Millisecond)
 		c.Close()
 	})
 	// The idle-close race: the server closes a keep-alive connection idle
@@ -166,8 +166,13 @@ func TestLiveLoopback(t *testing.T) {
 	c.SetLinger(0)
 	c.Close()
 
+	// An upload in pieces, as a client streams it: the server's window
+	// shrinks ACK after ACK as the data waits unread.
 	c = dial(t, unread)
-	c.Write(bytes.Repeat([]byte("u"), 20000))
+	for range 8 {
+		c.Write(bytes.Repeat([]byte("u"), 8000))
+		time.Sleep(2 * time.Millisecond)
+	}
 	io.ReadAll(c)
 	c.Close()
 
