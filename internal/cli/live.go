@@ -283,6 +283,7 @@ func runLive(o LiveOptions, io IO, r *liveRun) error {
 		}
 	}
 	lastDrops, dropConns := int64(0), 0
+	saidSuper := false
 	checkDrops := func() {
 		var d int64
 		for _, s := range r.src.Stats() {
@@ -339,6 +340,10 @@ loop:
 		case <-tick.C:
 			now := r.now()
 			checkDrops()
+			if !saidSuper && r.src.SuperFrames() > 0 {
+				saidSuper = true
+				fmt.Fprintln(io.Err, "tcptrace: packets larger than the MTU (GRO/TSO super-frames): analyzed as they are, one segment each (counted in the summary)")
+			}
 			eng.Idle(now)
 			if err := out.flush(now, false); err != nil {
 				stopCapture("error")
