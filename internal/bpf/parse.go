@@ -13,22 +13,29 @@ import (
 // at the end of the expression Token is "". An error about the whole
 // expression ("expression rejects all packets") has Pos -1.
 type Error struct {
-	Pos         int
-	Token       string
-	Msg         string
-	Unsupported bool // the expression is valid for tcpdump but not supported here
+	Pos   int
+	Token string
+	Msg   string
+	// Unsupported: the expression is valid for tcpdump but not supported
+	// here; Msg names what, Hint may say what to write instead.
+	Unsupported bool
+	Hint        string
 }
 
 func (e *Error) Error() string {
 	if e.Pos < 0 {
 		return e.Msg
 	}
+	if e.Unsupported {
+		s := fmt.Sprintf("not supported: %s (at %d)", e.Msg, e.Pos)
+		if e.Hint != "" {
+			s += "; " + e.Hint
+		}
+		return s
+	}
 	tok := fmt.Sprintf("%q", e.Token)
 	if e.Token == "" {
 		tok = "end of expression"
-	}
-	if e.Unsupported {
-		return fmt.Sprintf("not supported: %s (at %d, %s)", e.Msg, e.Pos, tok)
 	}
 	return fmt.Sprintf("syntax error at %d (%s): %s", e.Pos, tok, e.Msg)
 }
@@ -121,11 +128,18 @@ type parser struct {
 	depth int
 }
 
-const maxDepth = 200
+const (
+	maxDepth  = 200   // nesting of parentheses and negations
+	maxTokens = 10000 // words of an expression (tcpdump has no limit; the kernel's 4096 instructions come first)
+)
 
 // parse turns an expression into a syntax tree; nil for an empty one.
 func parse(expr string) (node, error) {
 	p := &parser{toks: lex(expr)}
+	if len(p.toks) > maxTokens {
+		return nil, &Error{Pos: p.toks[maxTokens].pos, Token: p.toks[maxTokens].text,
+			Msg: fmt.Sprintf("the expression is too long (over %d words)", maxTokens)}
+	}
 	if p.tok().kind == tEOF {
 		return nil, nil
 	}
@@ -160,11 +174,11 @@ func errAt(t token, format string, a ...any) *Error {
 	return &Error{Pos: t.pos, Token: t.text, Msg: fmt.Sprintf(format, a...)}
 }
 
-func unsupportedAt(t token, format string, a ...any) *Error {
-	e := errAt(t, format, a...)
-	e.Unsupported = true
-	return e
+func unsupportedAt(t token, what, hint string) *Error {
+	return &Error{Pos: t.pos, Token: t.text, Msg: what, Hint: hint, Unsupported: true}
 }
+
+const supportedList = "capture filters support host, net, port, portrange, src, dst, tcp, ip, ip6, vlan, and, or, not"
 
 // unexpected reports the current token, saying what was expected; a token
 // outside the supported subset is reported as such.
@@ -173,13 +187,16 @@ func (p *parser) unexpected(expected string) *Error {
 	switch t.kind {
 	case tKeyword:
 		if w := unsupportedKeywords[t.text]; w != "" {
-			return unsupportedAt(t, "%q (capture filters support host, net, port, portrange, src, dst, tcp, ip, ip6, vlan, and, or, not)", w)
+			return unsupportedAt(t, w, supportedList)
 		}
 	case tPunct:
-		return unsupportedAt(t, "arithmetic and byte comparisons such as tcp[13] & 2 != 0 or len > 100")
+		return unsupportedAt(t, fmt.Sprintf("arithmetic and byte comparisons (%q)", t.text), supportedList)
 	case tEID:
-		return unsupportedAt(t, "Ethernet addresses (ether host)")
+		return unsupportedAt(t, fmt.Sprintf("Ethernet addresses (%s)", t.text), supportedList)
 	case tBad:
+		if strings.Contains(t.text, ":") {
+			return errAt(t, "invalid IPv6 address %s", t.text)
+		}
 		return errAt(t, "unexpected %q", t.text)
 	}
 	return errAt(t, "expected %s", expected)
@@ -270,7 +287,11 @@ func (p *parser) term() (node, error) {
 		return p.primitive()
 	case tEOF:
 		return nil, errAt(t, "expected a primitive (host, net, port, portrange, tcp, ip, ip6, vlan)")
-	case tNum, tHID, tHID6, tID:
+	case tID:
+		if l := strings.ToLower(t.text); supportedKeywords[l] || unsupportedKeywords[l] != "" || l == "and" || l == "or" || l == "not" {
+			return nil, errAt(t, "keywords are lower case: %s", l)
+		}
+	case tNum, tHID, tHID6:
 		return nil, errAt(t, "a value needs a qualifier first (host, net, port, portrange)")
 	}
 	return nil, p.unexpected("a primitive (host, net, port, portrange, tcp, ip, ip6, vlan)")
@@ -480,7 +501,15 @@ func (p *parser) value(q qual) (node, error) {
 		p.next()
 		return nameValue(t, q)
 	}
-	return nil, p.unexpected("a value (an address, a network or a port)")
+	switch q.addr {
+	case addrNet:
+		return nil, p.unexpected("a network such as 10.0.0.0/8")
+	case addrPort:
+		return nil, p.unexpected("a port number")
+	case addrPortrange:
+		return nil, p.unexpected("a port range such as 8000-8080")
+	}
+	return nil, p.unexpected("an address")
 }
 
 // hostOrNet builds a host/net node after the checks of gen_host.
@@ -664,11 +693,11 @@ func nameValue(t token, q qual) (node, error) {
 				return portNodeFor(t, q, uint32(a), uint32(b))
 			}
 		}
-		return nil, unsupportedAt(t, "port names (%s): give port numbers, such as portrange 8000-8080", t.text)
+		return nil, unsupportedAt(t, fmt.Sprintf("port names (%q)", t.text), "give port numbers, such as portrange 8000-8080")
 	case addrPort:
-		return nil, unsupportedAt(t, "port names (%s): give a port number", t.text)
+		return nil, unsupportedAt(t, fmt.Sprintf("port names (%q)", t.text), "give a port number")
 	case addrNet:
-		return nil, unsupportedAt(t, "network names (%s): give a network such as 10.0.0.0/8", t.text)
+		return nil, unsupportedAt(t, fmt.Sprintf("network names (%q)", t.text), "give a network such as 10.0.0.0/8")
 	}
-	return nil, unsupportedAt(t, "host names (%s): give an IPv4 or IPv6 address", t.text)
+	return nil, unsupportedAt(t, fmt.Sprintf("host names (%q)", t.text), "give an IPv4 or IPv6 address")
 }
