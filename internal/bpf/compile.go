@@ -10,8 +10,8 @@ const DefaultSnaplen = 262144
 // the given link type (LinkTypeEthernet, LinkTypeLinuxSLL2, LinkTypeRaw):
 // the program tcpdump -dd prints for it, or one that accepts exactly the
 // same packets. The program returns snaplen for an accepted packet (0 or
-// less: DefaultSnaplen) and 0 for a rejected one. An empty expression
-// accepts every packet.
+// less: DefaultSnaplen, as tcpdump -s 0; more is an error) and 0 for a
+// rejected one. An empty expression accepts every packet.
 //
 // A filter that does not compile gives an *Error with the byte offset and
 // the token of the problem; a valid pcap-filter(7) expression outside the
@@ -28,6 +28,9 @@ func compile(expr string, linkType uint32, snaplen int, opt bool) ([]Instruction
 	case LinkTypeEthernet, LinkTypeLinuxSLL2, LinkTypeRaw:
 	default:
 		return nil, fmt.Errorf("bpf: link type %d is not supported (only Ethernet 1, raw IP 101, Linux SLL2 276)", linkType)
+	}
+	if snaplen > DefaultSnaplen {
+		return nil, fmt.Errorf("bpf: invalid snaplen %d (must be <= %d)", snaplen, DefaultSnaplen)
 	}
 	if snaplen <= 0 {
 		snaplen = DefaultSnaplen

@@ -60,6 +60,17 @@ func TestErrors(t *testing.T) {
 	}
 }
 
+func TestSnaplen(t *testing.T) {
+	if _, err := Compile("tcp", LinkTypeEthernet, DefaultSnaplen+1); err == nil || err.Error() != "bpf: invalid snaplen 262145 (must be <= 262144)" {
+		t.Errorf("snaplen 262145: %v", err)
+	}
+	for _, snaplen := range []int{-1, 0, DefaultSnaplen} {
+		if p, err := Compile("", LinkTypeEthernet, snaplen); err != nil || len(p) != 1 || p[0].K != DefaultSnaplen {
+			t.Errorf("snaplen %d: %v %v", snaplen, p, err)
+		}
+	}
+}
+
 // TestErrorPositions: an error's position and token are where the
 // expression has them.
 func TestErrorPositions(t *testing.T) {
