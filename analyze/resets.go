@@ -464,8 +464,14 @@ func linuxReason(c *Conn, r *statemachine.Reset, x *rstCtx, answersSYN bool) str
 		if keepAlivesUnanswered(c, r.Sender, x) >= 2 {
 			return LinuxKeepaliveTmout
 		}
-		if unreadData(x, r.Sender) {
+		switch {
+		case unreadData(x, r.Sender):
 			return LinuxAbortOnClose
+		case peerDataLast(x, r.Sender):
+			// It received data last and acknowledged it: read and then
+			// aborted (TCP_STATE), or never read (TCP_ABORT_ON_CLOSE): a
+			// growing window looks the same either way.
+			return ""
 		}
 		return LinuxState
 	}
@@ -483,6 +489,12 @@ func unreadData(x *rstCtx, sender int) bool {
 	shrunk := x.win.max > 0 && int(x.win.last)+2 <= int(x.win.max)
 	unanswered := x.hasPrev && x.lastData[1-sender] > x.senderPrev.frame
 	return shrunk || unanswered
+}
+
+// peerDataLast says whether the peer's data was the last data exchanged
+// before the RST.
+func peerDataLast(x *rstCtx, sender int) bool {
+	return x.lastData[1-sender] > x.lastData[sender]
 }
 
 // keepAlivesUnanswered counts the keep-alive probes the sender sent since
@@ -724,6 +736,8 @@ func classify(c *Conn, r *statemachine.Reset, x *rstCtx, out *report.Reset, prev
 				ev(x.note.frame, "the %s's advertised window had shrunk from %d to %d: data waited unread", sender, x.win.max, x.win.last)
 			}
 			set(CauseAbort, "the %s reset an established connection instead of closing it with a FIN; it had received data its application had not read, so most likely it closed the socket with unread data (Linux sends a RST then)", sender)
+		} else if peerDataLast(x, r.Sender) {
+			set(CauseAbort, "the %s reset an established connection instead of closing it with a FIN, after data from the %s that it acknowledged: it closed the socket with that data unread, or read it and closed with SO_LINGER 0 (or exited); the wire cannot tell which", sender, receiver)
 		} else {
 			set(CauseAbort, "the %s reset an established connection instead of closing it with a FIN, with nothing left unread: an abortive close (SO_LINGER with timeout 0) or the process exited", sender)
 		}

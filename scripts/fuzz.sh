@@ -19,7 +19,7 @@ TARGETS=("$@")
 if [[ ${#TARGETS[@]} -eq 0 ]]; then
 	TARGETS=(
 		./internal/capture:FuzzPcap ./internal/capture:FuzzPcapng ./internal/capture:FuzzGzip
-		./internal/decode:FuzzDecode ./internal/decode:FuzzDefrag ./internal/filter:FuzzCompile
+		./internal/decode:FuzzDecode ./internal/decode:FuzzDefrag ./internal/filter:FuzzCompile ./internal/bpf:FuzzCompile
 		./reassembly:FuzzStream ./analyze:FuzzEngine ./internal/kernelev:FuzzParse ./internal/live:FuzzRingBlock
 	)
 fi

@@ -236,7 +236,10 @@ func TestLiveLoopback(t *testing.T) {
 	}{
 		{"normal close", "complete, three-way", "", "", normal},
 		{"half-close", "complete, ", "", "", half},
-		{"client abort, SO_LINGER 0", "reset by client", "abort", "TCP_STATE", abort},
+		// The client read everything, then aborted: the wire cannot tell
+		// that from closing with the data unread, so linux_reason is empty
+		// or, when given, the kernel's.
+		{"client abort, SO_LINGER 0", "reset by client", "abort", "", abort},
 		{"server close with unread data", "reset by server", "abort", "TCP_ABORT_ON_CLOSE", unread},
 		{"idle-close race", "reset by server", "reset-after-close", "", race},
 		{"refused", "refused, reset by server", "refused", "NO_SOCKET", refused},
@@ -272,7 +275,7 @@ func TestLiveLoopback(t *testing.T) {
 			if kernelOn && x.KernelReason == "" {
 				t.Errorf("%s: RST frame %d without the kernel's reason", w.name, x.Frame)
 			}
-			if x.KernelReason != "" && x.LinuxReason != x.KernelReason {
+			if x.KernelReason != "" && x.LinuxReason != "" && x.LinuxReason != x.KernelReason {
 				t.Errorf("%s: RST frame %d: linux_reason %s, the kernel said %s", w.name, x.Frame, x.LinuxReason, x.KernelReason)
 			}
 		}
