@@ -247,6 +247,14 @@ func runLive(o LiveOptions, io IO, r *liveRun) error {
 					wq.in <- queuedFrame{&s.f, time.Now()}
 				}
 				if o.Count > 0 && n >= o.Count {
+					// Enough: stop the capture and let it finish (its last
+					// counters are read at its end), dropping what is left.
+					r.src.Close()
+					for {
+						if _, e := r.src.Next(); e != nil {
+							break
+						}
+					}
 					err, why = io_EOF, "count"
 					break
 				}
@@ -361,6 +369,9 @@ loop:
 	}
 	if status {
 		fmt.Fprint(io.Err, "\r\033[K")
+	}
+	if !stopped {
+		r.src.Close() // -c, an error or the end of the input: the counters' end
 	}
 	if stopWhy == "" {
 		stopWhy = "end of input"
