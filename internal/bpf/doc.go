@@ -63,7 +63,9 @@
 //   - "net 10" is 10.0.0.0/8, "host 10.1" is 10.1.0.0/16, "host 10" is
 //     0.0.0.10;
 //   - every "vlan" moves the offsets of all the tests after it by a tag,
-//     also across "or": "vlan or tcp" looks for TCP inside a tag.
+//     also across "or" and "not": "vlan or tcp" looks for TCP inside a
+//     tag, "not vlan and port 80" reads an untagged packet's port 4 bytes
+//     too far (write "port 80 and not vlan").
 //
 // # Not supported
 //

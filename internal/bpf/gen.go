@@ -42,9 +42,7 @@ type block struct {
 	// their tests give no facts.
 	opaque bool
 
-	// scratch of the optimizer and the emitter
-	mark  int
-	order int
+	// scratch of the optimizer
 	in    vals
 	out   vals
 	live  uint32 // registers live on entry (bit per atom)
@@ -54,7 +52,6 @@ type block struct {
 	reachIn, reachOut [memWords][]int
 	// the facts known on the true and false edges
 	factsT, factsF *facts
-	pos            int
 }
 
 func (b *block) isLeaf() bool { return class(b.code) == classRET }

@@ -387,7 +387,6 @@ func (o *optimizer) analyze() {
 	for i := len(post) - 1; i >= 0; i-- {
 		b := post[i]
 		b.preds = b.preds[:0]
-		b.order = len(o.topo)
 		o.topo = append(o.topo, b)
 	}
 	o.stored = 0

@@ -481,7 +481,6 @@ func (p *parser) value(q qual) (node, error) {
 	case tHID6:
 		p.next()
 		masklen := uint32(128)
-		hasLen := false
 		if p.tok().kind == tSlash {
 			p.next()
 			l := p.tok()
@@ -492,11 +491,11 @@ func (p *parser) value(q qual) (node, error) {
 			if l.err != "" {
 				return nil, errAt(l, "%s", l.err)
 			}
-			masklen, hasLen = l.num, true
+			masklen = l.num
 		} else if p.tok().kind == tKeyword && p.tok().text == "mask" {
 			return nil, errAt(p.tok(), "mask syntax is for IPv4 networks; use %s/LEN", t.text)
 		}
-		return v6Value(t, q, masklen, hasLen)
+		return v6Value(t, q, masklen)
 	case tID:
 		p.next()
 		return nameValue(t, q)
@@ -636,7 +635,7 @@ func v4Net(t token, q qual, masklen uint32, maskTok *token) (node, error) {
 }
 
 // v6Value: gen_mcode6.
-func v6Value(t token, q qual, masklen uint32, hasLen bool) (node, error) {
+func v6Value(t token, q qual, masklen uint32) (node, error) {
 	a, err := netip.ParseAddr(t.text)
 	if err != nil || !a.Is6() {
 		return nil, errAt(t, "invalid ip6 address %s", t.text)
@@ -657,7 +656,6 @@ func v6Value(t token, q qual, masklen uint32, hasLen bool) (node, error) {
 			return nil, errAt(t, "non-network bits set in \"%s/%d\"", t.text, masklen)
 		}
 	}
-	_ = hasLen
 	switch q.addr {
 	case addrDefault, addrHost:
 		if masklen != 128 {
