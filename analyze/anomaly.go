@@ -115,14 +115,7 @@ type sig struct {
 // scale returns the window shift that applies to windows sent by dir, and
 // whether it is known (both SYNs seen; ARCHITECTURE principle 6).
 func scale(c *Conn, d int) (int, bool) {
-	a, b := &c.SM.H[d], &c.SM.H[1-d]
-	if !a.SynSeen || a.SynInferred || !b.SynSeen || b.SynInferred {
-		return 0, false
-	}
-	if a.WScale >= 0 && b.WScale >= 0 {
-		return min(a.WScale, 14), true
-	}
-	return 0, true
+	return statemachine.Scale(&c.SM.H[d], &c.SM.H[1-d])
 }
 
 // check runs the own checks on segment s of direction d, after the state

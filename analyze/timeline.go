@@ -57,8 +57,8 @@ func (c *Conn) rowAfter(d int, s *decode.Segment, b rowSnap, explain bool) {
 		Frame: s.Frame, FileIdx: s.File, TS: s.TS, Dir: dirName(d), Flags: flagWords(s.Flags),
 		Seq: uint32(base.Size(s.Seq)), Len: s.Len, Win: uint32(s.Window),
 	}
-	if s.Flags&decode.SYN == 0 && c.SM.H[0].WScale >= 0 && c.SM.H[1].WScale >= 0 && c.SM.H[d].SynSeen && c.SM.H[1-d].SynSeen {
-		row.Win <<= uint(min(c.SM.H[d].WScale, 14))
+	if sh, ok := scale(c, d); ok && s.Flags&decode.SYN == 0 {
+		row.Win <<= uint(sh)
 	}
 	if s.Flags&decode.ACK != 0 {
 		row.HasAck = true

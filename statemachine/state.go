@@ -85,11 +85,26 @@ type Half struct {
 // whether the scale is known (ARCHITECTURE principle 6: only when both SYNs
 // carried the option).
 func (h *Half) rcvWindow(peer *Half) (uint32, bool) {
+	if sh, ok := Scale(h, peer); ok {
+		return uint32(h.Window) << sh, true
+	}
+	// Unknown: the field may mean up to 2^14 times itself; only a segment
+	// beyond that is surely outside the window.
+	return uint32(h.Window) << 14, false
+}
+
+// Scale is the one answer to "is the window scale known", read by every
+// check that scales a window (the RST check here, the window checks and
+// timeline of analyze, the handshake summary): the shift that applies to
+// h's window field and whether it is known. It is known only when both SYNs
+// were seen (an inferred SYN says nothing of its options): then it is h's
+// offered shift if both offered one (RFC 7323 §2.2), else 0.
+func Scale(h, peer *Half) (int, bool) {
+	if !h.SynSeen || h.SynInferred || !peer.SynSeen || peer.SynInferred {
+		return 0, false
+	}
 	if h.WScale >= 0 && peer.WScale >= 0 {
-		return uint32(h.Window) << min(h.WScale, 14), true
+		return min(h.WScale, 14), true
 	}
-	if h.SynSeen && peer.SynSeen {
-		return uint32(h.Window), true // both SYNs seen, no scaling negotiated
-	}
-	return uint32(h.Window), false
+	return 0, true
 }

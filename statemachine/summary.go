@@ -97,7 +97,7 @@ func (c *Conn) Finish(lastTS, end, idle int64) Summary {
 	}
 	h.MSS = [2]int{cl.MSS, sv.MSS}
 	h.WScale = [2]int{cl.WScale, sv.WScale}
-	bothSyn := cl.SynSeen && !cl.SynInferred && sv.SynSeen && !sv.SynInferred
+	_, bothSyn := Scale(cl, sv)
 	h.ScaleKnown = bothSyn
 	h.SACKPermitted = bothSyn && cl.SACKPerm && sv.SACKPerm
 	h.Timestamps = bothSyn && cl.HasTS && sv.HasTS
