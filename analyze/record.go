@@ -1,0 +1,335 @@
+package analyze
+
+// The report side of the engine: a finished connection's records (record),
+// its state summary, and the report model at the end (Report).
+
+import (
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/tcptrace/tcptrace/analyze/stats"
+	"github.com/tcptrace/tcptrace/internal/decode"
+	"github.com/tcptrace/tcptrace/report"
+	"github.com/tcptrace/tcptrace/statemachine"
+)
+
+// record builds the report records of a finished connection.
+func (e *Engine) record(c *Conn) (*report.Conn, []*report.Anomaly) {
+	rc := &report.Conn{
+		Type:        "conn",
+		ID:          c.ID,
+		Client:      c.Client.String(),
+		Server:      c.Server.String(),
+		VLAN:        c.VLANs[C2S].String(),
+		RoleBy:      c.RoleBy,
+		FirstFrame:  c.FirstFrame,
+		LastFrame:   c.LastFrame,
+		Start:       FormatTS(c.FirstTS),
+		StartNS:     c.FirstTS,
+		LastNS:      c.LastTS,
+		FirstIdx:    c.FirstFile,
+		LastIdx:     c.LastFile,
+		Duration:    float64(c.LastTS-c.FirstTS) / 1e9,
+		Packets:     report.Dir{Client: c.Packets[C2S], Server: c.Packets[S2C]},
+		Bytes:       report.Dir{Client: c.Bytes[C2S], Server: c.Bytes[S2C]},
+		SYN:         report.Dir{Client: c.SYN[C2S], Server: c.SYN[S2C]},
+		FIN:         report.Dir{Client: c.FIN[C2S], Server: c.FIN[S2C]},
+		RST:         report.Dir{Client: c.RST[C2S], Server: c.RST[S2C]},
+		Truncated:   c.Truncated,
+		Reused:      c.Reused,
+		Evicted:     c.EvictedEarly,
+		CaptureLoss: c.CaptureLoss,
+		AnomDropped: c.AnomDropped,
+	}
+	fillState(rc, c, e.clock, int64(e.cfg.Idle))
+	rc.Reassembly, rc.Gaps = reasmReport(c)
+	if len(c.Rows) > 0 {
+		rc.Rows = c.Rows
+		for i := range rc.Rows {
+			rc.Rows[i].Time = FormatTS(rc.Rows[i].TS)
+			rc.Rows[i].Rel = float64(rc.Rows[i].TS-c.FirstTS) / 1e9
+		}
+	}
+	st := c.Stats.Result(e.clock)
+	rc.Stats = &report.DirPair{Client: st.Dir[C2S], Server: st.Dir[S2C]}
+	rc.RTTms = connRTT(rc, st)
+	diagnose(c, rc)
+	if c.Packets[C2S] == 0 {
+		rc.VLAN = c.VLANs[S2C].String()
+	} else if c.Packets[S2C] > 0 && c.VLANs[S2C] != c.VLANs[C2S] {
+		rc.ServerVLAN = c.VLANs[S2C].String()
+		if rc.ServerVLAN == "" {
+			rc.ServerVLAN = "none"
+		}
+		if rc.VLAN == "" {
+			rc.VLAN = "none"
+		}
+	}
+	for k, n := range c.AnomCount {
+		if rc.Anomalies == nil {
+			rc.Anomalies = map[string]int64{}
+		}
+		rc.Anomalies[string(k)] = n
+	}
+	var anoms []*report.Anomaly
+	for _, a := range c.Anomalies {
+		detail := a.Detail
+		if c.CaptureLoss && (a.Kind == "lost_segment" || a.Kind == "ack_lost_segment") {
+			// The capture itself lost packets: not evidence of the network's.
+			detail += " (the capture dropped packets while this connection was open: incomplete capture, not necessarily a network loss)"
+		}
+		anoms = append(anoms, &report.Anomaly{
+			Type: "anomaly", Conn: c.ID, Frame: a.Frame, Time: FormatTS(a.TS), TS: a.TS, Kind: string(a.Kind),
+			Severity: string(a.Severity), Dir: dirName(a.Dir), Related: a.Related, Detail: detail, Copies: a.Copies, FileIdx: a.File,
+		})
+	}
+	return rc, anoms
+}
+
+// resolveFiles sets the file names of a record when there are several
+// inputs.
+func resolveFiles(rc *report.Conn, anoms []*report.Anomaly, files []string) {
+	if len(files) <= 1 {
+		return
+	}
+	rc.FirstFile, rc.LastFile = files[rc.FirstIdx], files[rc.LastIdx]
+	for _, a := range anoms {
+		a.File = files[a.FileIdx]
+	}
+	for i := range rc.Rows {
+		rc.Rows[i].File = files[rc.Rows[i].FileIdx]
+	}
+	for i := range rc.Gaps {
+		if rc.Gaps[i].Frame > 0 {
+			rc.Gaps[i].File = files[rc.Gaps[i].FileIdx]
+		}
+	}
+}
+
+// sortAnomalies orders anomalies by capture time, then file, frame and kind.
+func sortAnomalies(as []*report.Anomaly) {
+	sort.SliceStable(as, func(i, j int) bool {
+		a, b := as[i], as[j]
+		if a.TS != b.TS {
+			return a.TS < b.TS
+		}
+		if a.FileIdx != b.FileIdx {
+			return a.FileIdx < b.FileIdx
+		}
+		if a.Frame != b.Frame {
+			return a.Frame < b.Frame
+		}
+		return a.Kind < b.Kind
+	})
+}
+
+// Report builds the report model. files are the input names, by index.
+func (e *Engine) Report(files []string) *report.Report {
+	e.clock = max(e.clock, e.lastTS)
+	e.atEnd = true
+	tables := []*Engine{e}
+	if e.sh != nil {
+		e.finishShards()
+		tables = e.sh.subs
+	} else {
+		for _, c := range e.table.Live() {
+			e.finalize(c)
+		}
+	}
+	created, evicted := 0, 0
+	var rs report.ReasmSummary
+	peak := e.table.Pool().Peak()
+	if e.sh != nil {
+		peak = e.sh.peak
+	}
+	for _, t := range tables {
+		created += t.table.Created()
+		evicted += t.table.Evicted
+		rs.Delivered += t.reasm.Delivered
+		rs.OutOfOrder += t.reasm.OutOfOrder
+		rs.Duplicate += t.reasm.Duplicate
+		rs.GapBytes += t.reasm.GapBytes
+		rs.Gaps += t.reasm.Gaps
+		rs.BudgetFlushes += t.table.Pool().Flushes
+	}
+	r := &report.Report{Conns: e.done, Anomalies: e.anoms}
+	for _, rc := range r.Conns {
+		resolveFiles(rc, nil, files)
+		if rc.Close != nil && e.lastTS > rc.LastNS {
+			rc.Close.IdleFor = float64(e.lastTS-rc.LastNS) / 1e9
+		}
+	}
+	if len(files) > 1 {
+		for _, a := range r.Anomalies {
+			a.File = files[a.FileIdx]
+		}
+	}
+	sortAnomalies(r.Anomalies)
+	sort.SliceStable(r.Conns, func(i, j int) bool { return r.Conns[i].ID < r.Conns[j].ID })
+	s := &r.Summary
+	s.Type = "summary"
+	s.Files = append([]string{}, files...)
+	s.Frames = e.frames
+	s.TCPSegments = e.tcp
+	s.Connections = len(r.Conns) + e.emitted
+	if e.sel.Filter != nil || len(e.sel.IDs) > 0 {
+		s.Selected, s.ConnsTotal = true, created
+	}
+	s.Skipped = map[string]int64{}
+	for i, n := range e.skipped {
+		if n > 0 {
+			s.Skipped[decode.Skip(i).Key()] = n
+		}
+	}
+	for lt, n := range e.dec.UnsupportedLinks {
+		if s.UnsupportedLTs == nil {
+			s.UnsupportedLTs = map[string]int64{}
+		}
+		s.UnsupportedLTs[strconv.Itoa(int(lt))] = int64(n)
+	}
+	s.Truncated = e.truncated
+	s.OverSnaplen = e.overSnaplen
+	if st := e.dec.Defrag().Stats; st.Fragments > 0 {
+		s.Fragments = &report.Fragments{
+			Fragments: st.Fragments, Completed: st.Completed, Pending: e.dec.Defrag().Pending(),
+			Evicted: st.Evicted, TimedOut: st.TimedOut, Overlaps: st.Overlaps, Conflicts: st.Conflicts,
+		}
+	}
+	rs.PeakBuffered = peak
+	rs.ConnBudget, rs.GlobalBudget = e.cfg.ConnBudget, e.cfg.GlobalBudget
+	s.Reassembly = &rs
+	s.ConnsEvicted = evicted
+	if s.ConnsEvicted > 0 {
+		s.MaxConns = e.cfg.MaxConns
+	}
+	for _, err := range e.errs {
+		s.Errors = append(s.Errors, err.Error())
+	}
+	if e.frames > 0 {
+		s.First, s.Last = FormatTS(e.firstTS), FormatTS(e.lastTS)
+	}
+	return r
+}
+
+// FormatTS renders a capture time as RFC 3339 in UTC with microseconds or
+// nanoseconds as needed.
+func FormatTS(ns int64) string {
+	// time.Format("2006-01-02T15:04:05.000000000Z") by hand: it is called
+	// for every record and anomaly, and parsing the layout each time was
+	// a tenth of building a record. Years of int64 nanoseconds have 4 digits.
+	t := time.Unix(0, ns).UTC()
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	b := []byte("0000-00-00T00:00:00.000000000Z")
+	put := func(at, width, v int) {
+		for i := at + width - 1; i >= at; i-- {
+			b[i] = byte('0' + v%10)
+			v /= 10
+		}
+	}
+	put(0, 4, y)
+	put(5, 2, int(mo))
+	put(8, 2, d)
+	put(11, 2, h)
+	put(14, 2, mi)
+	put(17, 2, s)
+	put(20, 9, t.Nanosecond())
+	return string(b)
+}
+
+// fillState adds the state machine's verdict to a connection record.
+func fillState(rc *report.Conn, c *Conn, end, idle int64) {
+	sm := c.SM.Finish(c.LastTS, end, idle)
+	h := sm.Handshake
+	rh := &report.Handshake{
+		Class: h.Class, SynFrame: h.SynFrame, SynAckFrame: h.SynAckFrame, AckFrame: h.AckFrame,
+		SynRetrans: h.SynRetrans, Backoff: h.Backoff, SACKPermitted: h.SACKPermitted,
+		Timestamps: h.Timestamps, TFO: h.TFO, SynData: h.SynData, ECN: h.ECN,
+	}
+	if h.RTTClient >= 0 {
+		v := h.RTTClient
+		rh.RTTClient = &v
+	}
+	if h.RTTServer >= 0 {
+		v := h.RTTServer
+		rh.RTTServer = &v
+	}
+	if h.MSS[0] != 0 || h.MSS[1] != 0 {
+		rh.MSS = &report.Dir{Client: int64(h.MSS[0]), Server: int64(h.MSS[1])}
+	}
+	if h.Class != statemachine.HSNotCaptured {
+		rh.WScale = &report.WScale{Client: h.WScale[0], Server: h.WScale[1], Known: h.ScaleKnown}
+	}
+	rc.Handshake = rh
+	cl := sm.Close
+	rc.Close = &report.Close{
+		Class: cl.Class, FirstFIN: cl.FirstFIN, FirstFINBy: cl.FirstFINBy, SecondFIN: cl.SecondFIN, LastACK: cl.LastACK,
+		ResetFrame: cl.ResetFrame, ResetBy: cl.ResetBy, HalfCloseData: cl.HalfCloseData,
+		HalfCloseDur: cl.HalfCloseDur, IdleFor: cl.IdleFor,
+	}
+	rc.ClosedBy = cl.ClosedBy
+	z := c.Zeek.Result()
+	rc.ConnState, rc.History, rc.ZeekFlipped = z.ConnState, z.History, !z.OrigIsClient
+	rc.ClientState, rc.ServerState = sm.ClientState.String(), sm.ServerState.String()
+	rc.State = h.Class + ", " + cl.Class
+	if cl.ClosedBy != "" {
+		rc.State += " by " + cl.ClosedBy
+	}
+	rc.Transitions = make([]report.Transition, 0, len(c.SM.Transitions))
+	for _, t := range c.SM.Transitions {
+		rc.Transitions = append(rc.Transitions, report.Transition{
+			Frame: t.Frame, Endpoint: statemachine.EndpointName(t.Endpoint), From: t.From.String(), To: t.To.String(),
+		})
+	}
+	for _, r := range c.SM.Resets {
+		verdict, accepted := verdictNames(r.Verdict)
+		rc.Resets = append(rc.Resets, report.Reset{
+			Frame: r.Frame, Time: FormatTS(r.TS), TS: r.TS, Accepted: accepted,
+			Sender: statemachine.EndpointName(r.Sender), SenderState: r.SenderState.String(),
+			ReceiverState: r.ReceiverState.String(), Verdict: verdict, Seq: uint32(r.Seq),
+			Expected: uint32(r.Expected), Window: r.Window, WindowKnown: r.WindowKnown,
+			ChallengeACK: r.ChallengeSeen, Len: r.Len,
+		})
+	}
+}
+
+// connRTT is the connection's round-trip time in ms: the handshake (both legs
+// at the capture point), else the average of the per-ACK samples of the
+// direction that has more of them.
+func connRTT(rc *report.Conn, st stats.Result) *float64 {
+	if h := rc.Handshake; h != nil && h.RTTClient != nil && h.RTTServer != nil {
+		v := (*h.RTTClient + *h.RTTServer) * 1000
+		return &v
+	}
+	a, b := st.Dir[C2S], st.Dir[S2C]
+	if b.RTTSamples > a.RTTSamples {
+		a = b
+	}
+	if a.RTTSamples > 0 {
+		v := a.RTTAvgMs
+		return &v
+	}
+	return nil
+}
+
+func dirName(d int) string {
+	if d == C2S {
+		return "client"
+	}
+	return "server"
+}
+
+// verdictNames names a RST verdict twice: as the conn record's `verdict`
+// and as the reset record's `accepted` (docs/json.md).
+func verdictNames(k statemachine.EventKind) (verdict, accepted string) {
+	switch k {
+	case statemachine.EvRSTAccepted:
+		return "accepted", "exact"
+	case statemachine.EvRSTChallenge:
+		return "in_window", "in-window"
+	case statemachine.EvRSTIgnored:
+		return "out_of_window", "out-of-window"
+	}
+	return "unchecked", "unknown"
+}
