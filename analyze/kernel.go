@@ -157,6 +157,12 @@ func (j *KernelJoiner) Conn(rc *report.Conn) {
 	}
 }
 
+// Summary is what the join did, for the summary record; file names the
+// trace ("live" for a live one).
+func (j *KernelJoiner) Summary(file string) *report.KernelEvents {
+	return &report.KernelEvents{File: file, SendResets: j.Events, Joined: j.Joined, NotLogged: j.NotLogged}
+}
+
 // fullSocket says whether an endpoint in this state (as the replay names
 // it) is a full socket, whose accepted RSTs tcp_receive_reset logs: not a
 // listener, a TIME-WAIT mini-socket or nothing at all.

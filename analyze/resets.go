@@ -189,7 +189,6 @@ type rstCtx struct {
 	maxSet       bool
 	peerMax      seqnum.Value
 	peerMaxSet   bool
-	peerNxt      seqnum.Value // what the sender had received of its peer
 	senderAck    seqnum.Value // the sender's highest acknowledgement
 	senderAckSet bool
 	lastTSVal    uint32 // the sender's TSval before the RST
@@ -269,7 +268,7 @@ func (g *diag) afterRST(d int, s *decode.Segment, n segNote) {
 		// New data: past the RST's sequence number and past everything
 		// the sender had sent before it (not a reordered earlier segment).
 		x.continued, x.contWhat = s.Frame, fmt.Sprintf("sent new data up to seq %d, past the RST's %d", uint32(s.Seq.Add(seqnum.Size(s.Len))), uint32(x.note.seq))
-	case s.Flags&decode.ACK != 0 && x.peerMaxSet && x.peerNxt.LessThan(s.Ack):
+	case s.Flags&decode.ACK != 0 && x.peerMaxSet && x.peerMax.LessThan(s.Ack):
 		x.continued, x.contWhat = s.Frame, fmt.Sprintf("acknowledged data its peer sent after the RST (ack %d)", uint32(s.Ack))
 	}
 }
@@ -327,7 +326,6 @@ func (g *diag) snapshot(c *Conn, d int, n segNote, senderFIN bool) rstCtx {
 	me, peer := &c.SM.H[d], &c.SM.H[1-d]
 	x.senderMax, x.maxSet = me.Max, me.NxtSet
 	x.peerMax, x.peerMaxSet = peer.Max, peer.NxtSet
-	x.peerNxt = peer.Max
 	x.senderAck, x.senderAckSet = me.Ack, me.AckSet
 	x.lastIPID, x.hasLastIPID = g.hab[d].lastIPID, g.hab[d].v4 > 0
 	x.lastTSVal, x.hasTSVal = g.hab[d].lastTSVal, g.hab[d].ts > 0
@@ -540,7 +538,7 @@ func forgery(c *Conn, r *statemachine.Reset, x *rstCtx, prevAck *rstCtx, out *re
 		odd := n.ttl < h.ttlMin || n.ttl > h.ttlMax
 		sig("ttl", odd, 0, "ttl %d, the %s's other packets %s", n.ttl, sender, usual)
 	}
-	if h.v4 >= 2 && !c.Client.Addr().Is6() {
+	if h.v4 >= 2 {
 		allDF, noneDF := h.df == h.v4, h.df == 0
 		if allDF && !n.df || noneDF && n.df {
 			sig("df", true, 0, "DF %s, the %s's other packets %s", onOff(n.df), sender, onOff(!n.df))

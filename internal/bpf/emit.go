@@ -7,25 +7,7 @@ import "fmt"
 // leads to (each block once). A conditional jump reaches at most 255
 // instructions ahead; a farther target gets a "ja" right after the jump.
 func emit(root *block) ([]Instruction, error) {
-	var post []*block
-	seen := map[*block]bool{}
-	var visit func(b *block)
-	visit = func(b *block) {
-		if seen[b] {
-			return
-		}
-		seen[b] = true
-		if !b.isLeaf() {
-			visit(b.jf)
-			visit(b.jt)
-		}
-		post = append(post, b)
-	}
-	visit(root)
-	order := make([]*block, len(post))
-	for i, b := range post {
-		order[len(post)-1-i] = b
-	}
+	order := reversePostorder(root)
 
 	type layout struct {
 		jump          bool // a jump instruction after the statements
@@ -121,4 +103,29 @@ func emit(root *block) ([]Instruction, error) {
 		}
 	}
 	return prog, nil
+}
+
+// reversePostorder lists the blocks reachable from root, each once, every
+// block before the blocks it jumps to: the block, then what its true branch
+// leads to, then what its false branch leads to (libpcap's layout order).
+func reversePostorder(root *block) []*block {
+	var post []*block
+	seen := map[*block]bool{}
+	var visit func(b *block)
+	visit = func(b *block) {
+		if seen[b] {
+			return
+		}
+		seen[b] = true
+		if !b.isLeaf() {
+			visit(b.jf)
+			visit(b.jt)
+		}
+		post = append(post, b)
+	}
+	visit(root)
+	for i, j := 0, len(post)-1; i < j; i, j = i+1, j-1 {
+		post[i], post[j] = post[j], post[i]
+	}
+	return post
 }

@@ -357,34 +357,23 @@ func protos(p proto) []uint32 {
 	return []uint32{ipprotoSCTP, ipprotoTCP, ipprotoUDP}
 }
 
-func (g *gen) portIPv4(n portNode) frag {
-	b0 := g.linktype(etherIP)
-	var b1 frag
-	ps := protos(n.proto)
-	if len(ps) == 1 {
-		b1 = g.portop(n, ps[0])
-	} else {
-		// gen_port: tcp or udp, then sctp or that.
-		tcp := g.portop(n, ipprotoTCP)
-		udp := g.portop(n, ipprotoUDP)
-		b1 = or(tcp, udp)
-		sctp := g.portop(n, ipprotoSCTP)
-		b1 = or(sctp, b1)
-	}
-	return and(b0, b1)
-}
+func (g *gen) portIPv4(n portNode) frag { return g.portFamily(n, etherIP, g.portop) }
 
-func (g *gen) portIPv6(n portNode) frag {
-	b0 := g.linktype(etherIPv6)
+func (g *gen) portIPv6(n portNode) frag { return g.portFamily(n, etherIPv6, g.portop6) }
+
+// portFamily is gen_port / gen_port6: the link-layer type, then the port
+// test for the protocol given, or tcp or udp, then sctp or that (libpcap's
+// order, so that programs stay comparable with tcpdump's).
+func (g *gen) portFamily(n portNode, ether uint32, op func(portNode, uint32) frag) frag {
+	b0 := g.linktype(ether)
 	var b1 frag
-	ps := protos(n.proto)
-	if len(ps) == 1 {
-		b1 = g.portop6(n, ps[0])
+	if ps := protos(n.proto); len(ps) == 1 {
+		b1 = op(n, ps[0])
 	} else {
-		tcp := g.portop6(n, ipprotoTCP)
-		udp := g.portop6(n, ipprotoUDP)
+		tcp := op(n, ipprotoTCP)
+		udp := op(n, ipprotoUDP)
 		b1 = or(tcp, udp)
-		sctp := g.portop6(n, ipprotoSCTP)
+		sctp := op(n, ipprotoSCTP)
 		b1 = or(sctp, b1)
 	}
 	return and(b0, b1)

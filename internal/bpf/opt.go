@@ -368,26 +368,9 @@ type optimizer struct {
 // analyze finds the reachable blocks in topological order and their
 // predecessors.
 func (o *optimizer) analyze() {
-	o.topo = o.topo[:0]
-	var visit func(b *block)
-	seen := map[*block]bool{}
-	var post []*block
-	visit = func(b *block) {
-		if seen[b] {
-			return
-		}
-		seen[b] = true
-		if !b.isLeaf() {
-			visit(b.jf)
-			visit(b.jt)
-		}
-		post = append(post, b)
-	}
-	visit(o.root)
-	for i := len(post) - 1; i >= 0; i-- {
-		b := post[i]
+	o.topo = append(o.topo[:0], reversePostorder(o.root)...)
+	for _, b := range o.topo {
 		b.preds = b.preds[:0]
-		o.topo = append(o.topo, b)
 	}
 	o.stored = 0
 	for _, b := range o.topo {

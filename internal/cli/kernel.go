@@ -52,5 +52,5 @@ func kernelSummary(k *kernelFlags, j *analyze.KernelJoiner, io IO) *report.Kerne
 	if j.Events > 0 && j.Joined == 0 {
 		fmt.Fprintf(io.Err, "tcptrace: %s: none of its %d tcp_send_reset events matches a RST of the capture: recorded on another host, or with another clock (set trace_clock to realtime or tai, or give --kernel-clock-offset)\n", k.Events, j.Events)
 	}
-	return &report.KernelEvents{File: k.Events, SendResets: j.Events, Joined: j.Joined, NotLogged: j.NotLogged}
+	return j.Summary(k.Events)
 }

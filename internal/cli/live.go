@@ -174,6 +174,10 @@ func RunLive(o LiveOptions, io IO) error {
 	return runLive(o, io, r)
 }
 
+// errEnd is io.EOF: the end of the capture (the parameter io hides the
+// package inside runLive).
+var errEnd = io.EOF
+
 // slot is one frame copied out of the capture for the analysis.
 type slot struct {
 	f capture.Frame
@@ -255,7 +259,7 @@ func runLive(o LiveOptions, io IO, r *liveRun) error {
 							break
 						}
 					}
-					err, why = io_EOF, "count"
+					err, why = errEnd, "count"
 					break
 				}
 				if time.Now().After(deadline) {
@@ -322,7 +326,7 @@ loop:
 				if b.why != "" {
 					stopWhy = b.why
 				}
-				if b.err != io_EOF {
+				if b.err != errEnd {
 					readErr = b.err
 					stopWhy = "error"
 				}
@@ -396,7 +400,7 @@ loop:
 	}
 	rep.Summary.Live = live
 	if r.kernel != nil {
-		rep.Summary.KernelEvents = &report.KernelEvents{File: "live", SendResets: kj.Events, Joined: kj.Joined, NotLogged: kj.NotLogged}
+		rep.Summary.KernelEvents = kj.Summary("live")
 	}
 	if wq != nil {
 		werr = wq.close(stats)
@@ -425,9 +429,6 @@ loop:
 	}
 	return nil
 }
-
-// io_EOF is io.EOF (the package name io is taken by the IO parameter).
-var io_EOF = io.EOF
 
 // liveOut prints finished connections: each waits hold for the kernel's
 // events about its RSTs, then is joined and written.

@@ -116,6 +116,18 @@ func dupACKWindowUpdateScenario() *Capture {
 	dupACK := func(c *Conn, hole uint32) {
 		c.Raw(RawSegment{FromClient: true, Seq: c.NextSeq(true), Ack: hole, Flags: ACK})
 	}
+	// twoDupACKs loses the response's first segment before the capture,
+	// sends the next two, each answered by a duplicate ACK of the hole, and
+	// returns the hole.
+	twoDupACKs := func(c *Conn, resp []byte) uint32 {
+		hole := c.NextSeq(false)
+		c.Lost(false, resp[:mss])
+		c.Segment(false, ACK, resp[mss:2*mss])
+		dupACK(c, hole)
+		c.Segment(false, ACK, resp[2*mss:3*mss])
+		dupACK(c, hole)
+		return hole
+	}
 	finish := func(c *Conn, resp []byte) {
 		c.ACKFromClient()
 		c.Segment(false, PSH|ACK, resp[3*mss:])
@@ -128,12 +140,7 @@ func dupACKWindowUpdateScenario() *Capture {
 	// fast retransmission for Wireshark, whose count of duplicate ACKs only
 	// a new ACK number restarts.
 	c, resp := conn(55001, 0x35000000, 0x45000000, 0)
-	hole := c.NextSeq(false)
-	c.Lost(false, resp[:mss])
-	c.Segment(false, ACK, resp[mss:2*mss])
-	dupACK(c, hole)
-	c.Segment(false, ACK, resp[2*mss:3*mss])
-	dupACK(c, hole)
+	hole := twoDupACKs(c, resp)
 	c.Advance(3 * time.Millisecond)
 	c.SetWindow(true, 600)
 	dupACK(c, hole)
@@ -144,12 +151,7 @@ func dupACKWindowUpdateScenario() *Capture {
 	// the same ACK (a second request); the retransmission that follows is
 	// still a fast one.
 	c, resp = conn(55002, 0x36000000, 0x46000000, 200*time.Millisecond)
-	hole = c.NextSeq(false)
-	c.Lost(false, resp[:mss])
-	c.Segment(false, ACK, resp[mss:2*mss])
-	dupACK(c, hole)
-	c.Segment(false, ACK, resp[2*mss:3*mss])
-	dupACK(c, hole)
+	hole = twoDupACKs(c, resp)
 	c.Advance(3 * time.Millisecond)
 	second := httpGet("www.example.com", "/second")
 	c.Raw(RawSegment{FromClient: true, Seq: c.NextSeq(true), Ack: hole, Flags: PSH | ACK, Payload: second})
@@ -161,12 +163,7 @@ func dupACKWindowUpdateScenario() *Capture {
 	// last of them: too late for a fast retransmission (Wireshark's 20 ms),
 	// a plain one.
 	c, resp = conn(55003, 0x37000000, 0x47000000, 400*time.Millisecond)
-	hole = c.NextSeq(false)
-	c.Lost(false, resp[:mss])
-	c.Segment(false, ACK, resp[mss:2*mss])
-	dupACK(c, hole)
-	c.Segment(false, ACK, resp[2*mss:3*mss])
-	dupACK(c, hole)
+	hole = twoDupACKs(c, resp)
 	c.Advance(15 * time.Millisecond)
 	c.Raw(RawSegment{FromClient: false, Seq: hole, Ack: c.NextSeq(true), Flags: ACK, Payload: resp[:mss]})
 	finish(c, resp)
