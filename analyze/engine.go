@@ -150,6 +150,9 @@ func (e *Engine) Idle(now int64) {
 	e.sweep(now)
 }
 
+// Open is the number of connections held now (a live run's status line).
+func (e *Engine) Open() int { return e.table.lru.Len() }
+
 // CaptureLoss marks every open connection as incomplete: a live capture's
 // kernel dropped packets just now. It returns how many were marked.
 func (e *Engine) CaptureLoss() int {

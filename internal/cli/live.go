@@ -362,7 +362,7 @@ loop:
 			}
 			if status && now-lastStatus >= 5e8 {
 				rate := float64(seen-lastSeen) / (float64(now-lastStatus) / 1e9)
-				fmt.Fprintf(io.Err, "\r\033[K%d packets (%.0f/s) · %d connections reported · %d dropped by the kernel", seen, rate, out.conns, lastDrops)
+				fmt.Fprintf(io.Err, "\r\033[K%d packets (%.0f/s) · %d connections open, %d reported · %d dropped by the kernel", seen, rate, eng.Open(), out.conns, lastDrops)
 				lastSeen, lastStatus = seen, now
 			}
 		case <-durC:
