@@ -9,10 +9,10 @@ import (
 
 	"github.com/tcptrace/tcptrace/analyze/wsflags"
 	"github.com/tcptrace/tcptrace/analyze/zeek"
-	"github.com/tcptrace/tcptrace/internal/decode"
-	"github.com/tcptrace/tcptrace/internal/seqnum"
 	"github.com/tcptrace/tcptrace/report"
+	"github.com/tcptrace/tcptrace/seqnum"
 	"github.com/tcptrace/tcptrace/statemachine"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // Kind names an anomaly. The names are stable: JSON output and tests compare
@@ -101,7 +101,7 @@ type checker struct {
 type sig struct {
 	seq, ack seqnum.Value
 	n        int
-	flags    decode.Flags
+	flags    tcp.Flags
 	win      uint16
 	ipid     uint32
 	tsval    uint32
@@ -122,12 +122,12 @@ func scale(c *Conn, d int) (int, bool) {
 // machine has stepped (evs are its events); pre holds what the checks need
 // from before that step (the sender's FIN, highest sequence numbers, the
 // receiver's window).
-func (k *checker) check(c *Conn, d int, s *decode.Segment, evs []statemachine.Event, pre preState, add func(Anomaly)) {
+func (k *checker) check(c *Conn, d int, s *tcp.Segment, evs []statemachine.Event, pre preState, add func(Anomaly)) {
 	mk := func(kind Kind, detail string, related ...int64) {
 		add(Anomaly{Kind: kind, Severity: ownSeverity[kind], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS, Related: related, Detail: detail})
 	}
-	rst := s.Flags&decode.RST != 0
-	syn := s.Flags&decode.SYN != 0
+	rst := s.Flags&tcp.RST != 0
+	syn := s.Flags&tcp.SYN != 0
 
 	// After a RST that ended the connection, anything but another RST.
 	if k.resetAt != 0 && !rst {
@@ -216,10 +216,10 @@ func (k *checker) check(c *Conn, d int, s *decode.Segment, evs []statemachine.Ev
 	// An ACK older than one already seen from this direction was reordered
 	// on its way: its window is out of date.
 	current := !k.ackSet[d] || k.lastAck[d].LessThanEq(s.Ack)
-	if s.Flags&decode.ACK != 0 && current {
+	if s.Flags&tcp.ACK != 0 && current {
 		k.lastAck[d], k.ackSet[d] = s.Ack, true
 	}
-	if s.Flags&decode.ACK != 0 && current {
+	if s.Flags&tcp.ACK != 0 && current {
 		if sh, ok := scale(c, d); ok {
 			edge := s.Ack.Add(seqnum.Size(uint32(s.Window) << sh))
 			if w := uint32(s.Window) << sh; w > k.maxWin[d] {
@@ -265,7 +265,7 @@ func (k *checker) check(c *Conn, d int, s *decode.Segment, evs []statemachine.Ev
 // A copy is one packet on the wire seen twice: the table reports it as
 // duplicate_frame and keeps it out of everything that counts what the
 // endpoints sent (Table.Add).
-func (k *checker) duplicate(d int, s *decode.Segment) (of int64, dup bool) {
+func (k *checker) duplicate(d int, s *tcp.Segment) (of int64, dup bool) {
 	p := &k.prev[d]
 	var pay *byte
 	var h uint64
@@ -280,7 +280,7 @@ func (k *checker) duplicate(d int, s *decode.Segment) (of int64, dup bool) {
 	}
 	if p.frame != 0 && p.seq == s.Seq && p.ack == s.Ack && p.n == s.Len && p.flags == s.Flags && p.win == s.Window &&
 		p.ipid == s.IPID && p.tsval == s.Opts.TSVal && s.TS-p.ts < 1e6 &&
-		(s.Len > 0 || s.Flags&(decode.SYN|decode.FIN) != 0 || s.IPID != 0) &&
+		(s.Len > 0 || s.Flags&(tcp.SYN|tcp.FIN) != 0 || s.IPID != 0) &&
 		p.plen == len(s.Payload) && (p.plen == 0 || (pay != nil && bytes.Equal(unsafe.Slice(p.pay, p.plen), s.Payload)) || (pay == nil && p.phash == h)) {
 		return p.frame, true
 	}
@@ -318,7 +318,7 @@ var payloadSeed = maphash.MakeSeed()
 // (the copy a receiver kept), and remembers it. A difference is held until
 // the segment went through reassembly (flushConflict): reassembly names the
 // differing bytes exactly, this only the range.
-func (k *checker) conflicting(c *Conn, d int, s *decode.Segment) {
+func (k *checker) conflicting(c *Conn, d int, s *tcp.Segment) {
 	if s.Len == 0 || len(s.Payload) != s.Len {
 		return
 	}
@@ -376,7 +376,7 @@ func (k *checker) flushConflict(c *Conn) {
 // noteSent records the highest sequence number direction d has sent, from
 // its own segments only (the state machine also moves it on ACKs of data it
 // never saw).
-func (k *checker) noteSent(d int, s *decode.Segment) {
+func (k *checker) noteSent(d int, s *tcp.Segment) {
 	end := s.Seq.Add(s.LogicalLen())
 	if !k.sentSet[d] || k.sent[d].LessThan(end) {
 		k.sent[d], k.sentSet[d] = end, true
@@ -425,7 +425,7 @@ var wsDetail = map[string]string{
 // a copied ACK a duplicate ACK) are named in the detail, not recorded as
 // anomalies of their own: the copy was not sent again, so it counts in no
 // retransmission or duplicate-ACK total (docs/json.md).
-func (c *Conn) duplicateFrame(d int, s *decode.Segment, of int64) {
+func (c *Conn) duplicateFrame(d int, s *tcp.Segment, of int64) {
 	res := c.WS.Step(d, s)
 	detail := fmt.Sprintf("identical to frame %d (SPAN or hardware duplicate): one packet captured twice, counted once", of)
 	var ws []string
@@ -441,7 +441,7 @@ func (c *Conn) duplicateFrame(d int, s *decode.Segment, of int64) {
 // deliberate difference: Linux probes a zero window at snd.una-1, which
 // Wireshark calls a keep-alive; when the receiver's window is zero we call it
 // a zero-window probe.
-func (c *Conn) wiresharkFlags(d int, s *decode.Segment, pre preState) {
+func (c *Conn) wiresharkFlags(d int, s *tcp.Segment, pre preState) {
 	res := c.WS.Step(d, s)
 	add := func(kind, detail string) {
 		c.addAnomaly(Anomaly{Kind: Kind(kind), Severity: wsSeverity[kind], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS, Detail: detail})

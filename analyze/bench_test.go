@@ -8,8 +8,9 @@ import (
 
 	"github.com/tcptrace/tcptrace/internal/capture"
 	"github.com/tcptrace/tcptrace/internal/decode"
-	"github.com/tcptrace/tcptrace/internal/seqnum"
+	"github.com/tcptrace/tcptrace/seqnum"
 	"github.com/tcptrace/tcptrace/statemachine"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // benchCapture is the capture the stage benchmarks read: $TCPTRACE_BENCH_PCAP,
@@ -62,7 +63,7 @@ func BenchmarkReadDecode(b *testing.B) {
 	b.ReportAllocs()
 	var pkts int64
 	d := decode.NewDecoder()
-	var seg decode.Segment
+	var seg tcp.Segment
 	for b.Loop() {
 		eachFrame(b, path, func(f *capture.Frame) {
 			pkts++
@@ -100,10 +101,10 @@ func benchEngine(b *testing.B, workers int) {
 
 // decodedSegments reads and decodes the benchmark capture once, keeping
 // every TCP segment (payloads copied), for the stage benchmarks below.
-func decodedSegments(b *testing.B) []decode.Segment {
+func decodedSegments(b *testing.B) []tcp.Segment {
 	d := decode.NewDecoder()
-	var segs []decode.Segment
-	var s decode.Segment
+	var segs []tcp.Segment
+	var s tcp.Segment
 	eachFrame(b, benchCapture(b), func(f *capture.Frame) {
 		if d.Decode(f, &s) == decode.OK {
 			c := s
@@ -194,25 +195,25 @@ func BenchmarkTableSteadyState(b *testing.B) {
 	t.StablePayload = true
 	t.Streaming(func(*Conn) {})
 	ts := int64(1e18)
-	seg := func(from, to netip.AddrPort, fl decode.Flags, seq, ack uint32, p []byte) *decode.Segment {
+	seg := func(from, to netip.AddrPort, fl tcp.Flags, seq, ack uint32, p []byte) *tcp.Segment {
 		ts += 1000
-		return &decode.Segment{Src: from, Dst: to, Flags: fl, Seq: seqnum.Value(seq), Ack: seqnum.Value(ack),
+		return &tcp.Segment{Src: from, Dst: to, Flags: fl, Seq: seqnum.Value(seq), Ack: seqnum.Value(ack),
 			Window: 65535, Len: len(p), Payload: p, TS: ts, TTL: 64}
 	}
-	t.Add(seg(cli, srv, decode.SYN, 100, 0, nil))
-	t.Add(seg(srv, cli, decode.SYN|decode.ACK, 500, 101, nil))
-	t.Add(seg(cli, srv, decode.ACK, 101, 501, nil))
+	t.Add(seg(cli, srv, tcp.SYN, 100, 0, nil))
+	t.Add(seg(srv, cli, tcp.SYN|tcp.ACK, 500, 101, nil))
+	t.Add(seg(cli, srv, tcp.ACK, 101, 501, nil))
 	seq := uint32(101)
 	for range 1000 { // warm up: rings and buffers reach their size
-		t.Add(seg(cli, srv, decode.ACK|decode.PSH, seq, 501, payload))
+		t.Add(seg(cli, srv, tcp.ACK|tcp.PSH, seq, 501, payload))
 		seq += 1000
-		t.Add(seg(srv, cli, decode.ACK, 501, seq, nil))
+		t.Add(seg(srv, cli, tcp.ACK, 501, seq, nil))
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		t.Add(seg(cli, srv, decode.ACK|decode.PSH, seq, 501, payload))
+		t.Add(seg(cli, srv, tcp.ACK|tcp.PSH, seq, 501, payload))
 		seq += 1000
-		t.Add(seg(srv, cli, decode.ACK, 501, seq, nil))
+		t.Add(seg(srv, cli, tcp.ACK, 501, seq, nil))
 	}
 	b.ReportMetric(float64(2*b.N)/b.Elapsed().Seconds(), "segments/s")
 }

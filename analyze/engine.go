@@ -8,6 +8,7 @@ import (
 	"github.com/tcptrace/tcptrace/internal/decode"
 	"github.com/tcptrace/tcptrace/internal/filter"
 	"github.com/tcptrace/tcptrace/report"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // Selection restricts which connections are reported. The table still sees
@@ -24,7 +25,7 @@ type Engine struct {
 	sel   Selection
 	dec   *decode.Decoder
 	table *Table
-	seg   decode.Segment
+	seg   tcp.Segment
 
 	frames      int64
 	tcp         int64
@@ -76,7 +77,7 @@ func (e *Engine) Feed(f *capture.Frame) {
 // frame counts a frame and decodes it; nil when it holds no TCP segment. The
 // returned segment is the engine's own, valid until the next call. In a
 // pipelined run (RunPipelined) this half runs on the reader's goroutine.
-func (e *Engine) frame(f *capture.Frame) *decode.Segment {
+func (e *Engine) frame(f *capture.Frame) *tcp.Segment {
 	e.frames++
 	if e.frames == 1 || f.TS < e.firstTS {
 		e.firstTS = f.TS
@@ -93,7 +94,7 @@ func (e *Engine) frame(f *capture.Frame) *decode.Segment {
 		return nil
 	}
 	e.tcp++
-	if s.Notes&decode.NoteTruncated != 0 {
+	if s.Notes&tcp.NoteTruncated != 0 {
 		e.truncated++
 	}
 	return s
@@ -101,7 +102,7 @@ func (e *Engine) frame(f *capture.Frame) *decode.Segment {
 
 // segment files a decoded segment into its connection: the half of Feed that
 // owns the connection table.
-func (e *Engine) segment(s *decode.Segment) {
+func (e *Engine) segment(s *tcp.Segment) {
 	e.add(s)
 	if now, ok := e.tick(s.TS); ok {
 		e.sweep(now)
@@ -109,7 +110,7 @@ func (e *Engine) segment(s *decode.Segment) {
 }
 
 // add files s into its connection and notes whether it matches the filter.
-func (e *Engine) add(s *decode.Segment) {
+func (e *Engine) add(s *tcp.Segment) {
 	c, _ := e.table.Add(s)
 	if !c.Matched && e.sel.Filter.Match(s) {
 		c.Matched = true

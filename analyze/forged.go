@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/tcptrace/tcptrace/internal/decode"
 	"github.com/tcptrace/tcptrace/reassembly"
 	"github.com/tcptrace/tcptrace/report"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // Which of two differing copies of the same bytes looks forged: data
@@ -36,7 +36,7 @@ type idSeen struct {
 }
 
 // note takes one packet of the direction.
-func (h *ipHabits) note(s *decode.Segment) {
+func (h *ipHabits) note(s *tcp.Segment) {
 	for i := range h.ttl {
 		if h.ttlN[i] == 0 {
 			h.ttl[i], h.ttlN[i] = s.TTL, 1

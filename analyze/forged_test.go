@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/tcptrace/tcptrace/internal/capture"
-	"github.com/tcptrace/tcptrace/internal/decode"
 	"github.com/tcptrace/tcptrace/internal/pcapgen"
 	"github.com/tcptrace/tcptrace/report"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // copySpec is one server segment of a conflict test: its stream offset and
@@ -185,7 +185,7 @@ func TestJudgeCopies(t *testing.T) {
 			var frame int64
 			note := func(p pkt) int64 {
 				frame++
-				c.ip[S2C].note(&decode.Segment{Frame: frame, TTL: p.ttl, IPID: uint32(p.id)})
+				c.ip[S2C].note(&tcp.Segment{Frame: frame, TTL: p.ttl, IPID: uint32(p.id)})
 				return frame
 			}
 			for _, p := range tc.before {

@@ -6,7 +6,7 @@ import (
 	"io"
 
 	"github.com/tcptrace/tcptrace/internal/capture"
-	"github.com/tcptrace/tcptrace/internal/decode"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // A pipelined run splits the work over two goroutines: a reader that reads
@@ -63,14 +63,14 @@ func (e *Engine) collect(d *readErrs, first error) (error, bool) {
 // files them, with an arena for their payloads when the input's bytes do
 // not outlive the next read.
 type segBuf struct {
-	segs  []decode.Segment
+	segs  []tcp.Segment
 	arena []byte
 }
 
 // arenaNeed is what segment s takes of an arena: nothing when the input is
 // stable (a frame's bytes outlive the run, and a reassembled IP datagram's
 // buffer is handed over by the decoder), else its payload and options.
-func arenaNeed(s *decode.Segment, stable bool) int {
+func arenaNeed(s *tcp.Segment, stable bool) int {
 	if stable {
 		return 0
 	}
@@ -86,7 +86,7 @@ func (b *segBuf) full(need int) bool {
 // push appends a copy of s, its payload copied into the arena when need
 // is not 0 (a new arena is made when there is no room: a payload larger
 // than an arena, jumbo or TSO).
-func (b *segBuf) push(s *decode.Segment, need int) {
+func (b *segBuf) push(s *tcp.Segment, need int) {
 	if need > cap(b.arena)-len(b.arena) {
 		b.arena = make([]byte, 0, max(need, batchBytes))
 	}
@@ -115,7 +115,7 @@ func (e *Engine) RunPipelined(src capture.Source) error {
 	full := make(chan *batch, batchQueue)
 	free := make(chan *batch, batchQueue+2)
 	for range batchQueue + 2 {
-		free <- &batch{segBuf: segBuf{segs: make([]decode.Segment, 0, batchSegs), arena: make([]byte, 0, batchBytes)}}
+		free <- &batch{segBuf: segBuf{segs: make([]tcp.Segment, 0, batchSegs), arena: make([]byte, 0, batchBytes)}}
 	}
 	go e.readBatches(src, full, free, capture.IsStable(src))
 	var first error

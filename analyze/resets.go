@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/tcptrace/tcptrace/internal/decode"
-	"github.com/tcptrace/tcptrace/internal/seqnum"
 	"github.com/tcptrace/tcptrace/report"
+	"github.com/tcptrace/tcptrace/seqnum"
 	"github.com/tcptrace/tcptrace/statemachine"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // Reset causes (docs/json.md, "type":"reset").
@@ -37,7 +37,7 @@ type segNote struct {
 	frame, ts int64
 	file      int
 	dir       int8
-	flags     decode.Flags
+	flags     tcp.Flags
 	seq, ack  seqnum.Value
 	len       int
 	ttl       uint8
@@ -51,10 +51,10 @@ type segNote struct {
 // end is the sequence number after the segment (SYN and FIN count one).
 func (n *segNote) end() seqnum.Value {
 	l := seqnum.Size(n.len)
-	if n.flags&decode.SYN != 0 {
+	if n.flags&tcp.SYN != 0 {
 		l++
 	}
-	if n.flags&decode.FIN != 0 {
+	if n.flags&tcp.FIN != 0 {
 		l++
 	}
 	return n.seq.Add(l)
@@ -79,7 +79,7 @@ type habits struct {
 	lastTSVal      uint32 // the latest TSval
 }
 
-func (h *habits) add(s *decode.Segment) {
+func (h *habits) add(s *tcp.Segment) {
 	if s.Opts.HasTS {
 		h.ts++
 		h.lastTSVal = s.Opts.TSVal
@@ -205,10 +205,10 @@ type rstCtx struct {
 
 // note records segment s (direction d) of c after the state machine stepped;
 // pre is the sender's FIN state before the step.
-func (g *diag) note(c *Conn, d int, s *decode.Segment, senderFINBefore bool) {
+func (g *diag) note(c *Conn, d int, s *tcp.Segment, senderFINBefore bool) {
 	n := segNote{frame: s.Frame, ts: s.TS, file: s.File, dir: int8(d), flags: s.Flags, seq: s.Seq, ack: s.Ack, len: s.Len,
 		ttl: s.TTL, df: s.DF, ipid: s.IPID, win: s.Window, hasTS: s.Opts.HasTS, tsval: s.Opts.TSVal}
-	rst := s.Flags&decode.RST != 0
+	rst := s.Flags&tcp.RST != 0
 	if rst {
 		// One snapshot per reset record of the state machine (it keeps at
 		// most MaxResets): diagnose pairs them by index.
@@ -219,7 +219,7 @@ func (g *diag) note(c *Conn, d int, s *decode.Segment, senderFINBefore bool) {
 	} else {
 		g.afterRST(d, s, n)
 		g.hab[d].add(s)
-		if s.Flags&decode.SYN == 0 {
+		if s.Flags&tcp.SYN == 0 {
 			w := &g.win[d]
 			w.last = s.Window
 			w.max = max(w.max, s.Window)
@@ -246,7 +246,7 @@ func (g *diag) note(c *Conn, d int, s *decode.Segment, senderFINBefore bool) {
 // its next segment, and whether it shows the sender alive — new data past
 // the RST's sequence number, a SYN, or an acknowledgement of data its peer
 // sent after the RST. A RST's real sender has no socket left to do either.
-func (g *diag) afterRST(d int, s *decode.Segment, n segNote) {
+func (g *diag) afterRST(d int, s *tcp.Segment, n segNote) {
 	i := g.lastRST[d]
 	if i == 0 {
 		return
@@ -259,16 +259,16 @@ func (g *diag) afterRST(d int, s *decode.Segment, n segNote) {
 		return
 	}
 	switch {
-	case s.Flags&decode.SYN != 0:
+	case s.Flags&tcp.SYN != 0:
 		x.continued, x.contWhat = s.Frame, "sent a SYN"
-		if s.Flags&decode.ACK != 0 {
+		if s.Flags&tcp.ACK != 0 {
 			x.contWhat = "went on with the handshake (SYN-ACK)"
 		}
 	case s.Len > 0 && x.maxSet && x.note.seq.LessThan(s.Seq.Add(seqnum.Size(s.Len))) && x.senderMax.LessThan(s.Seq.Add(seqnum.Size(s.Len))):
 		// New data: past the RST's sequence number and past everything
 		// the sender had sent before it (not a reordered earlier segment).
 		x.continued, x.contWhat = s.Frame, fmt.Sprintf("sent new data up to seq %d, past the RST's %d", uint32(s.Seq.Add(seqnum.Size(s.Len))), uint32(x.note.seq))
-	case s.Flags&decode.ACK != 0 && x.peerMaxSet && x.peerMax.LessThan(s.Ack):
+	case s.Flags&tcp.ACK != 0 && x.peerMaxSet && x.peerMax.LessThan(s.Ack):
 		x.continued, x.contWhat = s.Frame, fmt.Sprintf("acknowledged data its peer sent after the RST (ack %d)", uint32(s.Ack))
 	}
 }
@@ -276,8 +276,8 @@ func (g *diag) afterRST(d int, s *decode.Segment, n segNote) {
 // legs takes round-trip samples of each endpoint's leg: the time from a
 // segment passing the capture point to the receiver's first acknowledgement
 // of it (Karn's rule: not for retransmitted data).
-func (g *diag) legs(d int, s *decode.Segment) {
-	if s.Flags&decode.ACK != 0 {
+func (g *diag) legs(d int, s *tcp.Segment) {
+	if s.Flags&tcp.ACK != 0 {
 		if p := &g.pend[d]; p.ok && p.end.LessThanEq(s.Ack) {
 			if dt := s.TS - p.ts; dt > 0 && (g.minLeg[d] == 0 || dt < g.minLeg[d]) {
 				g.minLeg[d] = dt
@@ -369,7 +369,7 @@ func diagnose(c *Conn, rc *report.Conn) {
 		}
 		r, x, out := &c.SM.Resets[i], &c.diag.resets[i], &rc.Resets[i]
 		var prev *rstCtx
-		if x.note.flags&decode.ACK != 0 {
+		if x.note.flags&tcp.ACK != 0 {
 			prev, prevAck[r.Sender] = prevAck[r.Sender], x
 		}
 		classify(c, r, x, out, prev, anomAt)
@@ -410,10 +410,10 @@ func selfTalk(c *Conn) bool {
 // its own snd.nxt.
 func rstKind(x *rstCtx) (reply, active bool) {
 	n := &x.note
-	if n.flags&decode.ACK == 0 {
+	if n.flags&tcp.ACK == 0 {
 		return true, false
 	}
-	if x.hasAnswer && x.answers.flags&decode.ACK == 0 && n.ack == x.answers.end() {
+	if x.hasAnswer && x.answers.flags&tcp.ACK == 0 && n.ack == x.answers.end() {
 		return true, false
 	}
 	return false, true
@@ -425,13 +425,13 @@ func linuxReason(c *Conn, r *statemachine.Reset, x *rstCtx, answersSYN bool) str
 	reply, active := rstKind(x)
 	ans := &x.answers
 	switch {
-	case answersSYN && x.note.flags&decode.ACK != 0 && !x.maxSet:
+	case answersSYN && x.note.flags&tcp.ACK != 0 && !x.maxSet:
 		// No socket took the SYN: a closed port.
 		return LinuxNoSocket
 	case reply && x.hasAnswer:
 		// New data for an endpoint that closed first (an orphan, or its
 		// FIN-WAIT-2 mini-socket); old duplicates only get an ACK there.
-		newData := (ans.len > 0 || ans.flags&decode.FIN != 0) && (!x.senderAckSet || x.senderAck.LessThan(ans.end()))
+		newData := (ans.len > 0 || ans.flags&tcp.FIN != 0) && (!x.senderAckSet || x.senderAck.LessThan(ans.end()))
 		closedFirst := false
 		switch r.SenderState {
 		case statemachine.FinWait1, statemachine.FinWait2, statemachine.Closing, statemachine.TimeWait:
@@ -446,7 +446,7 @@ func linuxReason(c *Conn, r *statemachine.Reset, x *rstCtx, answersSYN bool) str
 			// The FIN was acknowledged before: the orphan had become a
 			// FIN-WAIT-2 mini-socket (tcp_time_wait), which resets new data.
 			return LinuxTimewait
-		case ans.flags&decode.ACK != 0 && ans.flags&decode.SYN == 0 && r.Sender == statemachine.Server:
+		case ans.flags&tcp.ACK != 0 && ans.flags&tcp.SYN == 0 && r.Sender == statemachine.Server:
 			// No connection, but the server's port has a listener, which
 			// resets an ACK it has no request for.
 			return LinuxFlags
@@ -589,7 +589,7 @@ func forgery(c *Conn, r *statemachine.Reset, x *rstCtx, prevAck *rstCtx, out *re
 	if x.maxSet && x.senderMax.LessThan(n.seq) {
 		sig("seq_beyond_sent", true, 0, "seq %d is %d bytes past the highest the %s had sent (%d)", uint32(n.seq), seqnum.Diff(x.senderMax, n.seq), sender, uint32(x.senderMax))
 	}
-	if n.flags&decode.ACK != 0 && x.peerMaxSet && x.peerMax.LessThan(n.ack) && !(x.hasAnswer && n.ack == x.answers.end()) {
+	if n.flags&tcp.ACK != 0 && x.peerMaxSet && x.peerMax.LessThan(n.ack) && !(x.hasAnswer && n.ack == x.answers.end()) {
 		sig("ack_beyond_sent", true, 0, "ack %d acknowledges %d bytes the %s never sent", uint32(n.ack), seqnum.Diff(x.peerMax, n.ack), statemachine.EndpointName(1-r.Sender))
 	}
 	if prevAck != nil && prevAck.note.ack != n.ack && prevAck.lastData[1-r.Sender] == x.lastData[1-r.Sender] {
@@ -619,11 +619,11 @@ func (x *rstCtx) answered(sender int) (segNote, bool) {
 	n := &x.note
 	for i := len(x.recent) - 1; i >= 0; i-- {
 		a := x.recent[i]
-		if int(a.dir) == sender || a.flags&decode.RST != 0 {
+		if int(a.dir) == sender || a.flags&tcp.RST != 0 {
 			continue
 		}
-		if n.flags&decode.ACK != 0 && a.end() != a.seq && n.ack == a.end() ||
-			n.flags&decode.ACK == 0 && a.flags&decode.ACK != 0 && n.seq == a.ack {
+		if n.flags&tcp.ACK != 0 && a.end() != a.seq && n.ack == a.end() ||
+			n.flags&tcp.ACK == 0 && a.flags&tcp.ACK != 0 && n.seq == a.ack {
 			return a, true
 		}
 	}
@@ -656,7 +656,7 @@ func classify(c *Conn, r *statemachine.Reset, x *rstCtx, out *report.Reset, prev
 		}
 	}
 	ans := x.answers
-	answersSYN := x.hasAnswer && ans.flags&(decode.SYN|decode.ACK) == decode.SYN
+	answersSYN := x.hasAnswer && ans.flags&(tcp.SYN|tcp.ACK) == tcp.SYN
 	synchronized := r.SenderState >= statemachine.Established || r.SenderState == statemachine.SynReceived
 	accepted := r.Verdict == statemachine.EvRSTAccepted || r.Verdict == statemachine.EvRSTUnchecked
 	out.LinuxReason = linuxReason(c, r, x, answersSYN)
@@ -716,7 +716,7 @@ func classify(c *Conn, r *statemachine.Reset, x *rstCtx, out *report.Reset, prev
 		}
 		ev(ans.frame, "%s from the %s", what, receiver)
 		set(CauseHalfOpen, "the %s answered %s for a connection it no longer knows (%s): a restart or a dropped connection left the %s half-open", sender, what, silenceWords(x.hasPrev, senderSilence), receiver)
-	case reply && accepted && synchronized && x.hasAnswer && ans.flags&decode.ACK != 0:
+	case reply && accepted && synchronized && x.hasAnswer && ans.flags&tcp.ACK != 0:
 		// A bare RST taking its seq from the segment's ACK is how a stack
 		// with no socket for a segment answers (RFC 9293 §3.10.7.1).
 		ev(ans.frame, "the %s's segment, answered from its own ACK field", receiver)
@@ -784,7 +784,7 @@ func (x *rstCtx) silenceBefore(a segNote) int64 {
 }
 
 func isKeepAlive(s segNote) bool {
-	return s.len <= 1 && s.flags&(decode.SYN|decode.FIN|decode.RST) == 0
+	return s.len <= 1 && s.flags&(tcp.SYN|tcp.FIN|tcp.RST) == 0
 }
 
 func endpointOf(c *Conn, e int) string {

@@ -11,8 +11,8 @@ import (
 	"sync"
 
 	"github.com/tcptrace/tcptrace/internal/capture"
-	"github.com/tcptrace/tcptrace/internal/decode"
 	"github.com/tcptrace/tcptrace/report"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // A sharded run (Config.Workers > 1) spreads the connection table over
@@ -150,7 +150,7 @@ func (e *Engine) RunSharded(src capture.Source) error {
 		r := &round{b: make([]shardBatch, n)}
 		for j := range r.b {
 			b := &r.b[j]
-			b.segs = make([]decode.Segment, 0, 2*roundSegs/n)
+			b.segs = make([]tcp.Segment, 0, 2*roundSegs/n)
 			if !stable {
 				b.arena = make([]byte, 0, batchBytes)
 			}
@@ -379,7 +379,7 @@ func (e *Engine) finishShards() {
 
 // flowShard returns the shard of a segment's flow: the same for both
 // directions and every VLAN of a tuple.
-func flowShard(s *decode.Segment, n int) int {
+func flowShard(s *tcp.Segment, n int) int {
 	h := endpointHash(s.Src) + endpointHash(s.Dst)
 	return int((h >> 32) % uint64(n))
 }

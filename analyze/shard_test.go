@@ -5,8 +5,8 @@ import (
 	"net/netip"
 	"testing"
 
-	"github.com/tcptrace/tcptrace/internal/decode"
 	"github.com/tcptrace/tcptrace/report"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // TestMergePoolPeak: the peak of the reassembly pools over all shards is
@@ -82,8 +82,8 @@ func TestFlowShardSymmetric(t *testing.T) {
 	for n := 1; n <= 4; n++ {
 		count := make([]int, n)
 		for i := range 10000 {
-			s := decode.Segment{Src: addr(i%2 == 0), Dst: addr(i%2 == 0)}
-			r := decode.Segment{Src: s.Dst, Dst: s.Src}
+			s := tcp.Segment{Src: addr(i%2 == 0), Dst: addr(i%2 == 0)}
+			r := tcp.Segment{Src: s.Dst, Dst: s.Src}
 			k := flowShard(&s, n)
 			if k != flowShard(&r, n) {
 				t.Fatalf("%v → %v: shard differs by direction", s.Src, s.Dst)

@@ -14,11 +14,11 @@ import (
 	"github.com/tcptrace/tcptrace/analyze/stats"
 	"github.com/tcptrace/tcptrace/analyze/wsflags"
 	"github.com/tcptrace/tcptrace/analyze/zeek"
-	"github.com/tcptrace/tcptrace/internal/decode"
-	"github.com/tcptrace/tcptrace/internal/seqnum"
 	"github.com/tcptrace/tcptrace/reassembly"
 	"github.com/tcptrace/tcptrace/report"
+	"github.com/tcptrace/tcptrace/seqnum"
 	"github.com/tcptrace/tcptrace/statemachine"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // Config tunes the connection table.
@@ -113,12 +113,12 @@ const (
 // tags, so that the same 4-tuple on two VLANs is two connections.
 type Key struct {
 	A, B netip.AddrPort
-	VLAN decode.VLANs
+	VLAN tcp.VLANs
 }
 
 // KeyOf returns the canonical key of a segment (both directions map to the
 // same key).
-func KeyOf(s *decode.Segment) Key {
+func KeyOf(s *tcp.Segment) Key {
 	a, b := s.Src, s.Dst
 	if b.Compare(a) < 0 {
 		a, b = b, a
@@ -136,7 +136,7 @@ type Conn struct {
 	// VLANs per direction: they differ when the two directions of one
 	// connection cross the capture point on different VLANs (asymmetric
 	// routing, router on a stick); then both keys lead to this connection.
-	VLANs          [2]decode.VLANs
+	VLANs          [2]tcp.VLANs
 	keys           []Key
 	Client, Server netip.AddrPort
 	RoleBy         string
@@ -190,7 +190,7 @@ type Conn struct {
 }
 
 // Dir returns the direction of s within c.
-func (c *Conn) Dir(s *decode.Segment) int {
+func (c *Conn) Dir(s *tcp.Segment) int {
 	if s.Src == c.Client {
 		return C2S
 	}
@@ -350,7 +350,7 @@ func (t *Table) evict(c *Conn) {
 
 // Add files a segment into its connection, creating the connection (or a new
 // one on a reused tuple) when needed, and returns it with the direction.
-func (t *Table) Add(s *decode.Segment) (*Conn, int) {
+func (t *Table) Add(s *tcp.Segment) (*Conn, int) {
 	k := KeyOf(s)
 	slot := &t.recent[recentSlot(k)]
 	c := *slot
@@ -384,22 +384,22 @@ func (t *Table) Add(s *decode.Segment) (*Conn, int) {
 	t.touch(c)
 	c.Packets[d]++
 	c.Bytes[d] += int64(s.Len)
-	if s.Notes&decode.NoteTruncated != 0 {
+	if s.Notes&tcp.NoteTruncated != 0 {
 		c.Truncated++
 	}
-	if s.Flags&decode.SYN != 0 {
+	if s.Flags&tcp.SYN != 0 {
 		c.SYN[d]++
 		if !c.ISNSet[d] {
 			c.ISN[d], c.ISNSet[d] = s.Seq, true
 		}
-		if s.Flags&decode.ACK != 0 && d == S2C {
+		if s.Flags&tcp.ACK != 0 && d == S2C {
 			c.SYNACK = true
 		}
 	}
-	if s.Flags&decode.FIN != 0 {
+	if s.Flags&tcp.FIN != 0 {
 		c.FIN[d]++
 	}
-	if s.Flags&decode.RST != 0 {
+	if s.Flags&tcp.RST != 0 {
 		c.RST[d]++
 	}
 	var snap rowSnap
@@ -436,7 +436,7 @@ func (t *Table) Add(s *decode.Segment) (*Conn, int) {
 		if c.chk != nil && c.chk.conflictD >= 0 {
 			c.chk.flushConflict(c)
 		}
-		if s.Flags&decode.ACK != 0 {
+		if s.Flags&tcp.ACK != 0 {
 			c.R[1-d].Acked(s.Ack, s.Frame, s.File)
 		}
 	}
@@ -450,8 +450,8 @@ func (t *Table) Add(s *decode.Segment) (*Conn, int) {
 // c, opens a new connection (ARCHITECTURE.md principle 3: a closed connection
 // absorbs trailing ACKs and retransmissions; only a SYN with a new ISN starts
 // a new one).
-func (t *Table) startsNew(c *Conn, s *decode.Segment) bool {
-	if s.Flags&(decode.SYN|decode.ACK) != decode.SYN {
+func (t *Table) startsNew(c *Conn, s *tcp.Segment) bool {
+	if s.Flags&(tcp.SYN|tcp.ACK) != tcp.SYN {
 		return false // only a bare SYN opens a connection
 	}
 	d := c.Dir(s)
@@ -478,7 +478,7 @@ func (t *Table) startsNew(c *Conn, s *decode.Segment) bool {
 // this segment's direction has not used yet: the first packet of a direction
 // that crosses the capture point on its own VLAN. The same tuple carrying
 // both directions on each of two VLANs stays two connections.
-func (t *Table) joinOtherVLAN(k Key, s *decode.Segment) *Conn {
+func (t *Table) joinOtherVLAN(k Key, s *tcp.Segment) *Conn {
 	o := t.tuple[tupleKey{k.A, k.B}]
 	if o == nil || o.Key.VLAN == k.VLAN || len(o.keys) > 1 {
 		return nil
@@ -595,7 +595,7 @@ func (t *Table) Recycle(c *Conn) {
 	t.free = append(t.free, c.blk)
 }
 
-func (t *Table) create(k Key, s *decode.Segment) *Conn {
+func (t *Table) create(k Key, s *tcp.Segment) *Conn {
 	t.makeRoom()
 	id := t.nextID
 	if t.posIDs {
@@ -622,9 +622,9 @@ func (t *Table) create(k Key, s *decode.Segment) *Conn {
 	}
 	t.nextID++
 	switch {
-	case s.Flags&(decode.SYN|decode.ACK) == decode.SYN:
+	case s.Flags&(tcp.SYN|tcp.ACK) == tcp.SYN:
 		c.Client, c.Server, c.RoleBy = s.Src, s.Dst, RoleSYN
-	case s.Flags&(decode.SYN|decode.ACK) == decode.SYN|decode.ACK:
+	case s.Flags&(tcp.SYN|tcp.ACK) == tcp.SYN|tcp.ACK:
 		c.Client, c.Server, c.RoleBy = s.Dst, s.Src, RoleSYNACK
 	default:
 		switch serverSide(s.Src.Port(), s.Dst.Port()) {

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tcptrace/tcptrace/internal/decode"
-	"github.com/tcptrace/tcptrace/internal/seqnum"
+	"github.com/tcptrace/tcptrace/seqnum"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 var (
@@ -20,17 +20,17 @@ var (
 // seg builds a segment; from is the sender, to the receiver.
 type segSpec struct {
 	from, to netip.AddrPort
-	flags    decode.Flags
+	flags    tcp.Flags
 	seq, ack uint32
 	n        int
 	at       time.Duration
 	vlan     []uint16
 }
 
-func c2s(fl decode.Flags, seq, ack uint32, n int) segSpec {
+func c2s(fl tcp.Flags, seq, ack uint32, n int) segSpec {
 	return segSpec{cli, srv, fl, seq, ack, n, 0, nil}
 }
-func s2c(fl decode.Flags, seq, ack uint32, n int) segSpec {
+func s2c(fl tcp.Flags, seq, ack uint32, n int) segSpec {
 	return segSpec{srv, cli, fl, seq, ack, n, 0, nil}
 }
 
@@ -38,14 +38,14 @@ func (s segSpec) after(d time.Duration) segSpec { s.at = d; return s }
 func (s segSpec) onVLAN(v ...uint16) segSpec    { s.vlan = v; return s }
 
 const (
-	S  = decode.SYN
-	A  = decode.ACK
-	F  = decode.FIN
-	R  = decode.RST
-	SA = decode.SYN | decode.ACK
-	FA = decode.FIN | decode.ACK
-	RA = decode.RST | decode.ACK
-	PA = decode.PSH | decode.ACK
+	S  = tcp.SYN
+	A  = tcp.ACK
+	F  = tcp.FIN
+	R  = tcp.RST
+	SA = tcp.SYN | tcp.ACK
+	FA = tcp.FIN | tcp.ACK
+	RA = tcp.RST | tcp.ACK
+	PA = tcp.PSH | tcp.ACK
 )
 
 // run feeds the specs through a table; frame numbers are 1.. in order and
@@ -58,7 +58,7 @@ func run(specs []segSpec) []*Conn {
 		if at == 0 {
 			at = time.Duration(i) * time.Millisecond
 		}
-		s := &decode.Segment{
+		s := &tcp.Segment{
 			Frame: int64(i + 1), TS: base + int64(at), Src: sp.from, Dst: sp.to,
 			Flags: sp.flags, Seq: seqnum.Value(sp.seq), Ack: seqnum.Value(sp.ack), Len: sp.n,
 		}
@@ -178,16 +178,16 @@ func TestSweepMatchesFullScan(t *testing.T) {
 			}
 			port := uint16(1000 + rng.IntN(400))
 			a := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(rng.IntN(3))}), port)
-			fl := decode.ACK
+			fl := tcp.ACK
 			switch rng.IntN(8) {
 			case 0:
-				fl = decode.SYN
+				fl = tcp.SYN
 			case 1:
-				fl = decode.FIN | decode.ACK
+				fl = tcp.FIN | tcp.ACK
 			case 2:
-				fl = decode.RST
+				fl = tcp.RST
 			}
-			s := &decode.Segment{Src: a, Dst: srv, Flags: fl, Seq: seqnum.Value(rng.Uint32()), TS: ts, Frame: int64(i + 1)}
+			s := &tcp.Segment{Src: a, Dst: srv, Flags: fl, Seq: seqnum.Value(rng.Uint32()), TS: ts, Frame: int64(i + 1)}
 			if rng.IntN(2) == 0 {
 				s.Src, s.Dst = s.Dst, s.Src
 			}

@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/tcptrace/tcptrace/internal/decode"
-	"github.com/tcptrace/tcptrace/internal/seqnum"
 	"github.com/tcptrace/tcptrace/report"
+	"github.com/tcptrace/tcptrace/seqnum"
 	"github.com/tcptrace/tcptrace/statemachine"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // rowState is what a connection keeps to write its timeline rows (only
@@ -41,12 +41,12 @@ func (c *Conn) rowBefore(d int) rowSnap {
 }
 
 // rowAfter appends the timeline row of segment s (direction d).
-func (c *Conn) rowAfter(d int, s *decode.Segment, b rowSnap, explain bool) {
+func (c *Conn) rowAfter(d int, s *tcp.Segment, b rowSnap, explain bool) {
 	rs := &c.rows
 	base := rs.base[d]
 	if !rs.hasBase[d] {
 		base = s.Seq
-		if s.Flags&decode.RST == 0 {
+		if s.Flags&tcp.RST == 0 {
 			// A RST reads as relative 0 but does not set the relative zero:
 			// it may be forged or stale, and the sender's own segments that
 			// follow must read as usual.
@@ -57,10 +57,10 @@ func (c *Conn) rowAfter(d int, s *decode.Segment, b rowSnap, explain bool) {
 		Frame: s.Frame, FileIdx: s.File, TS: s.TS, Dir: dirName(d), Flags: flagWords(s.Flags),
 		Seq: uint32(base.Size(s.Seq)), Len: s.Len, Win: uint32(s.Window),
 	}
-	if sh, ok := scale(c, d); ok && s.Flags&decode.SYN == 0 {
+	if sh, ok := scale(c, d); ok && s.Flags&tcp.SYN == 0 {
 		row.Win <<= uint(sh)
 	}
-	if s.Flags&decode.ACK != 0 {
+	if s.Flags&tcp.ACK != 0 {
 		row.HasAck = true
 		if rs.hasBase[1-d] {
 			row.Ack = uint32(rs.base[1-d].Size(s.Ack))
@@ -80,7 +80,7 @@ func (c *Conn) rowAfter(d int, s *decode.Segment, b rowSnap, explain bool) {
 		row.Explain = c.explain(d, s, b, &row)
 	}
 	// Bookkeeping for the ACK explanations.
-	if s.Len > 0 && s.Flags&decode.RST == 0 {
+	if s.Len > 0 && s.Flags&tcp.RST == 0 {
 		if len(rs.pend[d]) < 64 {
 			rs.pend[d] = append(rs.pend[d], pendSeg{end: s.Seq.Add(seqnum.Size(s.Len)), ts: s.TS, frame: s.Frame})
 		}
@@ -89,14 +89,14 @@ func (c *Conn) rowAfter(d int, s *decode.Segment, b rowSnap, explain bool) {
 }
 
 // explain says in plain words which TCP rule a row shows.
-func (c *Conn) explain(d int, s *decode.Segment, b rowSnap, row *report.Row) []string {
+func (c *Conn) explain(d int, s *tcp.Segment, b rowSnap, row *report.Row) []string {
 	rs := &c.rows
 	me, peer := dirName(d), dirName(1-d)
 	var out []string
 	add := func(f string, a ...any) { out = append(out, fmt.Sprintf(f, a...)) }
 	fl := s.Flags
 	switch {
-	case fl&decode.RST != 0:
+	case fl&tcp.RST != 0:
 		add("RST: the %s aborts the connection at once, without the FIN exchange; data not yet delivered is thrown away. Sent in %s, it means %s.",
 			me, b.states[d], rstMeaning(b.states[d]))
 		for _, r := range c.SM.Resets {
@@ -110,21 +110,21 @@ func (c *Conn) explain(d int, s *decode.Segment, b rowSnap, row *report.Row) []s
 					}[r.Verdict])
 			}
 		}
-	case fl&(decode.SYN|decode.ACK) == decode.SYN:
+	case fl&(tcp.SYN|tcp.ACK) == tcp.SYN:
 		add("SYN: the %s asks to open a connection and chooses its initial sequence number (shown as relative 0). The SYN itself takes one sequence number, so its first data byte will be seq 1.", me)
-	case fl&decode.SYN != 0:
+	case fl&tcp.SYN != 0:
 		add("SYN-ACK: the %s accepts, acknowledges the SYN (ack 1 = the client's ISN + 1) and sends its own ISN, which also takes one sequence number.", me)
 	}
-	if fl&decode.SYN == 0 && fl&decode.RST == 0 && s.Frame == c.SM.HandshakeAck {
+	if fl&tcp.SYN == 0 && fl&tcp.RST == 0 && s.Frame == c.SM.HandshakeAck {
 		add("This ACK of the SYN-ACK completes the three-way handshake: both sides are now ESTABLISHED and may send data.")
 	}
-	if s.Len > 0 && fl&decode.RST == 0 {
+	if s.Len > 0 && fl&tcp.RST == 0 {
 		add("%d bytes of data, relative seq %d to %d; the %s will acknowledge them with ack %d.", s.Len, row.Seq, row.Seq+uint32(s.Len)-1, peer, row.Seq+uint32(s.Len))
 		if c.R[d].Stats.OutOfOrder > b.ooo {
 			add("These bytes arrived ahead of a hole: the %s holds them back, undelivered, until the missing bytes arrive; its ACK stays at the start of the hole meanwhile.", peer)
 		}
 	}
-	if fl&decode.ACK != 0 && fl&decode.SYN == 0 && fl&decode.RST == 0 {
+	if fl&tcp.ACK != 0 && fl&tcp.SYN == 0 && fl&tcp.RST == 0 {
 		// Which of the peer's data segments does this ACK cover?
 		p := rs.pend[1-d]
 		n := 0
@@ -141,7 +141,7 @@ func (c *Conn) explain(d int, s *decode.Segment, b rowSnap, row *report.Row) []s
 			rs.pend[1-d] = append(p[:0], p[n:]...)
 		}
 	}
-	if fl&decode.FIN != 0 && fl&decode.RST == 0 && !rs.finRow[d] {
+	if fl&tcp.FIN != 0 && fl&tcp.RST == 0 && !rs.finRow[d] {
 		rs.finRow[d] = true
 		if !rs.closing {
 			add("FIN: the %s has no more data to send and closes its direction. The FIN takes one sequence number, so it is acknowledged with ack %d. The other direction stays open: each direction is closed on its own.", me, row.Seq+uint32(s.Len)+1)
@@ -184,7 +184,7 @@ func rstMeaning(s statemachine.State) string {
 }
 
 // flagWords renders flags as Wireshark's Info column does: "SYN, ACK".
-func flagWords(f decode.Flags) string {
+func flagWords(f tcp.Flags) string {
 	if f == 0 {
 		return "none"
 	}

@@ -23,9 +23,9 @@ import (
 	"container/list"
 	"sort"
 
-	"github.com/tcptrace/tcptrace/internal/decode"
-	"github.com/tcptrace/tcptrace/internal/seqnum"
 	"github.com/tcptrace/tcptrace/report"
+	"github.com/tcptrace/tcptrace/seqnum"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // GapReason says why bytes were skipped.
@@ -239,20 +239,20 @@ func (s *Stream) Offset(v seqnum.Value) int64 {
 func (s *Stream) Seq(off int64) seqnum.Value { return s.base.Add(seqnum.Size(uint32(off))) }
 
 // Segment takes one segment of this direction.
-func (s *Stream) Segment(seg *decode.Segment) {
-	if seg.Flags&decode.RST != 0 {
+func (s *Stream) Segment(seg *tcp.Segment) {
+	if seg.Flags&tcp.RST != 0 {
 		// A RST's payload is diagnostic text at most (RFC 1122 §4.2.2.12),
 		// never delivered to the application. Wireshark's Follow shows it.
 		s.Stats.RSTData += int64(seg.Len)
 		return
 	}
-	syn := seg.Flags&decode.SYN != 0
+	syn := seg.Flags&tcp.SYN != 0
 	seq := seg.Seq
 	if syn {
 		seq++
 	}
 	if !s.started {
-		if !syn && seg.Len == 0 && seg.Flags&decode.FIN == 0 {
+		if !syn && seg.Len == 0 && seg.Flags&tcp.FIN == 0 {
 			return // a bare ACK says nothing about where data starts
 		}
 		s.started, s.base = true, seq
@@ -260,7 +260,7 @@ func (s *Stream) Segment(seg *decode.Segment) {
 	off := s.Offset(seq)
 	n := int64(seg.Len)
 	m := mark{off: off, frame: seg.Frame, file: int32(seg.File), ttl: seg.TTL, ipid: uint16(seg.IPID)}
-	if seg.Flags&decode.FIN != 0 && !s.finSeen {
+	if seg.Flags&tcp.FIN != 0 && !s.finSeen {
 		s.finSeen, s.finOff, s.finMark = true, off+n, mark{off: off + n, frame: seg.Frame, file: int32(seg.File)}
 		s.maxEnd = max(s.maxEnd, s.finOff)
 	}

@@ -6,8 +6,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/tcptrace/tcptrace/internal/decode"
-	"github.com/tcptrace/tcptrace/internal/seqnum"
+	"github.com/tcptrace/tcptrace/seqnum"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // sink collects what a stream delivers.
@@ -53,19 +53,19 @@ func (k *sink) FIN(dir int, off int64, frame int64, file int) {
 }
 
 // seg builds a segment; flags from "S", "F", "R".
-func seg(frame int64, seq uint32, flags string, payload []byte) *decode.Segment {
-	s := &decode.Segment{Frame: frame, Seq: seqnum.Value(seq), Len: len(payload), Payload: payload}
+func seg(frame int64, seq uint32, flags string, payload []byte) *tcp.Segment {
+	s := &tcp.Segment{Frame: frame, Seq: seqnum.Value(seq), Len: len(payload), Payload: payload}
 	for _, f := range flags {
 		switch f {
 		case 'S':
-			s.Flags |= decode.SYN
+			s.Flags |= tcp.SYN
 		case 'F':
-			s.Flags |= decode.FIN
+			s.Flags |= tcp.FIN
 		case 'R':
-			s.Flags |= decode.RST
+			s.Flags |= tcp.RST
 		}
 	}
-	s.Flags |= decode.ACK
+	s.Flags |= tcp.ACK
 	return s
 }
 
@@ -86,7 +86,7 @@ func TestPermutations(t *testing.T) {
 				for i := range data {
 					data[i] = byte(r.IntN(256))
 				}
-				var segs []*decode.Segment
+				var segs []*tcp.Segment
 				// A cover of the stream with random cuts, plus random
 				// overlapping pieces and exact duplicates.
 				for off := 0; off < len(data); {
@@ -131,7 +131,7 @@ func TestPermutations(t *testing.T) {
 func TestCases(t *testing.T) {
 	abc := []byte("abcdefghij")
 	type step struct {
-		seg   *decode.Segment
+		seg   *tcp.Segment
 		acked int64 // > 0: an ACK of isn+acked instead of a segment
 	}
 	var isn uint32 = 1<<32 - 5 // wraps inside the stream
@@ -158,7 +158,7 @@ func TestCases(t *testing.T) {
 			want: "abc", gaps: nil},
 		{name: "an ack beyond anything seen invents no gap at the end", steps: []step{{seg: seg(1, isn, "S", nil)}, {seg: seg(2, isn+1, "", abc[:3])}, {acked: 9}},
 			flush: true, want: "abc", gaps: nil},
-		{name: "snaplen cut", steps: []step{{seg: seg(1, isn, "S", nil)}, {seg: func() *decode.Segment { s := seg(2, isn+1, "", abc[:2]); s.Len = 5; return s }()}, {seg: seg(3, isn+6, "", abc[5:])}},
+		{name: "snaplen cut", steps: []step{{seg: seg(1, isn, "S", nil)}, {seg: func() *tcp.Segment { s := seg(2, isn+1, "", abc[:2]); s.Len = 5; return s }()}, {seg: seg(3, isn+6, "", abc[5:])}},
 			want: "ab...fghij", gaps: []GapReason{GapSnaplen}},
 		{name: "conflict in the queue: first copy wins", steps: []step{{seg: seg(1, isn, "S", nil)}, {seg: seg(2, isn+4, "", []byte("defg"))}, {seg: seg(3, isn+4, "", []byte("dXfg"))}, {seg: seg(4, isn+1, "", abc[:3])}},
 			want: "abcdefg", conflicts: [][2]int64{{3, 2}}},
@@ -234,26 +234,26 @@ func TestCases(t *testing.T) {
 // (first to last differing byte), the overlap's rest, and the IP fields of
 // both copies.
 func TestConflictFields(t *testing.T) {
-	ip := func(sg *decode.Segment, ttl uint8, id uint32) *decode.Segment {
+	ip := func(sg *tcp.Segment, ttl uint8, id uint32) *tcp.Segment {
 		sg.TTL, sg.IPID = ttl, id
 		return sg
 	}
 	tests := []struct {
 		name  string
-		segs  []*decode.Segment
+		segs  []*tcp.Segment
 		want  []Conflict
 		bytes string
 	}{
 		{name: "forged copy first, the real one overlaps it and goes on",
-			segs:  []*decode.Segment{ip(seg(2, 1, "", []byte("HTTP/1.1 302 Found")), 46, 0xbeef), ip(seg(3, 1, "", []byte("HTTP/1.1 200 OK, and more")), 64, 0x2001)},
+			segs:  []*tcp.Segment{ip(seg(2, 1, "", []byte("HTTP/1.1 302 Found")), 46, 0xbeef), ip(seg(3, 1, "", []byte("HTTP/1.1 200 OK, and more")), 64, 0x2001)},
 			want:  []Conflict{{Off: 9, Len: 9, Differ: 9, Frame: 3, TTL: 64, IPID: 0x2001, FirstFrame: 2, FirstTTL: 46, FirstIPID: 0xbeef}},
 			bytes: "HTTP/1.1 302 Foundnd more"},
 		{name: "one byte differs in the middle",
-			segs:  []*decode.Segment{ip(seg(2, 1, "", []byte("0123456789")), 64, 1), ip(seg(3, 4, "", []byte("345X7")), 64, 2)},
+			segs:  []*tcp.Segment{ip(seg(2, 1, "", []byte("0123456789")), 64, 1), ip(seg(3, 4, "", []byte("345X7")), 64, 2)},
 			want:  []Conflict{{Off: 6, Len: 2, Differ: 1, Frame: 3, TTL: 64, IPID: 2, FirstFrame: 2, FirstTTL: 64, FirstIPID: 1}},
 			bytes: "0123456789"},
 		{name: "past a hole: the queued copy is the first",
-			segs:  []*decode.Segment{ip(seg(2, 6, "", []byte("56789")), 50, 7), ip(seg(3, 4, "", []byte("34X6Y89")), 64, 8), seg(4, 1, "", []byte("012"))},
+			segs:  []*tcp.Segment{ip(seg(2, 6, "", []byte("56789")), 50, 7), ip(seg(3, 4, "", []byte("34X6Y89")), 64, 8), seg(4, 1, "", []byte("012"))},
 			want:  []Conflict{{Off: 5, Len: 5, Differ: 3, Frame: 3, TTL: 64, IPID: 8, FirstFrame: 2, FirstTTL: 50, FirstIPID: 7}},
 			bytes: "0123456789"},
 	}

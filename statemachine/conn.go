@@ -1,8 +1,8 @@
 package statemachine
 
 import (
-	"github.com/tcptrace/tcptrace/internal/decode"
-	"github.com/tcptrace/tcptrace/internal/seqnum"
+	"github.com/tcptrace/tcptrace/seqnum"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // Endpoints, indexing Conn.H: the client (SYN sender) and the server.
@@ -169,11 +169,11 @@ func (c *Conn) setState(ep int, to State, frame int64) {
 
 // Step replays one segment sent by endpoint dir (Client or Server) and returns
 // what it observed. The returned slice is reused by the next call.
-func (c *Conn) Step(dir int, s *decode.Segment) []Event {
+func (c *Conn) Step(dir int, s *tcp.Segment) []Event {
 	c.ev = c.ev[:0]
 	me := &c.H[dir]
 	fl := s.Flags
-	syn, ack, fin, rst := fl&decode.SYN != 0, fl&decode.ACK != 0, fl&decode.FIN != 0, fl&decode.RST != 0
+	syn, ack, fin, rst := fl&tcp.SYN != 0, fl&tcp.ACK != 0, fl&tcp.FIN != 0, fl&tcp.RST != 0
 
 	if !c.started {
 		c.start(dir, s)
@@ -238,15 +238,15 @@ func (c *Conn) Step(dir int, s *decode.Segment) []Event {
 }
 
 // start initialises the endpoint states from the first segment seen.
-func (c *Conn) start(dir int, s *decode.Segment) {
+func (c *Conn) start(dir int, s *tcp.Segment) {
 	c.started = true
 	c.FirstFrame, c.FirstDir = s.Frame, dir
 	fl := s.Flags
 	switch {
-	case fl&(decode.SYN|decode.ACK) == decode.SYN:
+	case fl&(tcp.SYN|tcp.ACK) == tcp.SYN:
 		c.H[dir].State = Closed
 		c.H[1-dir].State = Listen
-	case fl&(decode.SYN|decode.ACK) == decode.SYN|decode.ACK:
+	case fl&(tcp.SYN|tcp.ACK) == tcp.SYN|tcp.ACK:
 		c.FirstIsSynAck = true
 		c.H[dir].State = Listen
 		c.H[1-dir].State = Closed
@@ -259,11 +259,11 @@ func (c *Conn) start(dir int, s *decode.Segment) {
 }
 
 // syn handles the SYN flag of a segment from dir.
-func (c *Conn) syn(dir int, s *decode.Segment) {
+func (c *Conn) syn(dir int, s *tcp.Segment) {
 	me := &c.H[dir]
 	if me.SynSeen && !me.SynInferred {
 		if s.Seq == me.ISN {
-			if dir == Client && s.Flags&decode.ACK == 0 && len(c.SynFrames) < MaxSYNs {
+			if dir == Client && s.Flags&tcp.ACK == 0 && len(c.SynFrames) < MaxSYNs {
 				c.SynFrames = append(c.SynFrames, s.Frame)
 				c.SynTimes = append(c.SynTimes, s.TS)
 			}
@@ -284,30 +284,30 @@ func (c *Conn) syn(dir int, s *decode.Segment) {
 		me.MSS = int(o.MSS)
 	}
 	c.SynDataBytes += s.Len
-	if s.Flags&decode.ACK == 0 {
+	if s.Flags&tcp.ACK == 0 {
 		if dir == Client {
 			c.SynFrames = append(c.SynFrames, s.Frame)
 			c.SynTimes = append(c.SynTimes, s.TS)
-			c.ECNSyn = s.Flags&(decode.ECE|decode.CWR) == decode.ECE|decode.CWR
+			c.ECNSyn = s.Flags&(tcp.ECE|tcp.CWR) == tcp.ECE|tcp.CWR
 		} else {
 			c.SimOpen = c.H[Client].SynSeen
 		}
 	} else {
 		if c.SynAckFrame == 0 {
 			c.SynAckFrame, c.SynAckTS = s.Frame, s.TS
-			c.ECNSynAck = s.Flags&decode.ECE != 0
+			c.ECNSynAck = s.Flags&tcp.ECE != 0
 		}
 	}
 }
 
 // ack handles the acknowledgement field of a segment from dir.
-func (c *Conn) ack(dir int, s *decode.Segment) {
+func (c *Conn) ack(dir int, s *tcp.Segment) {
 	me, peer := &c.H[dir], &c.H[1-dir]
 	a := s.Ack
 	if !me.AckSet || me.Ack.LessThan(a) {
 		me.Ack, me.AckSet = a, true
 	}
-	if !peer.SynSeen && !peer.NxtSet && s.Flags&decode.SYN != 0 {
+	if !peer.SynSeen && !peer.NxtSet && s.Flags&tcp.SYN != 0 {
 		// A SYN-ACK whose SYN we did not capture: the peer's ISN is ack-1.
 		peer.ISN, peer.SynSeen, peer.SynInferred = a-1, true, true
 		peer.Nxt, peer.Max, peer.NxtSet = a, a, true
@@ -315,7 +315,7 @@ func (c *Conn) ack(dir int, s *decode.Segment) {
 	if peer.SynSeen && !peer.SynAcked && peer.ISN.Add(1).LessThanEq(a) {
 		peer.SynAcked = true
 		me.GotPeerSyn = true
-		if dir == Client && c.HandshakeAck == 0 && s.Flags&decode.SYN == 0 && c.SynAckFrame != 0 {
+		if dir == Client && c.HandshakeAck == 0 && s.Flags&tcp.SYN == 0 && c.SynAckFrame != 0 {
 			c.HandshakeAck, c.HandshakeTS = s.Frame, s.TS
 		}
 	}
@@ -369,7 +369,7 @@ func (c *Conn) ack(dir int, s *decode.Segment) {
 }
 
 // fin handles the FIN flag of a segment from dir whose data ends at end.
-func (c *Conn) fin(dir int, s *decode.Segment, end seqnum.Value) {
+func (c *Conn) fin(dir int, s *tcp.Segment, end seqnum.Value) {
 	me := &c.H[dir]
 	if me.FinSeen {
 		if end == me.FinSeq {
@@ -435,11 +435,11 @@ func (c *Conn) handshakeStates(frame int64) {
 // RFC 5961 §3): exactly rcv.nxt resets; inside the window calls for a
 // challenge ACK and does not reset; outside it is ignored. The sender itself
 // has aborted whatever the verdict.
-func (c *Conn) rst(dir int, s *decode.Segment) {
+func (c *Conn) rst(dir int, s *tcp.Segment) {
 	me, peer := &c.H[dir], &c.H[1-dir]
 	r := Reset{
 		Frame: s.Frame, TS: s.TS, Sender: dir, SenderState: me.State, ReceiverState: peer.State,
-		Seq: s.Seq, Ack: s.Ack, HasAck: s.Flags&decode.ACK != 0, Len: s.Len,
+		Seq: s.Seq, Ack: s.Ack, HasAck: s.Flags&tcp.ACK != 0, Len: s.Len,
 	}
 	switch {
 	case peer.State == SynSent || (peer.SynSeen && !peer.SynAcked && !me.SynSeen && !me.NxtSet):

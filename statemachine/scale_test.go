@@ -3,8 +3,8 @@ package statemachine
 import (
 	"testing"
 
-	"github.com/tcptrace/tcptrace/internal/decode"
-	"github.com/tcptrace/tcptrace/internal/seqnum"
+	"github.com/tcptrace/tcptrace/seqnum"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // TestRSTWithUnknownScale: the client's SYN is not captured and the
@@ -16,17 +16,17 @@ import (
 func TestRSTWithUnknownScale(t *testing.T) {
 	c := New()
 	const isnC, isnS = 1000, 5000
-	step := func(dir int, fl decode.Flags, seq, ack uint32, n int, win uint16, wscale int) {
-		s := &decode.Segment{Flags: fl, Seq: seqnum.Value(seq), Ack: seqnum.Value(ack), Len: n, Window: win}
+	step := func(dir int, fl tcp.Flags, seq, ack uint32, n int, win uint16, wscale int) {
+		s := &tcp.Segment{Flags: fl, Seq: seqnum.Value(seq), Ack: seqnum.Value(ack), Len: n, Window: win}
 		if wscale >= 0 {
 			s.Opts.HasWScale, s.Opts.WScale = true, uint8(wscale)
 		}
 		c.Step(dir, s)
 	}
-	step(Server, decode.SYN|decode.ACK, isnS, isnC+1, 0, 65535, 7) // the SYN was not captured
-	step(Client, decode.ACK, isnC+1, isnS+1, 0, 512, -1)
-	step(Client, decode.ACK|decode.PSH, isnC+1, isnS+1, 100, 512, -1)
-	step(Server, decode.RST, isnS+1+1000, 0, 0, 0, -1)
+	step(Server, tcp.SYN|tcp.ACK, isnS, isnC+1, 0, 65535, 7) // the SYN was not captured
+	step(Client, tcp.ACK, isnC+1, isnS+1, 0, 512, -1)
+	step(Client, tcp.ACK|tcp.PSH, isnC+1, isnS+1, 100, 512, -1)
+	step(Server, tcp.RST, isnS+1+1000, 0, 0, 0, -1)
 	if _, known := Scale(&c.H[Client], &c.H[Server]); known {
 		t.Fatal("scale known without the client's SYN")
 	}
@@ -38,7 +38,7 @@ func TestRSTWithUnknownScale(t *testing.T) {
 		t.Errorf("client %v after a RST it need not accept, want ESTABLISHED", c.H[Client].State)
 	}
 	// Far beyond any window the field could mean: out of window.
-	step(Server, decode.RST, isnS+1+(512<<14)+10, 0, 0, 0, -1)
+	step(Server, tcp.RST, isnS+1+(512<<14)+10, 0, 0, 0, -1)
 	if v := c.Resets[1].Verdict; v != EvRSTIgnored {
 		t.Errorf("a RST beyond 512 << 14: verdict %v, want out of window", v)
 	}

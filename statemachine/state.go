@@ -4,7 +4,7 @@
 // no logging; every transition is an Event naming the frame that caused it.
 package statemachine
 
-import "github.com/tcptrace/tcptrace/internal/seqnum"
+import "github.com/tcptrace/tcptrace/seqnum"
 
 // State is an endpoint's RFC 9293 §3.3.2 connection state.
 type State uint8

@@ -4,32 +4,32 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tcptrace/tcptrace/internal/decode"
-	"github.com/tcptrace/tcptrace/internal/seqnum"
+	"github.com/tcptrace/tcptrace/seqnum"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 const (
-	S  = decode.SYN
-	A  = decode.ACK
-	SA = decode.SYN | decode.ACK
-	FA = decode.FIN | decode.ACK
-	R  = decode.RST
-	RA = decode.RST | decode.ACK
-	PA = decode.PSH | decode.ACK
+	S  = tcp.SYN
+	A  = tcp.ACK
+	SA = tcp.SYN | tcp.ACK
+	FA = tcp.FIN | tcp.ACK
+	R  = tcp.RST
+	RA = tcp.RST | tcp.ACK
+	PA = tcp.PSH | tcp.ACK
 )
 
 type seg struct {
 	dir      int
-	flags    decode.Flags
+	flags    tcp.Flags
 	seq, ack uint32
 	n        int
 	when     time.Duration // offset from the start; 0 = 1 ms per segment
 	win      uint16
 }
 
-func c2s(fl decode.Flags, seq, ack uint32, n int) seg { return seg{Client, fl, seq, ack, n, 0, 65535} }
-func s2c(fl decode.Flags, seq, ack uint32, n int) seg { return seg{Server, fl, seq, ack, n, 0, 65535} }
-func (s seg) at(d time.Duration) seg                  { s.when = d; return s }
+func c2s(fl tcp.Flags, seq, ack uint32, n int) seg { return seg{Client, fl, seq, ack, n, 0, 65535} }
+func s2c(fl tcp.Flags, seq, ack uint32, n int) seg { return seg{Server, fl, seq, ack, n, 0, 65535} }
+func (s seg) at(d time.Duration) seg               { s.when = d; return s }
 
 // replay runs segments (frames 1..) and returns the connection.
 func replay(segs []seg) *Conn {
@@ -39,7 +39,7 @@ func replay(segs []seg) *Conn {
 		if at == 0 {
 			at = time.Duration(i) * time.Millisecond
 		}
-		s := &decode.Segment{Frame: int64(i + 1), TS: int64(at), Flags: sg.flags,
+		s := &tcp.Segment{Frame: int64(i + 1), TS: int64(at), Flags: sg.flags,
 			Seq: seqnum.Value(sg.seq), Ack: seqnum.Value(sg.ack), Len: sg.n, Window: sg.win}
 		c.Step(sg.dir, s)
 	}

@@ -11,17 +11,18 @@ import (
 	"github.com/tcptrace/tcptrace/analyze/stats"
 	"github.com/tcptrace/tcptrace/internal/capture"
 	"github.com/tcptrace/tcptrace/internal/decode"
-	"github.com/tcptrace/tcptrace/internal/seqnum"
+	"github.com/tcptrace/tcptrace/seqnum"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // BenchmarkStep measures one segment of a bulk transfer with timestamps
 // (two data segments and one ACK per round).
 func BenchmarkStep(b *testing.B) {
 	c := stats.New()
-	var data, ack decode.Segment
-	data = decode.Segment{Flags: decode.ACK | decode.PSH, Len: 1448, Payload: payload[:1448], Window: 500, Ack: 1}
+	var data, ack tcp.Segment
+	data = tcp.Segment{Flags: tcp.ACK | tcp.PSH, Len: 1448, Payload: payload[:1448], Window: 500, Ack: 1}
 	data.Opts.HasTS = true
-	ack = decode.Segment{Flags: decode.ACK, Window: 500, Seq: 1}
+	ack = tcp.Segment{Flags: tcp.ACK, Window: 500, Seq: 1}
 	ack.Opts.HasTS = true
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -59,11 +60,11 @@ func BenchmarkStepCorpus(b *testing.B) {
 	type step struct {
 		conn int
 		dir  int
-		seg  decode.Segment
+		seg  tcp.Segment
 	}
 	ids := map[*analyze.Conn]int{}
 	var steps []step
-	var seg decode.Segment
+	var seg tcp.Segment
 	for {
 		f, err := src.Next()
 		if err == io.EOF {

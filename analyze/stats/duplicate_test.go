@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/tcptrace/tcptrace/analyze/stats"
-	"github.com/tcptrace/tcptrace/internal/decode"
-	"github.com/tcptrace/tcptrace/internal/seqnum"
+	"github.com/tcptrace/tcptrace/seqnum"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // TestDuplicateIsNoRetransmission: a frame captured twice (a SPAN
@@ -62,7 +62,7 @@ func feed(isn [2]uint32, pkts []pkt, copied int, step bool) (stats.Result, int64
 	c := stats.New()
 	var last int64
 	for i, p := range pkts {
-		seg := decode.Segment{
+		seg := tcp.Segment{
 			TS: int64(p.ms * 1e6), Seq: seqnum.Value(isn[p.dir] + p.seq), Ack: seqnum.Value(isn[1-p.dir] + p.ack),
 			Flags: p.flags, Window: p.win, Len: p.n, Payload: payload[:p.n], IPID: uint32(100 + i),
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/tcptrace/tcptrace/analyze/stats"
 	"github.com/tcptrace/tcptrace/internal/capture"
 	"github.com/tcptrace/tcptrace/internal/decode"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 const corpusDir = "../../../shared/corpus"
@@ -231,7 +232,7 @@ func analyzeCapture(path string) ([]ourConn, int64, error) {
 	dec := decode.NewDecoder()
 	tbl := analyze.NewTable(analyze.DefaultConfig())
 	byConn := map[*analyze.Conn]*stats.Conn{}
-	var seg decode.Segment
+	var seg tcp.Segment
 	var lastTS int64
 	for {
 		f, err := src.Next()

@@ -1,6 +1,6 @@
 package stats
 
-import "github.com/tcptrace/tcptrace/internal/seqnum"
+import "github.com/tcptrace/tcptrace/seqnum"
 
 // The segment database: tcptrace's rexmit.c. Each direction remembers the
 // sequence ranges it has sent, split into the four quadrants of the 32-bit

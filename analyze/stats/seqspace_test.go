@@ -3,8 +3,8 @@ package stats
 import (
 	"testing"
 
-	"github.com/tcptrace/tcptrace/internal/decode"
-	"github.com/tcptrace/tcptrace/internal/seqnum"
+	"github.com/tcptrace/tcptrace/seqnum"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // TestSeqspaceBound checks that the segment database's backing arrays stay
@@ -13,12 +13,12 @@ import (
 func TestSeqspaceBound(t *testing.T) {
 	for _, gap := range []uint32{0, 7} {
 		c := New()
-		var seg decode.Segment
+		var seg tcp.Segment
 		const n = 5 * MaxTrackedSegments
 		seq := uint32(0xC0000000 - 50*MaxTrackedSegments) // crosses a quadrant boundary on the way
 		first := seq
 		for i := 0; i < n; i++ {
-			seg = decode.Segment{TS: int64(i) * 1000, Seq: seqnum.Value(seq), Flags: decode.ACK, Len: 100, Window: 100}
+			seg = tcp.Segment{TS: int64(i) * 1000, Seq: seqnum.Value(seq), Flags: tcp.ACK, Len: 100, Window: 100}
 			c.Step(0, &seg)
 			seq += 100 + gap
 		}
@@ -49,10 +49,10 @@ func TestSeqspaceBound(t *testing.T) {
 func TestCollapse(t *testing.T) {
 	c := New()
 	for i := 0; i < 100; i++ {
-		seg := decode.Segment{TS: int64(i), Seq: seqnum.Value(1 + 100*i), Flags: decode.ACK, Len: 100}
+		seg := tcp.Segment{TS: int64(i), Seq: seqnum.Value(1 + 100*i), Flags: tcp.ACK, Len: 100}
 		c.Step(0, &seg)
 	}
-	ack := decode.Segment{TS: 1000, Seq: 1, Ack: seqnum.Value(1 + 100*60), Flags: decode.ACK}
+	ack := tcp.Segment{TS: 1000, Seq: 1, Ack: seqnum.Value(1 + 100*60), Flags: tcp.ACK}
 	c.Step(1, &ack)
 	if n := c.d[0].ss.n; n != 41 {
 		t.Errorf("%d records after ACKing 60 of 100 segments, want 41 (one ACKed prefix + 40)", n)

@@ -20,11 +20,12 @@
 package stats
 
 import (
-	"github.com/tcptrace/tcptrace/report"
 	"math"
 
-	"github.com/tcptrace/tcptrace/internal/decode"
-	"github.com/tcptrace/tcptrace/internal/seqnum"
+	"github.com/tcptrace/tcptrace/report"
+	"github.com/tcptrace/tcptrace/tcp"
+
+	"github.com/tcptrace/tcptrace/seqnum"
 )
 
 // DirStats is the report model's per-direction statistics (plain data).
@@ -176,17 +177,17 @@ type Conn struct {
 func New() *Conn { return &Conn{} }
 
 // Step accounts segment s, sent in direction dir (0 = client → server).
-func (c *Conn) Step(dir int, s *decode.Segment) {
+func (c *Conn) Step(dir int, s *tcp.Segment) {
 	now := s.TS
 	if !c.started {
 		c.first, c.started = now, true
 	}
 	c.last = now
 	t, o := &c.d[dir&1], &c.d[1-dir&1]
-	syn := s.Flags&decode.SYN != 0
-	fin := s.Flags&decode.FIN != 0
-	rst := s.Flags&decode.RST != 0
-	ack := s.Flags&decode.ACK != 0
+	syn := s.Flags&tcp.SYN != 0
+	fin := s.Flags&tcp.FIN != 0
+	rst := s.Flags&tcp.RST != 0
+	ack := s.Flags&tcp.ACK != 0
 	if syn {
 		t.synCount++
 	}
@@ -268,11 +269,11 @@ func (c *Conn) Step(dir int, s *decode.Segment) {
 
 	if dlen > 0 {
 		t.dataPkts++
-		if s.Flags&decode.PSH != 0 {
+		if s.Flags&tcp.PSH != 0 {
 			t.pushed++
 		}
 		t.dataBytes += int64(dlen)
-		if s.Flags&decode.URG != 0 {
+		if s.Flags&tcp.URG != 0 {
 			t.urgPkts++
 			t.urgBytes += int64(s.Urgent)
 		}
@@ -437,7 +438,7 @@ func (c *Conn) Step(dir int, s *decode.Segment) {
 
 // hwDupCheck counts tcptrace's hardware duplicates: the same IPv4 ID and
 // sequence number as one of the last 8 packets of this direction.
-func (t *dirState) hwDupCheck(s *decode.Segment) {
+func (t *dirState) hwDupCheck(s *tcp.Segment) {
 	if s.IPv6 {
 		return
 	}
@@ -461,13 +462,13 @@ func (t *dirState) hwDupCheck(s *decode.Segment) {
 // (rexmt_pkts/rexmt_bytes) and, through Karn's rule, loses the RTT sample of
 // the original; Step keeps its behaviour for callers that want it (the
 // oracle test).
-func (c *Conn) Duplicate(dir int, s *decode.Segment) {
+func (c *Conn) Duplicate(dir int, s *tcp.Segment) {
 	c.d[dir&1].hwDupCheck(s)
 }
 
 // isDSACK applies tcptrace's D-SACK tests to the first SACK block (RFC 2883
 // §4: below the cumulative ACK, or inside/overlapping the second block).
-func isDSACK(s *decode.Segment) bool {
+func isDSACK(s *tcp.Segment) bool {
 	b0 := s.Opts.SACK[0]
 	if b0.Right.LessThanEq(s.Ack) {
 		return true

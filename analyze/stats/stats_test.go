@@ -7,16 +7,16 @@ import (
 	"testing"
 
 	"github.com/tcptrace/tcptrace/analyze/stats"
-	"github.com/tcptrace/tcptrace/internal/decode"
-	"github.com/tcptrace/tcptrace/internal/seqnum"
+	"github.com/tcptrace/tcptrace/seqnum"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 const (
-	S = decode.SYN
-	A = decode.ACK
-	F = decode.FIN
-	P = decode.PSH
-	R = decode.RST
+	S = tcp.SYN
+	A = tcp.ACK
+	F = tcp.FIN
+	P = tcp.PSH
+	R = tcp.RST
 )
 
 // pkt is one segment of a scenario. Sequence and ACK numbers are relative
@@ -24,35 +24,35 @@ const (
 type pkt struct {
 	dir   int     // 0 client → server, 1 server → client
 	ms    float64 // time
-	flags decode.Flags
+	flags tcp.Flags
 	seq   uint32 // relative to isn[dir]
 	ack   uint32 // relative to isn[1-dir]
 	n     int    // payload length
 	win   uint16
-	mod   func(*decode.Segment) // options, truncation...
+	mod   func(*tcp.Segment) // options, truncation...
 }
 
-func ws(shift uint8) func(*decode.Segment) {
-	return func(s *decode.Segment) { s.Opts.HasWScale, s.Opts.WScale = true, shift }
+func ws(shift uint8) func(*tcp.Segment) {
+	return func(s *tcp.Segment) { s.Opts.HasWScale, s.Opts.WScale = true, shift }
 }
 
-func ts(val, ecr uint32) func(*decode.Segment) {
-	return func(s *decode.Segment) { s.Opts.HasTS, s.Opts.TSVal, s.Opts.TSEcr = true, val, ecr }
+func ts(val, ecr uint32) func(*tcp.Segment) {
+	return func(s *tcp.Segment) { s.Opts.HasTS, s.Opts.TSVal, s.Opts.TSEcr = true, val, ecr }
 }
 
 // sack adds SACK blocks given relative to the peer's ISN.
-func sack(isn uint32, edges ...uint32) func(*decode.Segment) {
-	return func(s *decode.Segment) {
+func sack(isn uint32, edges ...uint32) func(*tcp.Segment) {
+	return func(s *tcp.Segment) {
 		s.Opts.SACKOpt = true
 		for i := 0; i+1 < len(edges); i += 2 {
-			s.Opts.SACK[s.Opts.NSACK] = decode.SACKBlock{Left: seqnum.Value(isn + edges[i]), Right: seqnum.Value(isn + edges[i+1])}
+			s.Opts.SACK[s.Opts.NSACK] = tcp.SACKBlock{Left: seqnum.Value(isn + edges[i]), Right: seqnum.Value(isn + edges[i+1])}
 			s.Opts.NSACK++
 		}
 	}
 }
 
-func captured(n int) func(*decode.Segment) {
-	return func(s *decode.Segment) { s.Payload = s.Payload[:n] }
+func captured(n int) func(*tcp.Segment) {
+	return func(s *tcp.Segment) { s.Payload = s.Payload[:n] }
 }
 
 var payload = make([]byte, 1<<16)
@@ -61,10 +61,10 @@ var payload = make([]byte, 1<<16)
 // expectations name fields by their JSON tags.
 func run(t testing.TB, isn [2]uint32, pkts []pkt) (stats.Result, [2]map[string]any) {
 	c := stats.New()
-	var seg decode.Segment
+	var seg tcp.Segment
 	var last int64
 	for _, p := range pkts {
-		seg = decode.Segment{
+		seg = tcp.Segment{
 			TS:     int64(p.ms * 1e6),
 			Seq:    seqnum.Value(isn[p.dir] + p.seq),
 			Ack:    seqnum.Value(isn[1-p.dir] + p.ack),
@@ -97,10 +97,10 @@ func run(t testing.TB, isn [2]uint32, pkts []pkt) (stats.Result, [2]map[string]a
 }
 
 // handshake is a SYN, SYN-ACK, ACK exchange 10 ms apart.
-func handshake(opts ...func(*decode.Segment)) []pkt {
-	var mod func(*decode.Segment)
+func handshake(opts ...func(*tcp.Segment)) []pkt {
+	var mod func(*tcp.Segment)
 	if len(opts) > 0 {
-		mod = func(s *decode.Segment) {
+		mod = func(s *tcp.Segment) {
 			for _, o := range opts {
 				o(s)
 			}
@@ -371,11 +371,11 @@ func TestScenarios(t *testing.T) {
 func TestBoundedMemory(t *testing.T) {
 	for _, gap := range []uint32{0, 10} { // contiguous (coalesced) or with holes (dropped)
 		c := stats.New()
-		var seg decode.Segment
+		var seg tcp.Segment
 		const n = stats.MaxTrackedSegments + 1000
 		seq := uint32(1)
 		for i := 0; i < n; i++ {
-			seg = decode.Segment{TS: int64(i) * 1e6, Seq: seqnum.Value(seq), Flags: A, Len: 100, Payload: payload[:100], Window: 100}
+			seg = tcp.Segment{TS: int64(i) * 1e6, Seq: seqnum.Value(seq), Flags: A, Len: 100, Payload: payload[:100], Window: 100}
 			c.Step(0, &seg)
 			seq += 100 + gap
 		}
@@ -395,7 +395,7 @@ func TestBoundedMemory(t *testing.T) {
 
 func TestResultNotMutating(t *testing.T) {
 	c := stats.New()
-	seg := decode.Segment{TS: 1e9, Flags: S, Seq: 1}
+	seg := tcp.Segment{TS: 1e9, Flags: S, Seq: 1}
 	c.Step(0, &seg)
 	r1 := c.Result(5e9)
 	r2 := c.Result(2e9)
@@ -406,16 +406,16 @@ func TestResultNotMutating(t *testing.T) {
 
 func TestSteadyStateAllocs(t *testing.T) {
 	c := stats.New()
-	var seg decode.Segment
+	var seg tcp.Segment
 	i := 0
 	step := func() {
 		base := uint32(i) * 2896
-		seg = decode.Segment{TS: int64(i) * 1e5, Seq: seqnum.Value(1 + base), Ack: 1, Flags: A, Len: 1448, Payload: payload[:1448], Window: 500}
+		seg = tcp.Segment{TS: int64(i) * 1e5, Seq: seqnum.Value(1 + base), Ack: 1, Flags: A, Len: 1448, Payload: payload[:1448], Window: 500}
 		seg.Opts.HasTS, seg.Opts.TSVal, seg.Opts.TSEcr = true, uint32(i), uint32(i)
 		c.Step(0, &seg)
 		seg.Seq = seqnum.Value(1 + base + 1448)
 		c.Step(0, &seg)
-		seg = decode.Segment{TS: int64(i)*1e5 + 5e4, Seq: 1, Ack: seqnum.Value(1 + base + 2896), Flags: A, Window: 500}
+		seg = tcp.Segment{TS: int64(i)*1e5 + 5e4, Seq: 1, Ack: seqnum.Value(1 + base + 2896), Flags: A, Window: 500}
 		seg.Opts.HasTS, seg.Opts.TSVal, seg.Opts.TSEcr = true, uint32(i), uint32(i)
 		c.Step(1, &seg)
 		i++

@@ -15,6 +15,7 @@ import (
 	"github.com/tcptrace/tcptrace/analyze/wsflags"
 	"github.com/tcptrace/tcptrace/internal/capture"
 	"github.com/tcptrace/tcptrace/internal/decode"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 const corpus = "../../../shared/corpus"
@@ -61,7 +62,7 @@ func ourFlags(t *testing.T, path string) map[fk]bool {
 	tbl := analyze.NewTable(analyze.DefaultConfig())
 	an := map[*analyze.Conn]*wsflags.Analyzer{}
 	out := map[fk]bool{}
-	var seg decode.Segment
+	var seg tcp.Segment
 	for {
 		f, err := src.Next()
 		if err == io.EOF {

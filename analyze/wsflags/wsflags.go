@@ -7,8 +7,8 @@ package wsflags
 import (
 	"time"
 
-	"github.com/tcptrace/tcptrace/internal/decode"
-	"github.com/tcptrace/tcptrace/internal/seqnum"
+	"github.com/tcptrace/tcptrace/seqnum"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // Flag is one tcp.analysis flag.
@@ -116,10 +116,10 @@ func (a *Analyzer) Init(cfg Config) {
 }
 
 // Step analyzes one segment sent in direction d (0 or 1).
-func (a *Analyzer) Step(d int, s *decode.Segment) Result {
+func (a *Analyzer) Step(d int, s *tcp.Segment) Result {
 	fwd, rev := &a.d[d], &a.d[1-d]
 	fl := s.Flags
-	sfr := fl&(decode.SYN|decode.FIN|decode.RST) != 0
+	sfr := fl&(tcp.SYN|tcp.FIN|tcp.RST) != 0
 	seglen := seqnum.Size(s.Len)
 	seq, ack := s.Seq, s.Ack
 	t := s.TS
@@ -127,22 +127,22 @@ func (a *Analyzer) Step(d int, s *decode.Segment) Result {
 	var f Flag
 
 	// Window scaling: known once both SYNs were seen (RFC 7323).
-	if fl&decode.SYN != 0 {
+	if fl&tcp.SYN != 0 {
 		fwd.synSeen = true
 		if s.Opts.HasWScale {
 			fwd.scale = min(int(s.Opts.WScale), 14)
 		} else {
 			fwd.scale = 0
 		}
-		if fl&decode.ACK == 0 {
+		if fl&tcp.ACK == 0 {
 			a.synTS = t
 		}
 	}
-	if fl&decode.ACK != 0 && fl&decode.SYN == 0 && a.synTS != 0 && a.rtt == 0 && rev.synSeen && fwd.synSeen {
+	if fl&tcp.ACK != 0 && fl&tcp.SYN == 0 && a.synTS != 0 && a.rtt == 0 && rev.synSeen && fwd.synSeen {
 		a.rtt = t - a.synTS
 	}
 	win := uint32(s.Window)
-	if fl&decode.SYN == 0 && fwd.scale >= 0 && rev.scale >= 0 {
+	if fl&tcp.SYN == 0 && fwd.scale >= 0 && rev.scale >= 0 {
 		if fwd.scale > 0 && rev.scale > 0 {
 			win <<= uint(fwd.scale)
 		}
@@ -160,7 +160,7 @@ func (a *Analyzer) Step(d int, s *decode.Segment) Result {
 		f |= ZeroWindow
 	}
 	// LOST SEGMENT (previous segment not captured)
-	if fwd.nextseqSet && fwd.nextseq.LessThan(seq) && fl&decode.RST == 0 {
+	if fwd.nextseqSet && fwd.nextseq.LessThan(seq) && fl&tcp.RST == 0 {
 		f |= LostSegment
 	}
 	// KEEP ALIVE
@@ -208,14 +208,14 @@ finishedFwd:
 		fwd.lastNonDup = s.Frame
 	}
 	// ACKED LOST PACKET
-	if rev.maxToAckSet && fl&decode.ACK != 0 && rev.maxToAck.LessThan(ack) {
+	if rev.maxToAckSet && fl&tcp.ACK != 0 && rev.maxToAck.LessThan(ack) {
 		f |= AckLostSegment
 		rev.maxToAck = rev.nextseq
 	}
 
 	// RETRANSMISSION family, when the segment carries sequence space below
 	// what this side already sent.
-	if (seglen > 0 || fl&(decode.SYN|decode.FIN) != 0) && fwd.nextseqSet && seq.LessThan(fwd.nextseq) && f&KeepAlive == 0 {
+	if (seglen > 0 || fl&(tcp.SYN|tcp.FIN) != 0) && fwd.nextseqSet && seq.LessThan(fwd.nextseq) && f&KeepAlive == 0 {
 		switch {
 		// Wireshark marks spurious and fast retransmissions as
 		// retransmissions too (both tcp.analysis fields are set).
@@ -240,18 +240,18 @@ finishedFwd:
 
 	// Sequence bookkeeping.
 	next := seq.Add(seglen)
-	if fl&(decode.SYN|decode.FIN) != 0 {
+	if fl&(tcp.SYN|tcp.FIN) != 0 {
 		next++
 	}
 	// A RST's sequence number does not move the stream on (Wireshark lets
 	// it, and then calls the data after an ignored RST retransmissions).
-	if !zwp && fl&decode.RST == 0 && (!fwd.nextseqSet || fwd.nextseq.LessThan(next)) {
+	if !zwp && fl&tcp.RST == 0 && (!fwd.nextseqSet || fwd.nextseq.LessThan(next)) {
 		fwd.nextseq, fwd.nextseqSet, fwd.nextseqTime = next, true, t
 	}
 	if !zwp && (!fwd.maxToAckSet || seq == fwd.maxToAck) {
 		fwd.maxToAck, fwd.maxToAckSet = fwd.nextseq, true
 	}
-	if fl&decode.ACK != 0 {
+	if fl&tcp.ACK != 0 {
 		fwd.lastack, fwd.lastackSet, fwd.lastackTime = ack, true, t
 	}
 	fwd.window, fwd.windowSet = win, true

@@ -4,14 +4,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tcptrace/tcptrace/internal/decode"
-	"github.com/tcptrace/tcptrace/internal/seqnum"
+	"github.com/tcptrace/tcptrace/seqnum"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // wsStep is one segment of a replay and the flags Wireshark gives it.
 type wsStep struct {
 	dir      int // 0 client, 1 server
-	flags    decode.Flags
+	flags    tcp.Flags
 	seq, ack uint32
 	n        int
 	win      uint16
@@ -20,9 +20,9 @@ type wsStep struct {
 }
 
 const (
-	wsS  = decode.SYN
-	wsA  = decode.ACK
-	wsSA = decode.SYN | decode.ACK
+	wsS  = tcp.SYN
+	wsA  = tcp.ACK
+	wsSA = tcp.SYN | tcp.ACK
 )
 
 // wsHandshake: client ISN 1000, server ISN 5000, no window scaling; the
@@ -66,7 +66,7 @@ func TestDupACKCount(t *testing.T) {
 			{1, wsA, 5001, 1001, 1000, 20000, ms(43), fast},
 		}},
 		{"a data segment repeating the ACK keeps the count", 7001, []wsStep{
-			{0, wsA | decode.PSH, 1001, 5001, 100, 10000, ms(33), 0},
+			{0, wsA | tcp.PSH, 1001, 5001, 100, 10000, ms(33), 0},
 			{1, wsA, 5001, 1101, 1000, 20000, ms(43), fast},
 		}},
 		{"a keep-alive repeating the ACK keeps the count", 7001, []wsStep{
@@ -129,7 +129,7 @@ func replayFlags(t *testing.T, steps []wsStep) {
 	t.Helper()
 	a := New(DefaultConfig())
 	for i, st := range steps {
-		s := &decode.Segment{Frame: int64(i + 1), TS: int64(time.Second + st.at), Flags: st.flags,
+		s := &tcp.Segment{Frame: int64(i + 1), TS: int64(time.Second + st.at), Flags: st.flags,
 			Seq: seqnum.Value(st.seq), Ack: seqnum.Value(st.ack), Len: st.n, Window: st.win}
 		got := a.Step(st.dir, s).Flags
 		if got != st.want {

@@ -3,7 +3,7 @@ package zeek
 import (
 	"encoding/binary"
 
-	"github.com/tcptrace/tcptrace/internal/decode"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // TCPChecksumOK reports whether the segment's TCP checksum is right, computed
@@ -12,7 +12,7 @@ import (
 // cannot judge a segment whose payload was not entirely captured and reports
 // true for it. The three reserved header bits are not kept by the decoder and
 // are taken as zero.
-func TCPChecksumOK(s *decode.Segment) bool {
+func TCPChecksumOK(s *tcp.Segment) bool {
 	if len(s.Payload) < s.Len {
 		return true
 	}
@@ -47,10 +47,10 @@ func TCPChecksumOK(s *decode.Segment) bool {
 	binary.BigEndian.PutUint32(h[4:], uint32(s.Seq))
 	binary.BigEndian.PutUint32(h[8:], uint32(s.Ack))
 	h[12] = byte(hdrLen/4) << 4
-	if s.Flags&decode.AE != 0 {
+	if s.Flags&tcp.AE != 0 {
 		h[12] |= 1
 	}
-	for i, f := range [...]decode.Flags{decode.FIN, decode.SYN, decode.RST, decode.PSH, decode.ACK, decode.URG, decode.ECE, decode.CWR} {
+	for i, f := range [...]tcp.Flags{tcp.FIN, tcp.SYN, tcp.RST, tcp.PSH, tcp.ACK, tcp.URG, tcp.ECE, tcp.CWR} {
 		if s.Flags&f != 0 {
 			h[13] |= 1 << i
 		}

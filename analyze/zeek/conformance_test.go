@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"github.com/tcptrace/tcptrace/analyze/zeek"
 	"io"
 	"net/netip"
 	"os"
@@ -14,6 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tcptrace/tcptrace/analyze/zeek"
+	"github.com/tcptrace/tcptrace/tcp"
 
 	"github.com/tcptrace/tcptrace/analyze"
 	"github.com/tcptrace/tcptrace/internal/capture"
@@ -98,7 +100,7 @@ func runTrace(t *testing.T, r oracleRun) []*zeekSpan {
 	dec := decode.NewDecoder()
 	trackers := map[*analyze.Conn]*zeek.Tracker{}
 	var order []*analyze.Conn
-	var seg decode.Segment
+	var seg tcp.Segment
 	for {
 		f, err := src.Next()
 		if errors.Is(err, io.EOF) {
@@ -407,7 +409,7 @@ func TestTrackerWholeCorpus(t *testing.T) {
 		tbl := analyze.NewTable(analyze.DefaultConfig())
 		dec := decode.NewDecoder()
 		trackers := map[*analyze.Conn]*zeek.Tracker{}
-		var seg decode.Segment
+		var seg tcp.Segment
 		for {
 			f, err := src.Next()
 			if err != nil {
@@ -479,7 +481,7 @@ func TestChecksumCorpus(t *testing.T) {
 			t.Skipf("conformance corpus not found at %s: %v", corpusDir, err)
 		}
 		dec := decode.NewDecoder()
-		var seg decode.Segment
+		var seg tcp.Segment
 		n := 0
 		for {
 			f, err := src.Next()

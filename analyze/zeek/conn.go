@@ -1,15 +1,15 @@
 package zeek
 
 import (
-	"github.com/tcptrace/tcptrace/internal/decode"
-	"github.com/tcptrace/tcptrace/internal/seqnum"
+	"github.com/tcptrace/tcptrace/seqnum"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // packet is the part of a segment the replay needs (kept by value so that the
 // first packet can be replayed after a flip).
 type packet struct {
 	dir              int
-	flags            decode.Flags
+	flags            tcp.Flags
 	seq, ack         uint32
 	len, captured    int
 	window           uint16
@@ -186,8 +186,8 @@ func relativeSeq(e *endpoint, cur, last, wraps uint32) (uint64, bool) {
 	return e.toRelative(cur, wraps), false
 }
 
-func initEndpoint(e *endpoint, fl decode.Flags, first, last uint32) {
-	syn := fl&decode.SYN != 0
+func initEndpoint(e *endpoint, fl tcp.Flags, first, last uint32) {
+	syn := fl&tcp.SYN != 0
 	switch e.state {
 	case StateInactive:
 		if syn {
@@ -216,7 +216,7 @@ func initEndpoint(e *endpoint, fl decode.Flags, first, last uint32) {
 
 func (c *conn) process(p *packet) {
 	fl := p.flags
-	syn, fin, rst, ack := fl&decode.SYN != 0, fl&decode.FIN != 0, fl&decode.RST != 0, fl&decode.ACK != 0
+	syn, fin, rst, ack := fl&tcp.SYN != 0, fl&tcp.FIN != 0, fl&tcp.RST != 0, fl&tcp.ACK != 0
 	isOrig := p.dir == c.orig
 	e := &c.ep[p.dir]
 	peer := c.peerOf(e)
@@ -297,18 +297,18 @@ func (c *conn) process(p *packet) {
 	}
 }
 
-func (c *conn) setPartialStatus(fl decode.Flags, isOrig bool) {
+func (c *conn) setPartialStatus(fl tcp.Flags, isOrig bool) {
 	if isOrig {
 		if c.firstSeen&firstOrig == 0 {
-			c.isPartial = fl&decode.SYN == 0 || fl&decode.ACK != 0
+			c.isPartial = fl&tcp.SYN == 0 || fl&tcp.ACK != 0
 		}
 	} else if c.firstSeen&firstResp == 0 && !c.isPartial {
-		c.isPartial = fl&decode.SYN == 0
+		c.isPartial = fl&tcp.SYN == 0
 	}
 }
 
-func (c *conn) updateHistory(e *endpoint, fl decode.Flags, relSeq uint64, n int) {
-	syn, fin, rst := fl&decode.SYN != 0, fl&decode.FIN != 0, fl&decode.RST != 0
+func (c *conn) updateHistory(e *endpoint, fl tcp.Flags, relSeq uint64, n int) {
+	syn, fin, rst := fl&tcp.SYN != 0, fl&tcp.FIN != 0, fl&tcp.RST != 0
 	bits := 0
 	for _, b := range [...]bool{syn, fin, rst} {
 		if b {
@@ -325,7 +325,7 @@ func (c *conn) updateHistory(e *endpoint, fl decode.Flags, relSeq uint64, n int)
 	case bits == 1:
 		if syn {
 			code := byte('S')
-			if fl&decode.ACK != 0 {
+			if fl&tcp.ACK != 0 {
 				code = 'H'
 			}
 			if c.checkHistory(e, histSYN, code) && relSeq != e.histLastSYN {
@@ -349,7 +349,7 @@ func (c *conn) updateHistory(e *endpoint, fl decode.Flags, relSeq uint64, n int)
 	default:
 		if n > 0 {
 			c.checkHistory(e, histData, 'D')
-		} else if fl&decode.ACK != 0 {
+		} else if fl&tcp.ACK != 0 {
 			c.checkHistory(e, histACK, 'A')
 		}
 	}
@@ -357,11 +357,11 @@ func (c *conn) updateHistory(e *endpoint, fl decode.Flags, relSeq uint64, n int)
 
 // updateLastSeq is update_last_seq: it advances the endpoint's highest
 // sequence number and counts retransmitted payload ('T').
-func (c *conn) updateLastSeq(e *endpoint, last uint32, fl decode.Flags, n int) int32 {
+func (c *conn) updateLastSeq(e *endpoint, last uint32, fl tcp.Flags, n int) int32 {
 	d := seqDelta(last, e.lastSeq)
 	switch {
-	case fl&(decode.SYN|decode.RST) != 0 && (d > tooLargeSeqDelta || d < -tooLargeSeqDelta):
-	case fl&decode.FIN != 0 && e.lastSeq == e.startSeq32()+1:
+	case fl&(tcp.SYN|tcp.RST) != 0 && (d > tooLargeSeqDelta || d < -tooLargeSeqDelta):
+	case fl&tcp.FIN != 0 && e.lastSeq == e.startSeq32()+1:
 		e.updateLastSeqTo(last)
 	case e.state == StateReset:
 	case d > 0:
@@ -404,16 +404,16 @@ func (c *conn) updateStateMachine(p *packet, e, peer *endpoint, deltaLast int32,
 
 func (c *conn) updateInactive(p *packet, e, peer *endpoint, isOrig bool) (doClose, genEvent bool) {
 	fl := p.flags
-	if fl&decode.SYN != 0 {
+	if fl&tcp.SYN != 0 {
 		if isOrig {
-			if fl&decode.ACK != 0 {
+			if fl&tcp.ACK != 0 {
 				c.setState(e, StateSYNACKSent)
 			} else {
 				c.setState(e, StateSYNSent)
 			}
 			c.addTimer(p.ts+tcpAttemptDelay, timerAttempt)
 		} else {
-			if fl&decode.ACK == 0 && peer.state == StateSYNACKSent && p.seq == e.startSeq32() {
+			if fl&tcp.ACK == 0 && peer.state == StateSYNACKSent && p.seq == e.startSeq32() {
 				// SYN/SYN-ACK reversal: flip and establish.
 				c.isPartial = false
 				c.flipRoles()
@@ -426,11 +426,11 @@ func (c *conn) updateInactive(p *packet, e, peer *endpoint, isOrig bool) (doClos
 			c.setState(e, StateEstablished)
 		}
 	}
-	if fl&decode.FIN != 0 {
+	if fl&tcp.FIN != 0 {
 		c.setState(e, StateClosed)
 		doClose, genEvent = true, true
 	}
-	if fl&decode.RST != 0 {
+	if fl&tcp.RST != 0 {
 		c.setState(e, StateReset)
 		reject := false
 		if isOrig {
@@ -444,7 +444,7 @@ func (c *conn) updateInactive(p *packet, e, peer *endpoint, isOrig bool) (doClos
 		switch {
 		case !isOrig && p.len == 0 && c.ep[c.orig].state == StateSYNSent:
 			// An ACK of the SYN before the SYN-ACK: not a partial connection.
-		case fl&decode.ACK != 0 && peer.state == StateEstablished:
+		case fl&tcp.ACK != 0 && peer.state == StateEstablished:
 			c.setState(e, StateEstablished)
 			c.isPartial = false
 			if isOrig {
@@ -460,11 +460,11 @@ func (c *conn) updateInactive(p *packet, e, peer *endpoint, isOrig bool) (doClos
 }
 
 func (c *conn) updateSYNSent(p *packet, e *endpoint) (doClose, genEvent bool) {
-	if p.flags&decode.FIN != 0 {
+	if p.flags&tcp.FIN != 0 {
 		c.setState(e, StateClosed)
 		doClose, genEvent = true, true
 	}
-	if p.flags&decode.RST != 0 {
+	if p.flags&tcp.RST != 0 {
 		c.setState(e, StateReset)
 		c.active = false // ConnectionReset
 		doClose = true
@@ -474,17 +474,17 @@ func (c *conn) updateSYNSent(p *packet, e *endpoint) (doClose, genEvent bool) {
 
 func (c *conn) updateEstablished(p *packet, e, peer *endpoint) (doClose, genEvent bool) {
 	fl := p.flags
-	if fl&decode.SYN != 0 && e.state == StatePartial && peer.state == StateInactive && fl&decode.ACK == 0 {
+	if fl&tcp.SYN != 0 && e.state == StatePartial && peer.state == StateInactive && fl&tcp.ACK == 0 {
 		c.setState(e, StateSYNSent)
 	}
-	if fl&decode.FIN != 0 && fl&decode.RST == 0 {
+	if fl&tcp.FIN != 0 && fl&tcp.RST == 0 {
 		c.setState(e, StateClosed)
 		if peer.state == StateReset && peer.prevState == StateClosed {
 			c.setState(peer, StateClosed)
 		}
 		doClose, genEvent = true, true
 	}
-	if fl&decode.RST != 0 {
+	if fl&tcp.RST != 0 {
 		c.setState(e, StateReset)
 		doClose = true
 		if peer.state != StateReset || peer.prevState != StateEstablished {
@@ -495,7 +495,7 @@ func (c *conn) updateEstablished(p *packet, e, peer *endpoint) (doClose, genEven
 }
 
 func (c *conn) updateClosed(p *packet, e, peer *endpoint) (doClose bool) {
-	if p.flags&decode.RST != 0 && peer.state != StateClosed {
+	if p.flags&tcp.RST != 0 && peer.state != StateClosed {
 		c.setState(e, StateReset)
 		if !e.didClose {
 			doClose = true
@@ -531,10 +531,10 @@ func (c *conn) flipPending(p *packet) bool {
 	if !c.synAckFirst || len(c.history) != 1 || c.history[0] != 'H' {
 		return false
 	}
-	if p.flags&(decode.SYN|decode.RST) != 0 {
+	if p.flags&(tcp.SYN|tcp.RST) != 0 {
 		return false
 	}
-	return p.flags&decode.ACK != 0 || p.len > 0
+	return p.flags&tcp.ACK != 0 || p.len > 0
 }
 
 // connectionClosed is TCPSessionAdapter::ConnectionClosed (without the
@@ -564,12 +564,12 @@ func (c *conn) connectionClosed(e, peer *endpoint, genEvent bool) {
 // isReuse is TCPSessionAdapter::IsReuse: whether SYN packet p starts a new
 // Zeek connection on this tuple.
 func (c *conn) isReuse(p *packet) bool {
-	if p.flags&decode.SYN == 0 {
+	if p.flags&tcp.SYN == 0 {
 		return false
 	}
 	o, r := &c.ep[c.orig], &c.ep[c.orig^1]
 	connOrig := o
-	if p.flags&decode.ACK != 0 {
+	if p.flags&tcp.ACK != 0 {
 		if o.state != StateInactive {
 			return false
 		}
@@ -579,7 +579,7 @@ func (c *conn) isReuse(p *packet) bool {
 		if p.seq == connOrig.startSeq32() {
 			return false
 		}
-		if p.flags&decode.ACK == 0 && connOrig.state == StateSYNACKSent && r.state == StateInactive && p.seq == r.startSeq32() {
+		if p.flags&tcp.ACK == 0 && connOrig.state == StateSYNACKSent && r.state == StateInactive && p.seq == r.startSeq32() {
 			return false
 		}
 	}

@@ -10,7 +10,8 @@ import (
 
 	"github.com/tcptrace/tcptrace/internal/capture"
 	"github.com/tcptrace/tcptrace/internal/decode"
-	"github.com/tcptrace/tcptrace/internal/seqnum"
+	"github.com/tcptrace/tcptrace/seqnum"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // The synthetic connection: the client 10.0.0.1:40000 (direction 0, initial
@@ -26,7 +27,7 @@ var (
 // and the receiver's ISN.
 type step struct {
 	dir      int
-	flags    decode.Flags
+	flags    tcp.Flags
 	seq, ack uint32
 	n        int
 	at       float64 // seconds; 0 = 10 ms after the previous segment
@@ -36,19 +37,19 @@ type step struct {
 
 // p builds a segment from flag letters S A F R P.
 func p(dir int, fl string, seq, ack uint32, n int) step {
-	var f decode.Flags
+	var f tcp.Flags
 	for _, c := range fl {
 		switch c {
 		case 'S':
-			f |= decode.SYN
+			f |= tcp.SYN
 		case 'A':
-			f |= decode.ACK
+			f |= tcp.ACK
 		case 'F':
-			f |= decode.FIN
+			f |= tcp.FIN
 		case 'R':
-			f |= decode.RST
+			f |= tcp.RST
 		case 'P':
-			f |= decode.PSH
+			f |= tcp.PSH
 		}
 	}
 	return step{dir: dir, flags: f, seq: seq, ack: ack, n: n}
@@ -85,13 +86,13 @@ func run(cfg Config, steps []step) *Tracker {
 		} else {
 			ts += 10_000_000
 		}
-		s := decode.Segment{TS: ts, Flags: st.flags, Len: st.n, Payload: make([]byte, st.n), Window: 1000}
+		s := tcp.Segment{TS: ts, Flags: st.flags, Len: st.n, Payload: make([]byte, st.n), Window: 1000}
 		s.Src, s.Dst = client, server
 		if st.dir == 1 {
 			s.Src, s.Dst = server, client
 		}
 		s.Seq = seqnum.Value(isn[st.dir] + st.seq)
-		if st.flags&decode.ACK != 0 {
+		if st.flags&tcp.ACK != 0 {
 			s.Ack = seqnum.Value(isn[1-st.dir] + st.ack)
 		}
 		if st.win0 {
@@ -319,8 +320,8 @@ func TestEmptyTracker(t *testing.T) {
 // per segment once the history is complete.
 func TestSteadyStateAllocations(t *testing.T) {
 	tr := NewTracker()
-	mk := func(dir int, fl decode.Flags, seq, ack uint32, n int) decode.Segment {
-		s := decode.Segment{Flags: fl, Seq: seqnum.Value(isn[dir] + seq), Ack: seqnum.Value(isn[1-dir] + ack), Len: n, Payload: make([]byte, n), Window: 1000}
+	mk := func(dir int, fl tcp.Flags, seq, ack uint32, n int) tcp.Segment {
+		s := tcp.Segment{Flags: fl, Seq: seqnum.Value(isn[dir] + seq), Ack: seqnum.Value(isn[1-dir] + ack), Len: n, Payload: make([]byte, n), Window: 1000}
 		s.Src, s.Dst = client, server
 		if dir == 1 {
 			s.Src, s.Dst = server, client
@@ -328,7 +329,7 @@ func TestSteadyStateAllocations(t *testing.T) {
 		return s
 	}
 	ts := int64(1e18)
-	step := func(dir int, s *decode.Segment) {
+	step := func(dir int, s *tcp.Segment) {
 		ts += 1e6
 		s.TS = ts
 		tr.Step(dir, s)
@@ -337,8 +338,8 @@ func TestSteadyStateAllocations(t *testing.T) {
 		s := mk(st.dir, st.flags, st.seq, st.ack, 0)
 		step(st.dir, &s)
 	}
-	data := mk(0, decode.ACK|decode.PSH, 1, 1, 1000)
-	ack := mk(1, decode.ACK, 1, 1, 0)
+	data := mk(0, tcp.ACK|tcp.PSH, 1, 1, 1000)
+	ack := mk(1, tcp.ACK, 1, 1, 0)
 	off := uint32(1)
 	allocs := testing.AllocsPerRun(1000, func() {
 		data.Seq = seqnum.Value(isn[0] + off)
@@ -357,30 +358,30 @@ func TestSteadyStateAllocations(t *testing.T) {
 
 // serialize builds an Ethernet-less IP/TCP packet with a correct checksum,
 // decodes it and returns the segment.
-func serialize(t *testing.T, v6 bool, payload []byte) decode.Segment {
+func serialize(t *testing.T, v6 bool, payload []byte) tcp.Segment {
 	t.Helper()
-	tcp := &layers.TCP{SrcPort: 40000, DstPort: 80, Seq: 1000, Ack: 5001, ACK: true, PSH: true, Window: 1000,
+	th := &layers.TCP{SrcPort: 40000, DstPort: 80, Seq: 1000, Ack: 5001, ACK: true, PSH: true, Window: 1000,
 		Options: []layers.TCPOption{{OptionType: layers.TCPOptionKindNop}, {OptionType: layers.TCPOptionKindNop},
 			{OptionType: layers.TCPOptionKindTimestamps, OptionLength: 10, OptionData: []byte{1, 2, 3, 4, 5, 6, 7, 8}}}}
 	var net gopacket.SerializableLayer
 	if v6 {
 		ip := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolTCP,
 			SrcIP: mustIP("2001:db8::1"), DstIP: mustIP("2001:db8::2")}
-		tcp.SetNetworkLayerForChecksum(ip)
+		th.SetNetworkLayerForChecksum(ip)
 		net = ip
 	} else {
 		ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolTCP,
 			SrcIP: mustIP("10.0.0.1"), DstIP: mustIP("10.0.0.2")}
-		tcp.SetNetworkLayerForChecksum(ip)
+		th.SetNetworkLayerForChecksum(ip)
 		net = ip
 	}
 	buf := gopacket.NewSerializeBuffer()
-	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, net, tcp, gopacket.Payload(payload)); err != nil {
+	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, net, th, gopacket.Payload(payload)); err != nil {
 		t.Fatal(err)
 	}
 	data := append([]byte(nil), buf.Bytes()...)
 	f := &capture.Frame{N: 1, TS: 1, LinkType: decode.LinkRaw, CapLen: len(data), OrigLen: len(data), Data: data}
-	var s decode.Segment
+	var s tcp.Segment
 	if got := decode.NewDecoder().Decode(f, &s); got != decode.OK {
 		t.Fatalf("decode: %v", got)
 	}

@@ -20,7 +20,7 @@
 // connections; Spans lists them all, Result returns the main one.
 //
 // Sequence numbers are compared here with Zeek's own 32-bit arithmetic, not
-// with internal/seqnum, on purpose: the goal is to reproduce Zeek's results,
+// with package seqnum, on purpose: the goal is to reproduce Zeek's results,
 // including its quirks.
 //
 // Where the replay is knowingly approximate:
@@ -45,7 +45,7 @@ package zeek
 import (
 	"regexp"
 
-	"github.com/tcptrace/tcptrace/internal/decode"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // Result is Zeek's view of a connection.
@@ -171,12 +171,12 @@ func (t *Tracker) Init(cfg Config) {
 
 // Step feeds one segment of the connection; dir is tcptrace's direction
 // (0 when the client sent it). Segments must come in capture order.
-func (t *Tracker) Step(dir int, s *decode.Segment) { t.StepChecked(dir, s, false) }
+func (t *Tracker) Step(dir int, s *tcp.Segment) { t.StepChecked(dir, s, false) }
 
 // StepChecked is Step for a segment whose TCP checksum is known to be bad
 // (see TCPChecksumOK) when badChecksum is set: Zeek, unless run with -C,
 // records 'C'/'c' in the history and otherwise ignores the packet.
-func (t *Tracker) StepChecked(dir int, s *decode.Segment, badChecksum bool) {
+func (t *Tracker) StepChecked(dir int, s *tcp.Segment, badChecksum bool) {
 	p := packet{
 		dir:      dir & 1,
 		flags:    s.Flags,
@@ -251,11 +251,11 @@ func (t *Tracker) Spans() []Span {
 // start creates a new Zeek connection for p (IPBasedAnalyzer::NewConn).
 func (t *Tracker) start(p *packet) {
 	flip := false
-	if p.flags&decode.SYN == 0 || p.flags&decode.ACK != 0 {
+	if p.flags&tcp.SYN == 0 || p.flags&tcp.ACK != 0 {
 		// TCPAnalyzer::WantConnection: orient a partial connection by ports.
 		if t.cfg.LikelyServerPort(p.srcPort) {
 			if t.cfg.LikelyServerPort(p.dstPort) {
-				flip = p.flags&decode.SYN == 0 && p.srcPort < p.dstPort
+				flip = p.flags&tcp.SYN == 0 && p.srcPort < p.dstPort
 			} else {
 				flip = true
 			}
@@ -264,7 +264,7 @@ func (t *Tracker) start(p *packet) {
 	t.reset(p, flip)
 	c := &t.c
 	c.firstPkt = *p
-	c.synAckFirst = !flip && p.flags&(decode.SYN|decode.ACK) == decode.SYN|decode.ACK
+	c.synAckFirst = !flip && p.flags&(tcp.SYN|tcp.ACK) == tcp.SYN|tcp.ACK
 	t.live = true
 }
 

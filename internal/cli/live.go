@@ -26,6 +26,7 @@ import (
 	"github.com/tcptrace/tcptrace/internal/live"
 	"github.com/tcptrace/tcptrace/render"
 	"github.com/tcptrace/tcptrace/report"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // LiveOptions are the flags of tcptrace live (tcpdump's spelling where
@@ -605,7 +606,7 @@ func newDelayedWriter(w packetWriter, out *liveOut, hold time.Duration) *delayed
 func (d *delayedWriter) loop() {
 	defer close(d.done)
 	dec := decode.NewDecoder()
-	var seg decode.Segment
+	var seg tcp.Segment
 	for q := range d.in {
 		if wait := time.Until(q.read.Add(d.hold)); wait > 0 {
 			select {
@@ -617,7 +618,7 @@ func (d *delayedWriter) loop() {
 			continue
 		}
 		comment := ""
-		if dec.Decode(q.f, &seg) == decode.OK && seg.Flags&decode.RST != 0 {
+		if dec.Decode(q.f, &seg) == decode.OK && seg.Flags&tcp.RST != 0 {
 			comment = d.out.comment(seg.Src, seg.Dst, seg.TS)
 		}
 		d.err = d.w.WritePacket(q.f, comment)

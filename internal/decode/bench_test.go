@@ -4,15 +4,16 @@ import (
 	"testing"
 
 	"github.com/tcptrace/tcptrace/internal/capture"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // benchFrames is a realistic mix: bulk data and pure ACKs with timestamps,
 // SACK, a handshake, VLAN-tagged and IPv6 traffic.
 func benchFrames() []*capture.Frame {
-	data := tcpSpec{sport: 443, dport: 51000, seq: 1e6, ack: 5e5, flags: ACK, win: 501, opts: tsOpt(1, 2), payload: pattern(1448)}
-	ack := tcpSpec{sport: 51000, dport: 443, seq: 5e5, ack: 1e6 + 1448, flags: ACK, win: 2000, opts: tsOpt(3, 1)}
-	sack := tcpSpec{sport: 51000, dport: 443, seq: 5e5, ack: 1e6, flags: ACK, win: 2000, opts: cat(tsOpt(3, 1), sackOpt(1e6+2896, 1e6+4344))}
-	syn := tcpSpec{sport: 51000, dport: 443, seq: 7, flags: SYN, win: 64240, opts: cat(mssOpt(1460), sackPermOpt(), tsOpt(1, 0), []byte{OptNOP}, wsOpt(7))}
+	data := tcpSpec{sport: 443, dport: 51000, seq: 1e6, ack: 5e5, flags: tcp.ACK, win: 501, opts: tsOpt(1, 2), payload: pattern(1448)}
+	ack := tcpSpec{sport: 51000, dport: 443, seq: 5e5, ack: 1e6 + 1448, flags: tcp.ACK, win: 2000, opts: tsOpt(3, 1)}
+	sack := tcpSpec{sport: 51000, dport: 443, seq: 5e5, ack: 1e6, flags: tcp.ACK, win: 2000, opts: cat(tsOpt(3, 1), sackOpt(1e6+2896, 1e6+4344))}
+	syn := tcpSpec{sport: 51000, dport: 443, seq: 7, flags: tcp.SYN, win: 64240, opts: cat(mssOpt(1460), sackPermOpt(), tsOpt(1, 0), []byte{OptNOP}, wsOpt(7))}
 	var frames []*capture.Frame
 	add := func(link uint32, b []byte, times int) {
 		for range times {
@@ -34,7 +35,7 @@ func benchFrames() []*capture.Frame {
 func BenchmarkDecode(b *testing.B) {
 	frames := benchFrames()
 	d := NewDecoder()
-	var s Segment
+	var s tcp.Segment
 	b.ReportAllocs()
 	n := 0
 	for b.Loop() {

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/tcptrace/tcptrace/internal/capture"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // corpusDir is the shared conformance corpus (see its README.md), relative to
@@ -418,12 +419,12 @@ func tdAddrPort(s string) (netip.AddrPort, error) {
 }
 
 // tdFlags renders flags as tcpdump does (print-tcp.c tcp_flag_values).
-func tdFlags(f Flags) string {
+func tdFlags(f tcp.Flags) string {
 	var b strings.Builder
 	for _, x := range []struct {
-		f Flags
+		f tcp.Flags
 		c byte
-	}{{FIN, 'F'}, {SYN, 'S'}, {RST, 'R'}, {PSH, 'P'}, {ACK, '.'}, {URG, 'U'}, {ECE, 'E'}, {CWR, 'W'}, {AE, 'e'}} {
+	}{{tcp.FIN, 'F'}, {tcp.SYN, 'S'}, {tcp.RST, 'R'}, {tcp.PSH, 'P'}, {tcp.ACK, '.'}, {tcp.URG, 'U'}, {tcp.ECE, 'E'}, {tcp.CWR, 'W'}, {tcp.AE, 'e'}} {
 		if f&x.f != 0 {
 			b.WriteByte(x.c)
 		}
@@ -454,9 +455,9 @@ type tdView struct {
 	rev          bool
 }
 
-func (e *tdEmu) view(s *Segment) tdView {
+func (e *tdEmu) view(s *tcp.Segment) tdView {
 	v := tdView{seq: uint32(s.Seq), ack: uint32(s.Ack)}
-	if s.Flags&ACK == 0 {
+	if s.Flags&tcp.ACK == 0 {
 		return v
 	}
 	sport, dport := s.Src.Port(), s.Dst.Port()
@@ -473,7 +474,7 @@ func (e *tdEmu) view(s *Segment) tdView {
 		k.ports = uint32(sport)<<16 | uint32(dport)
 	}
 	th := e.conv[k]
-	if th == nil || s.Flags&SYN != 0 {
+	if th == nil || s.Flags&tcp.SYN != 0 {
 		if th == nil {
 			th = new([2]uint32)
 			e.conv[k] = th
@@ -515,7 +516,7 @@ type tdStats struct {
 }
 
 // compare checks one frame; it returns the mismatches as field → detail.
-func tdCompare(tt *tdTCP, s *Segment, v tdView) map[string]string {
+func tdCompare(tt *tdTCP, s *tcp.Segment, v tdView) map[string]string {
 	bad := map[string]string{}
 	if s.Src != tt.src || s.Dst != tt.dst {
 		bad["addr"] = fmt.Sprintf("tcpdump %v > %v, decoded %v > %v", tt.src, tt.dst, s.Src, s.Dst)
@@ -525,7 +526,7 @@ func tdCompare(tt *tdTCP, s *Segment, v tdView) map[string]string {
 	}
 	// print-tcp.c: "seq a" when length > 0 or SYN|FIN|RST (-vv not used here),
 	// ":b" when length > 0 (b = a + length).
-	wantSeq := s.Len > 0 || s.Flags&(SYN|FIN|RST) != 0
+	wantSeq := s.Len > 0 || s.Flags&(tcp.SYN|tcp.FIN|tcp.RST) != 0
 	if wantSeq != tt.hasSeq || (wantSeq && v.seq != tt.seq) ||
 		(s.Len > 0) != tt.hasSeqTo || (tt.hasSeqTo && v.seq+uint32(s.Len) != tt.seqTo) {
 		got := "none"
@@ -544,14 +545,14 @@ func tdCompare(tt *tdTCP, s *Segment, v tdView) map[string]string {
 		}
 		bad["seq"] = fmt.Sprintf("tcpdump %s, decoded %s", want, got)
 	}
-	if (s.Flags&ACK != 0) != tt.hasAck || (tt.hasAck && v.ack != tt.ack) {
-		bad["ack"] = fmt.Sprintf("tcpdump %v/%d, decoded %v/%d", tt.hasAck, tt.ack, s.Flags&ACK != 0, v.ack)
+	if (s.Flags&tcp.ACK != 0) != tt.hasAck || (tt.hasAck && v.ack != tt.ack) {
+		bad["ack"] = fmt.Sprintf("tcpdump %v/%d, decoded %v/%d", tt.hasAck, tt.ack, s.Flags&tcp.ACK != 0, v.ack)
 	}
 	if uint32(s.Window) != tt.win {
 		bad["win"] = fmt.Sprintf("tcpdump %d, decoded %d", tt.win, s.Window)
 	}
-	if (s.Flags&URG != 0) != tt.hasUrg || (tt.hasUrg && uint32(s.Urgent) != tt.urg) {
-		bad["urg"] = fmt.Sprintf("tcpdump %v/%d, decoded %v/%d", tt.hasUrg, tt.urg, s.Flags&URG != 0, s.Urgent)
+	if (s.Flags&tcp.URG != 0) != tt.hasUrg || (tt.hasUrg && uint32(s.Urgent) != tt.urg) {
+		bad["urg"] = fmt.Sprintf("tcpdump %v/%d, decoded %v/%d", tt.hasUrg, tt.urg, s.Flags&tcp.URG != 0, s.Urgent)
 	}
 	if d := tdCompareOptions(tt, s, v); d != "" {
 		bad["options"] = d
@@ -561,13 +562,13 @@ func tdCompare(tt *tdTCP, s *Segment, v tdView) map[string]string {
 	}
 	// Offloads: tcpdump's "[was 0, presumed TSO|BIG TCP]" is our NoteTSO, its
 	// "HBH (jumbo: N)" our NoteJumbo.
-	if (tt.presumed != "") != (s.Notes&NoteTSO != 0) || (tt.jumbo >= 0) != (s.Notes&NoteJumbo != 0) {
+	if (tt.presumed != "") != (s.Notes&tcp.NoteTSO != 0) || (tt.jumbo >= 0) != (s.Notes&tcp.NoteJumbo != 0) {
 		bad["offload"] = fmt.Sprintf("tcpdump presumed %q jumbo %d, decoded notes %b", tt.presumed, tt.jumbo, s.Notes)
 	}
 	return bad
 }
 
-func tdCompareOptions(tt *tdTCP, s *Segment, v tdView) string {
+func tdCompareOptions(tt *tdTCP, s *tcp.Segment, v tdView) string {
 	var ours []Option
 	EachOption(s.Opts.Raw, func(o Option) { ours = append(ours, o) })
 	if !tt.hasOpts {
@@ -724,7 +725,7 @@ func tdRunTest(t *testing.T, st *tdStats, tc tdTest, pcap, out string) {
 	defer src.Close()
 	d := NewDecoder()
 	emu := &tdEmu{conv: map[tdConvKey]*[2]uint32{}}
-	var seg Segment
+	var seg tcp.Segment
 	seen := 0
 	for {
 		f, err := src.Next()
@@ -773,7 +774,7 @@ func tdRunTest(t *testing.T, st *tdStats, tc tdTest, pcap, out string) {
 			case skip == SkipTruncated:
 				st.truncSkip++
 				continue
-			case skip == OK && seg.Notes&NoteTruncated != 0 && len(seg.Payload) < seg.Len:
+			case skip == OK && seg.Notes&tcp.NoteTruncated != 0 && len(seg.Payload) < seg.Len:
 				st.truncNote++
 				if tt.flags == "" {
 					continue

@@ -9,7 +9,8 @@ import (
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/tcptrace/tcptrace/internal/capture"
-	"github.com/tcptrace/tcptrace/internal/seqnum"
+	"github.com/tcptrace/tcptrace/seqnum"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // Skip says why a frame produced no TCP segment (OK when it did).
@@ -105,10 +106,10 @@ func (d *Decoder) Defrag() *Defragmenter { return d.defrag }
 // Decode decodes f into s. It returns OK when s holds a TCP segment; the
 // segment's slices alias f.Data (or the defragmenter's buffer) and are valid
 // until the next call.
-func (d *Decoder) Decode(f *capture.Frame, s *Segment) Skip {
-	*s = Segment{Frame: f.N, File: f.File, TS: f.TS}
+func (d *Decoder) Decode(f *capture.Frame, s *tcp.Segment) Skip {
+	*s = tcp.Segment{Frame: f.N, File: f.File, TS: f.TS}
 	if f.OverSnaplen {
-		s.Notes |= NoteOverSnaplen
+		s.Notes |= tcp.NoteOverSnaplen
 	}
 	proto, ipdata := peelLink(f.LinkType, f.Data, &s.VLAN)
 	switch proto {
@@ -184,7 +185,7 @@ func (d *Decoder) Decode(f *capture.Frame, s *Segment) Skip {
 		if d.ip6.length == 0 {
 			// ip6Layer accepts a zero length only with a Jumbo Payload
 			// option, whose length counts the hop-by-hop header too.
-			s.Notes |= NoteJumbo
+			s.Notes |= tcp.NoteJumbo
 			ipEnd = start + 40 + int(d.ip6.jumbo)
 		} else {
 			ipEnd = start + 40 + int(d.ip6.length)
@@ -204,7 +205,7 @@ func (d *Decoder) Decode(f *capture.Frame, s *Segment) Skip {
 			// TSO/GSO: the stack had not filled in the length yet. The
 			// datagram is everything on the wire (no padding on such
 			// frames), which may be more than was captured.
-			s.Notes |= NoteTSO
+			s.Notes |= tcp.NoteTSO
 			ipEnd = len(ipdata)
 			if wire := wireEnd(f, ipdata); wire > ipEnd {
 				ipEnd = wire
@@ -221,7 +222,7 @@ func (d *Decoder) Decode(f *capture.Frame, s *Segment) Skip {
 			// than count bytes that never existed.
 			if wire := wireEnd(f, ipdata); wire >= 0 && ipEnd > wire && !ipv4HeaderChecksumOK(d.ip4.Contents) {
 				ipEnd = wire
-				s.Notes |= NoteBadLength
+				s.Notes |= tcp.NoteBadLength
 			}
 		}
 	}
@@ -231,14 +232,14 @@ func (d *Decoder) Decode(f *capture.Frame, s *Segment) Skip {
 		return SkipMalformed
 	}
 	if len(ipdata) > ipEnd {
-		s.Notes |= NotePadding
+		s.Notes |= tcp.NotePadding
 	}
 	fillTCP(&d.tcp, s)
 	if len(s.Payload) > s.Len {
 		s.Payload = s.Payload[:s.Len]
 	}
 	if len(s.Payload) < s.Len {
-		s.Notes |= NoteTruncated
+		s.Notes |= tcp.NoteTruncated
 	}
 	return OK
 }
@@ -246,30 +247,30 @@ func (d *Decoder) Decode(f *capture.Frame, s *Segment) Skip {
 // ipv6Unsized decodes an IPv6 packet whose payload length is 0 and whose next
 // header is not hop-by-hop: like tcpdump, presume a TSO/GSO send and take the
 // length from the packet on the wire.
-func (d *Decoder) ipv6Unsized(f *capture.Frame, s *Segment, ipdata []byte) Skip {
+func (d *Decoder) ipv6Unsized(f *capture.Frame, s *tcp.Segment, ipdata []byte) Skip {
 	if layers.IPProtocol(ipdata[6]) != layers.IPProtocolTCP {
 		return SkipNotTCP
 	}
-	tcp := ipdata[40:]
-	if len(tcp) < 20 || int(tcp[12]>>4)*4 > len(tcp) {
-		if len(tcp) >= 20 && tcp[12]>>4 < 5 {
+	th := ipdata[40:]
+	if len(th) < 20 || int(th[12]>>4)*4 > len(th) {
+		if len(th) >= 20 && th[12]>>4 < 5 {
 			return SkipMalformed
 		}
 		return shortSkip(f)
 	}
-	if err := d.tcp.DecodeFromBytes(tcp, gopacket.NilDecodeFeedback); err != nil {
+	if err := d.tcp.DecodeFromBytes(th, gopacket.NilDecodeFeedback); err != nil {
 		return SkipMalformed
 	}
 	s.IPv6 = true
 	s.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(ipdata[8:24])), d.tcp.srcPort)
 	s.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(ipdata[24:40])), d.tcp.dstPort)
 	s.TTL = ipdata[7]
-	s.Notes |= NoteTSO
+	s.Notes |= tcp.NoteTSO
 	ipEnd := max(len(ipdata), wireEnd(f, ipdata))
 	s.Len = ipEnd - 40 - len(d.tcp.contents)
 	fillTCP(&d.tcp, s)
 	if len(s.Payload) < s.Len {
-		s.Notes |= NoteTruncated
+		s.Notes |= tcp.NoteTruncated
 	}
 	return OK
 }
@@ -321,7 +322,7 @@ func lastIPIs6(decoded []gopacket.LayerType) bool {
 }
 
 // fillTCP copies the TCP header fields and options into s.
-func fillTCP(t *tcpLayer, s *Segment) {
+func fillTCP(t *tcpLayer, s *tcp.Segment) {
 	s.Seq = seqnum.Value(t.seq)
 	s.Ack = seqnum.Value(t.ack)
 	s.Flags = t.flags
@@ -342,7 +343,7 @@ func fillTCP(t *tcpLayer, s *Segment) {
 type tcpLayer struct {
 	srcPort, dstPort         uint16
 	seq, ack                 uint32
-	flags                    Flags
+	flags                    tcp.Flags
 	window, checksum, urgent uint16
 	contents, payload        []byte
 }
@@ -379,9 +380,9 @@ func (t *tcpLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) erro
 	t.ack = binary.BigEndian.Uint32(data[8:12])
 	// The flag byte maps onto FIN…CWR bit for bit; AE (formerly NS) is the
 	// low bit of the data offset byte.
-	t.flags = Flags(data[13])
+	t.flags = tcp.Flags(data[13])
 	if data[12]&1 != 0 {
-		t.flags |= AE
+		t.flags |= tcp.AE
 	}
 	t.window = binary.BigEndian.Uint16(data[14:16])
 	t.checksum = binary.BigEndian.Uint16(data[16:18])
@@ -441,7 +442,7 @@ func EachOption(raw []byte, fn func(o Option)) bool {
 }
 
 // parseOptions fills o from the raw option area.
-func parseOptions(raw []byte, o *Options) {
+func parseOptions(raw []byte, o *tcp.Options) {
 	if len(raw) == 0 {
 		return
 	}
@@ -468,7 +469,7 @@ func parseOptions(raw []byte, o *Options) {
 				o.Malformed = true
 			}
 			for i := 0; i+8 <= len(op.Data) && int(o.NSACK) < len(o.SACK); i += 8 {
-				o.SACK[o.NSACK] = SACKBlock{
+				o.SACK[o.NSACK] = tcp.SACKBlock{
 					Left:  seqnum.Value(binary.BigEndian.Uint32(op.Data[i:])),
 					Right: seqnum.Value(binary.BigEndian.Uint32(op.Data[i+4:])),
 				}

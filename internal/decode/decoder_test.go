@@ -5,9 +5,11 @@ import (
 	"encoding/binary"
 	"math/rand/v2"
 	"net/netip"
+	"strconv"
 	"testing"
 
 	"github.com/tcptrace/tcptrace/internal/capture"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // decodeCase is one frame and what Decode must make of it. For OK cases the
@@ -20,9 +22,9 @@ type decodeCase struct {
 	v6    bool
 	len   int
 	capd  int // -1: same as len
-	notes Note
-	vlan  VLANs
-	check func(t *testing.T, s *Segment)
+	notes tcp.Note
+	vlan  tcp.VLANs
+	check func(t *testing.T, s *tcp.Segment)
 }
 
 func okCase(name string, f *capture.Frame, payload int) decodeCase {
@@ -40,9 +42,9 @@ func runDecodeCases(t *testing.T, cases []decodeCase) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			d := NewDecoder()
-			var s Segment
+			var s tcp.Segment
 			// Poison the segment: Decode must reset every field.
-			s.VLAN = VLANs{N: 2, IDs: [2]uint16{7, 8}}
+			s.VLAN = tcp.VLANs{N: 2, IDs: [2]uint16{7, 8}}
 			s.Notes = 0xFF
 			s.Opts.HasMSS = true
 			got := d.Decode(c.f, &s)
@@ -91,18 +93,18 @@ func runDecodeCases(t *testing.T, cases []decodeCase) {
 
 func TestDecodeTCPFields(t *testing.T) {
 	syn := tcpSpec{
-		sport: 40000, dport: 80, seq: 0xFFFFFFF0, flags: SYN | ECE | CWR | AE, win: 64240,
+		sport: 40000, dport: 80, seq: 0xFFFFFFF0, flags: tcp.SYN | tcp.ECE | tcp.CWR | tcp.AE, win: 64240,
 		opts: cat(mssOpt(1460), []byte{OptNOP}, wsOpt(7), sackPermOpt(), tsOpt(0xDEADBEEF, 0)),
 	}
 	ack := tcpSpec{
-		sport: 40000, dport: 80, seq: 5, ack: 0x80000000, flags: ACK | URG | FIN, win: 9, urg: 3,
+		sport: 40000, dport: 80, seq: 5, ack: 0x80000000, flags: tcp.ACK | tcp.URG | tcp.FIN, win: 9, urg: 3,
 		opts:    cat(tsOpt(11, 12), sackOpt(100, 200, 300, 400)),
 		payload: pattern(10),
 	}
 	runDecodeCases(t, []decodeCase{
 		okCase("syn with options", frame(LinkEthernet, eth(etherIPv4, ipv4TCP(syn))), 0).with(func(c *decodeCase) {
-			c.check = func(t *testing.T, s *Segment) {
-				if s.Seq != 0xFFFFFFF0 || s.Ack != 0 || s.Flags != SYN|ECE|CWR|AE || s.Window != 64240 {
+			c.check = func(t *testing.T, s *tcp.Segment) {
+				if s.Seq != 0xFFFFFFF0 || s.Ack != 0 || s.Flags != tcp.SYN|tcp.ECE|tcp.CWR|tcp.AE || s.Window != 64240 {
 					t.Errorf("header: seq %d ack %d flags %v win %d", s.Seq, s.Ack, s.Flags, s.Window)
 				}
 				o := s.Opts
@@ -125,12 +127,12 @@ func TestDecodeTCPFields(t *testing.T) {
 			}
 		}),
 		okCase("data with sack", frame(LinkEthernet, eth(etherIPv4, ipv4TCP(ack))), 10).with(func(c *decodeCase) {
-			c.check = func(t *testing.T, s *Segment) {
-				if s.Seq != 5 || s.Ack != 0x80000000 || s.Flags != ACK|URG|FIN || s.Urgent != 3 || s.Window != 9 {
+			c.check = func(t *testing.T, s *tcp.Segment) {
+				if s.Seq != 5 || s.Ack != 0x80000000 || s.Flags != tcp.ACK|tcp.URG|tcp.FIN || s.Urgent != 3 || s.Window != 9 {
 					t.Errorf("header: seq %d ack %d flags %v urg %d", s.Seq, s.Ack, s.Flags, s.Urgent)
 				}
 				o := s.Opts
-				want := [4]SACKBlock{{100, 200}, {300, 400}}
+				want := [4]tcp.SACKBlock{{Left: 100, Right: 200}, {Left: 300, Right: 400}}
 				if !o.SACKOpt || o.NSACK != 2 || o.SACK != want || !o.HasTS || o.TSVal != 11 || o.TSEcr != 12 {
 					t.Errorf("options %+v", o)
 				}
@@ -146,24 +148,24 @@ func TestDecodeOptionsEdgeCases(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		opts  []byte
-		check func(o Options) bool
+		check func(o tcp.Options) bool
 	}{
-		{"mss bad length", []byte{OptMSS, 3, 5}, func(o Options) bool { return o.Malformed && !o.HasMSS }},
-		{"length beyond area", []byte{OptTimestamp, 40, 0, 0}, func(o Options) bool { return o.Malformed && !o.HasTS }},
-		{"zero length", []byte{99, 0, 0, 0}, func(o Options) bool { return o.Malformed }},
-		{"unknown kind", []byte{99, 4, 1, 2}, func(o Options) bool { return o.Unknown && !o.Malformed }},
-		{"tfo cookie", []byte{OptTFO, 10, 1, 2, 3, 4, 5, 6, 7, 8}, func(o Options) bool { return o.TFO && o.TFOCookie == 8 }},
-		{"tfo request", []byte{OptTFO, 2}, func(o Options) bool { return o.TFO && o.TFOCookie == 0 }},
-		{"exp tfo", []byte{OptExp2, 4, 0xF9, 0x89}, func(o Options) bool { return o.TFO && o.TFOCookie == 0 && !o.Unknown }},
-		{"exp other", []byte{OptExp2, 4, 0xAC, 0xC0}, func(o Options) bool { return !o.TFO && o.Unknown }},
-		{"mptcp", []byte{OptMPTCP, 4, 0x20, 0x01}, func(o Options) bool { return o.MPTCP }},
-		{"sack odd length", []byte{OptSACK, 6, 0, 0, 0, 1}, func(o Options) bool { return o.SACKOpt && o.Malformed && o.NSACK == 0 }},
-		{"five sack blocks kept four", cat([]byte{OptSACK, 42}, make([]byte, 40)), func(o Options) bool { return o.NSACK == 4 }},
-		{"after eol ignored", []byte{OptEOL, OptMSS, 4, 1, 1}, func(o Options) bool { return !o.HasMSS && !o.Malformed }},
-		{"wscale 15 kept as sent", wsOpt(15), func(o Options) bool { return o.HasWScale && o.WScale == 15 }},
+		{"mss bad length", []byte{OptMSS, 3, 5}, func(o tcp.Options) bool { return o.Malformed && !o.HasMSS }},
+		{"length beyond area", []byte{OptTimestamp, 40, 0, 0}, func(o tcp.Options) bool { return o.Malformed && !o.HasTS }},
+		{"zero length", []byte{99, 0, 0, 0}, func(o tcp.Options) bool { return o.Malformed }},
+		{"unknown kind", []byte{99, 4, 1, 2}, func(o tcp.Options) bool { return o.Unknown && !o.Malformed }},
+		{"tfo cookie", []byte{OptTFO, 10, 1, 2, 3, 4, 5, 6, 7, 8}, func(o tcp.Options) bool { return o.TFO && o.TFOCookie == 8 }},
+		{"tfo request", []byte{OptTFO, 2}, func(o tcp.Options) bool { return o.TFO && o.TFOCookie == 0 }},
+		{"exp tfo", []byte{OptExp2, 4, 0xF9, 0x89}, func(o tcp.Options) bool { return o.TFO && o.TFOCookie == 0 && !o.Unknown }},
+		{"exp other", []byte{OptExp2, 4, 0xAC, 0xC0}, func(o tcp.Options) bool { return !o.TFO && o.Unknown }},
+		{"mptcp", []byte{OptMPTCP, 4, 0x20, 0x01}, func(o tcp.Options) bool { return o.MPTCP }},
+		{"sack odd length", []byte{OptSACK, 6, 0, 0, 0, 1}, func(o tcp.Options) bool { return o.SACKOpt && o.Malformed && o.NSACK == 0 }},
+		{"five sack blocks kept four", cat([]byte{OptSACK, 42}, make([]byte, 40)), func(o tcp.Options) bool { return o.NSACK == 4 }},
+		{"after eol ignored", []byte{OptEOL, OptMSS, 4, 1, 1}, func(o tcp.Options) bool { return !o.HasMSS && !o.Malformed }},
+		{"wscale 15 kept as sent", wsOpt(15), func(o tcp.Options) bool { return o.HasWScale && o.WScale == 15 }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			var o Options
+			var o tcp.Options
 			parseOptions(c.opts, &o)
 			if !c.check(o) {
 				t.Errorf("options %+v", o)
@@ -198,14 +200,14 @@ func TestDecodeIP(t *testing.T) {
 
 	runDecodeCases(t, []decodeCase{
 		okCase("ipv4", frame(LinkIPv4, v4), 30).with(func(c *decodeCase) {
-			c.check = func(t *testing.T, s *Segment) {
+			c.check = func(t *testing.T, s *tcp.Segment) {
 				if s.IPv6 || !s.Src.Addr().Is4() {
 					t.Error("IPv4 addresses expected")
 				}
 			}
 		}),
 		okCase("ipv4 with IP options", frame(LinkEthernet, eth(etherIPv4, withIPOpts)), 30).with(func(c *decodeCase) {
-			c.check = func(t *testing.T, s *Segment) {
+			c.check = func(t *testing.T, s *tcp.Segment) {
 				if s.IPID != 4242 || s.TTL != 9 || !s.Opts.HasTS {
 					t.Errorf("IPID %d TTL %d opts %+v", s.IPID, s.TTL, s.Opts)
 				}
@@ -213,7 +215,7 @@ func TestDecodeIP(t *testing.T) {
 		}),
 		okCase("ipv6", frame(LinkIPv6, v6), 30).with(func(c *decodeCase) {
 			c.v6 = true
-			c.check = func(t *testing.T, s *Segment) {
+			c.check = func(t *testing.T, s *tcp.Segment) {
 				if s.TTL != 63 || s.IPID != 0 {
 					t.Errorf("hop limit %d IPID %d", s.TTL, s.IPID)
 				}
@@ -222,61 +224,61 @@ func TestDecodeIP(t *testing.T) {
 		okCase("ipv6 hop-by-hop and destination options", frame(LinkEthernet, eth(etherIPv6, v6ext)), 30).with(func(c *decodeCase) { c.v6 = true }),
 		okCase("ipv6 routing and destination options", frame(LinkEthernet, eth(etherIPv6, v6rt)), 30).with(func(c *decodeCase) { c.v6 = true }),
 		okCase("ipv6 jumbogram", frame(LinkEthernet, eth(etherIPv6, v6jumbo)), 70000).with(func(c *decodeCase) {
-			c.v6, c.notes = true, NoteJumbo
+			c.v6, c.notes = true, tcp.NoteJumbo
 		}),
 		okCase("ipv6 jumbogram cut by snaplen", snapped(LinkEthernet, eth(etherIPv6, v6jumbo), 14+40+8+32+100), 70000).with(func(c *decodeCase) {
-			c.v6, c.capd, c.notes = true, 100, NoteJumbo|NoteTruncated
+			c.v6, c.capd, c.notes = true, 100, tcp.NoteJumbo|tcp.NoteTruncated
 		}),
 		okCase("ipv6 payload length 0 without hop-by-hop (BIG TCP, new kernels)", frame(LinkIPv6, v6zero), 30).with(func(c *decodeCase) {
-			c.v6, c.notes = true, NoteTSO
-			c.check = func(t *testing.T, s *Segment) {
+			c.v6, c.notes = true, tcp.NoteTSO
+			c.check = func(t *testing.T, s *tcp.Segment) {
 				if s.TTL != 63 || !s.Opts.HasTS || s.Seq != 1000 {
 					t.Errorf("TTL %d seq %d opts %+v", s.TTL, s.Seq, s.Opts)
 				}
 			}
 		}),
 		okCase("ipv6 payload length 0, cut by snaplen", snapped(LinkIPv6, ipv6Packet(6, big.bytes(), 0), 40+32+500), 70000).with(func(c *decodeCase) {
-			c.v6, c.capd, c.notes = true, 500, NoteTSO|NoteTruncated
+			c.v6, c.capd, c.notes = true, 500, tcp.NoteTSO|tcp.NoteTruncated
 		}),
 		skipCase("ipv6 payload length 0, UDP", frame(LinkIPv6, ipv6Packet(17, make([]byte, 20), 0)), SkipNotTCP),
 		skipCase("ipv6 payload length 0, TCP header cut", snapped(LinkIPv6, v6zero, 40+25), SkipTruncated),
 		skipCase("ipv6 payload length 0, bad TCP offset", frame(LinkIPv6, func() []byte { b := ipv6Packet(6, seg.bytes(), 0); b[40+12] = 0x20; return b }()), SkipMalformed),
 		skipCase("ipv6 payload length 0, hop-by-hop without jumbo", frame(LinkIPv6, ipv6Packet(0, cat(ext6(6, []byte{5, 2, 0, 0}), seg.bytes()), 0)), SkipMalformed),
 		okCase("ipv6 ethernet padding ignored", frame(LinkEthernet, append(eth(etherIPv6, ipv6TCP(simpleTCP(1))), 0, 0, 0, 0)), 1).with(func(c *decodeCase) {
-			c.v6, c.notes = true, NotePadding
+			c.v6, c.notes = true, tcp.NotePadding
 		}),
 		okCase("ipv6 snaplen truncation", snapped(LinkEthernet, eth(etherIPv6, v6), 14+40+32+5), 30).with(func(c *decodeCase) {
-			c.v6, c.capd, c.notes = true, 5, NoteTruncated
+			c.v6, c.capd, c.notes = true, 5, tcp.NoteTruncated
 		}),
 		skipCase("ipv6 extension header cut by snaplen", snapped(LinkEthernet, eth(etherIPv6, v6ext), 14+40+12), SkipTruncated),
 		okCase("6in4 tunnel: inner IPv6 endpoints", frame(LinkIPv4, ipv4Spec{proto: 41}.packet(v6)), 30).with(func(c *decodeCase) { c.v6 = true }),
 		okCase("4in6 tunnel: inner IPv4 endpoints", frame(LinkIPv6, ipv6Packet(4, v4, -1)), 30),
-		okCase("ipv4 total length 0 (TSO)", frame(LinkEthernet, eth(etherIPv4, tso)), 3000).with(func(c *decodeCase) { c.notes = NoteTSO }),
+		okCase("ipv4 total length 0 (TSO)", frame(LinkEthernet, eth(etherIPv4, tso)), 3000).with(func(c *decodeCase) { c.notes = tcp.NoteTSO }),
 		okCase("TSO cut by snaplen: Len from the wire", snapped(LinkEthernet, eth(etherIPv4, tso), 14+20+32+1000), 3000).with(func(c *decodeCase) {
-			c.capd, c.notes = 1000, NoteTSO|NoteTruncated
+			c.capd, c.notes = 1000, tcp.NoteTSO|tcp.NoteTruncated
 		}),
 		okCase("ethernet padding ignored", frame(LinkEthernet, append(eth(etherIPv4, ipv4TCP(simpleTCP(2))), 0, 0, 0, 0, 0, 0)), 2).with(func(c *decodeCase) {
-			c.notes = NotePadding
+			c.notes = tcp.NotePadding
 		}),
 		okCase("snaplen truncation", snapped(LinkEthernet, eth(etherIPv4, ipv4TCP(simpleTCP(1000))), 14+20+32+100), 1000).with(func(c *decodeCase) {
-			c.capd, c.notes = 100, NoteTruncated
+			c.capd, c.notes = 100, tcp.NoteTruncated
 		}),
 		// IP length beyond the packet on the wire: with a valid header
 		// checksum the capture's original length is what is wrong (a tool
 		// cut the packet), so the IP length holds; with a bad checksum the
 		// length field is damaged and the wire decides.
 		okCase("IP length beyond the wire, checksum valid: IP length kept", frame(LinkEthernet, eth(etherIPv4, ipv4Spec{lenAdjust: 500}.packet(seg.bytes()))), 530).with(func(c *decodeCase) {
-			c.capd, c.notes = 30, NoteTruncated
+			c.capd, c.notes = 30, tcp.NoteTruncated
 		}),
 		okCase("IP length beyond the wire, bad checksum: cut to the wire", frame(LinkEthernet, eth(etherIPv4, ipv4Spec{lenAdjust: 500, badChecksum: true}.packet(seg.bytes()))), 30).with(func(c *decodeCase) {
-			c.notes = NoteBadLength
+			c.notes = tcp.NoteBadLength
 		}),
 		okCase("IP length beyond the wire, bad checksum, snapped", snapped(LinkEthernet, eth(etherIPv4, ipv4Spec{lenAdjust: 500, badChecksum: true}.packet(seg.bytes())), 14+20+32+10), 30).with(func(c *decodeCase) {
-			c.capd, c.notes = 10, NoteBadLength|NoteTruncated
+			c.capd, c.notes = 10, tcp.NoteBadLength|tcp.NoteTruncated
 		}),
 		okCase("bad checksum alone changes nothing", frame(LinkEthernet, eth(etherIPv4, ipv4Spec{badChecksum: true}.packet(seg.bytes()))), 30),
 		okCase("IPv4 checksum helper", frame(LinkIPv4, v4), 30).with(func(c *decodeCase) {
-			c.check = func(t *testing.T, s *Segment) {
+			c.check = func(t *testing.T, s *tcp.Segment) {
 				if !ipv4HeaderChecksumOK(withIPOpts[:32]) || !ipv4HeaderChecksumOK(v4[:20]) || ipv4HeaderChecksumOK(ipv4Spec{badChecksum: true}.packet(nil)) {
 					t.Error("ipv4HeaderChecksumOK")
 				}
@@ -286,7 +288,7 @@ func TestDecodeIP(t *testing.T) {
 			f := frame(LinkIPv4, v4)
 			f.OverSnaplen = true
 			return f
-		}(), 30).with(func(c *decodeCase) { c.notes = NoteOverSnaplen }),
+		}(), 30).with(func(c *decodeCase) { c.notes = tcp.NoteOverSnaplen }),
 	})
 }
 
@@ -383,7 +385,7 @@ func TestDecodeLinks(t *testing.T) {
 		ok4("NFLOG payload cut by snaplen", LinkNFLOG, nil).with(func(c *decodeCase) {
 			data := cat([]byte{2, 0, 0, 5}, tlv(1, []byte{8, 0, 3, 0}), tlv(9, v4))
 			c.f = snapped(LinkNFLOG, data, len(data)-10)
-			c.capd, c.notes = 10, NoteTruncated
+			c.capd, c.notes = 10, tcp.NoteTruncated
 		}),
 		ok4("NULL AF_INET little-endian", LinkNull, null(2, false, v4)),
 		ok4("NULL AF_INET big-endian", LinkNull, null(2, true, v4)),
@@ -411,7 +413,7 @@ func TestDecodeLinks(t *testing.T) {
 	// 30 (Darwin), written in the capturing host's byte order.
 	for _, fam := range []uint32{10, 24, 28, 30} {
 		for _, be := range []bool{false, true} {
-			name := "NULL AF_INET6 " + itoa(int(fam)) + map[bool]string{false: " LE", true: " BE"}[be]
+			name := "NULL AF_INET6 " + strconv.Itoa(int(fam)) + map[bool]string{false: " LE", true: " BE"}[be]
 			cases = append(cases, ok6(name, LinkNull, null(fam, be, v6)))
 		}
 	}
@@ -451,7 +453,7 @@ func TestDecodeSkips(t *testing.T) {
 
 func TestUnsupportedLinksCounted(t *testing.T) {
 	d := NewDecoder()
-	var s Segment
+	var s tcp.Segment
 	for range 3 {
 		if got := d.Decode(frame(147, ipv4TCP(simpleTCP(1))), &s); got != SkipUnsupported {
 			t.Fatalf("Decode = %v", got)
@@ -471,7 +473,7 @@ func TestDecodeGarbage(t *testing.T) {
 	seeds := seedFrames()
 	rng := rand.New(rand.NewPCG(1, 2))
 	d := NewDecoder()
-	var s Segment
+	var s tcp.Segment
 	counts := [NumSkips]int{}
 	for i := range 20000 {
 		var f capture.Frame
@@ -507,22 +509,22 @@ func TestDecodeGarbage(t *testing.T) {
 }
 
 func TestFlagsAndVLANStrings(t *testing.T) {
-	if got := (SYN | ACK).String(); got != "S.A......" {
+	if got := (tcp.SYN | tcp.ACK).String(); got != "S.A......" {
 		t.Errorf("String %q", got)
 	}
-	if got := (FIN | PSH | ECE | CWR | AE).String(); got != "...P.FECN" {
+	if got := (tcp.FIN | tcp.PSH | tcp.ECE | tcp.CWR | tcp.AE).String(); got != "...P.FECN" {
 		t.Errorf("String %q", got)
 	}
-	if got := (SYN | ACK | AE).Names(); got != "SYN,ACK,AE" {
+	if got := (tcp.SYN | tcp.ACK | tcp.AE).Names(); got != "SYN,ACK,AE" {
 		t.Errorf("Names %q", got)
 	}
-	if !(SYN | ACK).Has(ACK) || (SYN).Has(SYN|ACK) {
+	if !(tcp.SYN | tcp.ACK).Has(tcp.ACK) || (tcp.SYN).Has(tcp.SYN|tcp.ACK) {
 		t.Error("Has")
 	}
 	for _, c := range []struct {
-		v    VLANs
+		v    tcp.VLANs
 		want string
-	}{{VLANs{}, ""}, {VLANs{N: 1}, "0"}, {VLANs{N: 1, IDs: [2]uint16{100}}, "100"}, {VLANs{N: 2, IDs: [2]uint16{10, 4095}}, "10.4095"}} {
+	}{{tcp.VLANs{}, ""}, {tcp.VLANs{N: 1}, "0"}, {tcp.VLANs{N: 1, IDs: [2]uint16{100}}, "100"}, {tcp.VLANs{N: 2, IDs: [2]uint16{10, 4095}}, "10.4095"}} {
 		if got := c.v.String(); got != c.want {
 			t.Errorf("%+v: %q, want %q", c.v, got, c.want)
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // DefragLimits bound the memory held by incomplete IP datagrams.
@@ -285,7 +286,7 @@ func (df *Defragmenter) expire(ts int64) {
 }
 
 // fragment4 handles an IPv4 fragment held in d.ip4.
-func (d *Decoder) fragment4(s *Segment) Skip {
+func (d *Decoder) fragment4(s *tcp.Segment) Skip {
 	ip := &d.ip4
 	if ip.Protocol != layers.IPProtocolTCP {
 		// Nothing to reassemble for us: say what it is rather than hold it.
@@ -307,7 +308,7 @@ func (d *Decoder) fragment4(s *Segment) Skip {
 }
 
 // fragment6 handles an IPv6 fragment held in d.ip6 and d.frag.
-func (d *Decoder) fragment6(s *Segment, ipdata []byte) Skip {
+func (d *Decoder) fragment6(s *tcp.Segment, ipdata []byte) Skip {
 	ip, fr := &d.ip6, &d.frag
 	switch fr.NextHeader {
 	case layers.IPProtocolTCP, layers.IPProtocolIPv6Destination, layers.IPProtocolIPv6Routing:
@@ -353,7 +354,7 @@ func (d *Decoder) fragment6(s *Segment, ipdata []byte) Skip {
 
 // reassembledTCP decodes the TCP segment carried by a reassembled datagram
 // payload whose first capd bytes were captured.
-func (d *Decoder) reassembledTCP(s *Segment, buf []byte, capd int) Skip {
+func (d *Decoder) reassembledTCP(s *tcp.Segment, buf []byte, capd int) Skip {
 	if len(buf) < 20 {
 		return SkipMalformed
 	}
@@ -370,10 +371,10 @@ func (d *Decoder) reassembledTCP(s *Segment, buf []byte, capd int) Skip {
 	s.Src = netip.AddrPortFrom(s.Src.Addr(), binary.BigEndian.Uint16(buf[0:2]))
 	s.Dst = netip.AddrPortFrom(s.Dst.Addr(), binary.BigEndian.Uint16(buf[2:4]))
 	s.Len = len(buf) - hl
-	s.Notes |= NoteReassembled
+	s.Notes |= tcp.NoteReassembled
 	fillTCP(&d.tcp, s)
 	if len(s.Payload) < s.Len {
-		s.Notes |= NoteTruncated
+		s.Notes |= tcp.NoteTruncated
 	}
 	return OK
 }

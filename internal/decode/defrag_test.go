@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tcptrace/tcptrace/internal/capture"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // frag4 is the IPv4 fragment of datagram payload b holding b[off:off+n].
@@ -44,9 +45,9 @@ type fragStep struct {
 	want Skip
 }
 
-func runFrags(t *testing.T, d *Decoder, steps []fragStep) *Segment {
+func runFrags(t *testing.T, d *Decoder, steps []fragStep) *tcp.Segment {
 	t.Helper()
-	var s Segment
+	var s tcp.Segment
 	for i, st := range steps {
 		link := st.link
 		if link == 0 {
@@ -63,9 +64,9 @@ func runFrags(t *testing.T, d *Decoder, steps []fragStep) *Segment {
 	return &s
 }
 
-func checkReassembled(t *testing.T, s *Segment, v6 bool, payload int, notes Note) {
+func checkReassembled(t *testing.T, s *tcp.Segment, v6 bool, payload int, notes tcp.Note) {
 	t.Helper()
-	if s.IPv6 != v6 || s.Src.Port() != 40000 || s.Dst.Port() != 80 || s.Seq != 1000 || s.Ack != 2000 || s.Flags != ACK|PSH {
+	if s.IPv6 != v6 || s.Src.Port() != 40000 || s.Dst.Port() != 80 || s.Seq != 1000 || s.Ack != 2000 || s.Flags != tcp.ACK|tcp.PSH {
 		t.Errorf("segment %v > %v seq %d ack %d flags %v v6 %v", s.Src, s.Dst, s.Seq, s.Ack, s.Flags, s.IPv6)
 	}
 	if !v6 && (s.Src.Addr() != cli4 || s.Dst.Addr() != srv4) || v6 && (s.Src.Addr() != cli6 || s.Dst.Addr() != srv6) {
@@ -74,8 +75,8 @@ func checkReassembled(t *testing.T, s *Segment, v6 bool, payload int, notes Note
 	if s.Len != payload || !bytes.Equal(s.Payload, pattern(len(s.Payload))) {
 		t.Errorf("Len %d payload %q", s.Len, s.Payload)
 	}
-	if s.Notes != notes|NoteReassembled {
-		t.Errorf("Notes %b, want %b", s.Notes, notes|NoteReassembled)
+	if s.Notes != notes|tcp.NoteReassembled {
+		t.Errorf("Notes %b, want %b", s.Notes, notes|tcp.NoteReassembled)
 	}
 	if !s.Opts.HasTS || s.Opts.TSVal != 100 {
 		t.Errorf("options %+v", s.Opts)
@@ -206,7 +207,7 @@ func TestDefragTruncatedFragment(t *testing.T) {
 		{pkt: frag4(seg, 96, 36, false, 3), want: OK},
 	})
 	// Captured: 0..72 contiguous, so 72-32 = 40 payload bytes.
-	if s.Len != 100 || len(s.Payload) != 40 || s.Notes != NoteReassembled|NoteTruncated {
+	if s.Len != 100 || len(s.Payload) != 40 || s.Notes != tcp.NoteReassembled|tcp.NoteTruncated {
 		t.Errorf("Len %d captured %d notes %b", s.Len, len(s.Payload), s.Notes)
 	}
 	// The TCP header itself not captured.

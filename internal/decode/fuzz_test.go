@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tcptrace/tcptrace/internal/capture"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 type seedFrame struct {
@@ -22,8 +23,8 @@ type seedFrame struct {
 func seedFrames() []seedFrame {
 	seg := simpleTCP(20)
 	v4, v6 := ipv4TCP(seg), ipv6TCP(seg)
-	syn := tcpSpec{sport: 1, dport: 2, flags: SYN, opts: cat(mssOpt(1460), wsOpt(7), sackPermOpt(), tsOpt(1, 0))}
-	sack := tcpSpec{sport: 1, dport: 2, flags: ACK, opts: cat(tsOpt(1, 2), sackOpt(1, 2, 3, 4, 5, 6))}
+	syn := tcpSpec{sport: 1, dport: 2, flags: tcp.SYN, opts: cat(mssOpt(1460), wsOpt(7), sackPermOpt(), tsOpt(1, 0))}
+	sack := tcpSpec{sport: 1, dport: 2, flags: tcp.ACK, opts: cat(tsOpt(1, 2), sackOpt(1, 2, 3, 4, 5, 6))}
 	jumboTCP := simpleTCP(100).bytes()
 	jumbo := []byte{6, 0, 0xC2, 4, 0, 0, 0, byte(8 + len(jumboTCP))}
 	frag := tdFragments(simpleTCP(40).bytes(), 24)
@@ -104,7 +105,7 @@ func FuzzDecode(f *testing.F) {
 		f.Add(s.link, s.data)
 	}
 	d := NewDecoder()
-	var seg Segment
+	var seg tcp.Segment
 	n := int64(0)
 	f.Fuzz(func(t *testing.T, linkType uint16, data []byte) {
 		n++

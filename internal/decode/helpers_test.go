@@ -5,6 +5,7 @@ import (
 	"net/netip"
 
 	"github.com/tcptrace/tcptrace/internal/capture"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // Hand-built frames for the unit tests, the fuzz seeds and the benchmark.
@@ -20,7 +21,7 @@ var (
 type tcpSpec struct {
 	sport, dport uint16
 	seq, ack     uint32
-	flags        Flags
+	flags        tcp.Flags
 	win, urg     uint16
 	opts         []byte // raw option area, padded with EOL to a multiple of 4
 	payload      []byte
@@ -37,7 +38,7 @@ func (t tcpSpec) bytes() []byte {
 	binary.BigEndian.PutUint32(h[4:], t.seq)
 	binary.BigEndian.PutUint32(h[8:], t.ack)
 	h[12] = byte(len(h)/4) << 4
-	if t.flags&AE != 0 {
+	if t.flags&tcp.AE != 0 {
 		h[12] |= 1
 	}
 	h[13] = byte(t.flags & 0xFF)
@@ -51,7 +52,7 @@ func (t tcpSpec) bytes() []byte {
 // simpleTCP is a data segment client → server with timestamps.
 func simpleTCP(n int) tcpSpec {
 	return tcpSpec{
-		sport: 40000, dport: 80, seq: 1000, ack: 2000, flags: ACK | PSH, win: 501,
+		sport: 40000, dport: 80, seq: 1000, ack: 2000, flags: tcp.ACK | tcp.PSH, win: 501,
 		opts:    tsOpt(100, 200),
 		payload: pattern(n),
 	}

@@ -1,6 +1,10 @@
 package decode
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/tcptrace/tcptrace/tcp"
+)
 
 // Link types (LINKTYPE_* values of pcap/pcapng, https://www.tcpdump.org/linktypes.html).
 const (
@@ -44,7 +48,7 @@ const (
 // peelLink finds the network-layer packet inside a frame. It returns what the
 // frame carries, the payload starting at the IP header, and fills vl with the
 // VLAN tags met on the way.
-func peelLink(linkType uint32, data []byte, vl *VLANs) (netProto, []byte) {
+func peelLink(linkType uint32, data []byte, vl *tcp.VLANs) (netProto, []byte) {
 	switch linkType {
 	case LinkEthernet:
 		if len(data) < 14 {
@@ -113,7 +117,7 @@ func peelLink(linkType uint32, data []byte, vl *VLANs) (netProto, []byte) {
 // EtherType, or below 1536 one of the kernel's ETH_P_* pseudo-protocols, of
 // which only ETH_P_802_2 (4: an 802.2 LLC header follows) can carry IP. It is
 // never an 802.3 length.
-func sllProtocol(proto uint16, data []byte, vl *VLANs) (netProto, []byte) {
+func sllProtocol(proto uint16, data []byte, vl *tcp.VLANs) (netProto, []byte) {
 	if proto < 1536 {
 		if proto == 4 {
 			return llc(data, vl)
@@ -139,7 +143,7 @@ func byVersion(data []byte) (netProto, []byte) {
 // ethertype dispatches on an EtherType, following VLAN tags, MPLS label stacks
 // and PPPoE sessions. lengthOK says a value ≤ 1500 is an 802.3 length field
 // followed by LLC.
-func ethertype(et uint16, data []byte, vl *VLANs, lengthOK bool) (netProto, []byte) {
+func ethertype(et uint16, data []byte, vl *tcp.VLANs, lengthOK bool) (netProto, []byte) {
 	for range 8 { // bound the number of stacked headers
 		switch {
 		case et == etherIPv4:
@@ -204,7 +208,7 @@ func ethertype(et uint16, data []byte, vl *VLANs, lengthOK bool) (netProto, []by
 }
 
 // llc decodes an 802.2 LLC header, with SNAP when DSAP=SSAP=0xAA.
-func llc(data []byte, vl *VLANs) (netProto, []byte) {
+func llc(data []byte, vl *tcp.VLANs) (netProto, []byte) {
 	if len(data) < 3 {
 		return netShort, nil
 	}

@@ -21,7 +21,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tcptrace/tcptrace/internal/decode"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // Filter is a compiled expression.
@@ -35,22 +35,22 @@ func (f *Filter) String() string { return f.src }
 
 // Match reports whether the segment satisfies the filter. A nil filter
 // matches everything.
-func (f *Filter) Match(s *decode.Segment) bool {
+func (f *Filter) Match(s *tcp.Segment) bool {
 	if f == nil || f.root == nil {
 		return true
 	}
 	return f.root.match(s)
 }
 
-type node interface{ match(*decode.Segment) bool }
+type node interface{ match(*tcp.Segment) bool }
 
 type orNode struct{ a, b node }
 type andNode struct{ a, b node }
 type notNode struct{ a node }
 
-func (n orNode) match(s *decode.Segment) bool  { return n.a.match(s) || n.b.match(s) }
-func (n andNode) match(s *decode.Segment) bool { return n.a.match(s) && n.b.match(s) }
-func (n notNode) match(s *decode.Segment) bool { return !n.a.match(s) }
+func (n orNode) match(s *tcp.Segment) bool  { return n.a.match(s) || n.b.match(s) }
+func (n andNode) match(s *tcp.Segment) bool { return n.a.match(s) && n.b.match(s) }
+func (n notNode) match(s *tcp.Segment) bool { return !n.a.match(s) }
 
 type dirSel uint8
 
@@ -60,7 +60,7 @@ const (
 	dstOnly
 )
 
-func (d dirSel) test(s *decode.Segment, f func(netip.AddrPort) bool) bool {
+func (d dirSel) test(s *tcp.Segment, f func(netip.AddrPort) bool) bool {
 	switch d {
 	case srcOnly:
 		return f(s.Src)
@@ -75,7 +75,7 @@ type hostNode struct {
 	addr netip.Addr
 }
 
-func (n hostNode) match(s *decode.Segment) bool {
+func (n hostNode) match(s *tcp.Segment) bool {
 	return n.dir.test(s, func(ap netip.AddrPort) bool { return ap.Addr().Unmap() == n.addr })
 }
 
@@ -84,7 +84,7 @@ type netNode struct {
 	prefix netip.Prefix
 }
 
-func (n netNode) match(s *decode.Segment) bool {
+func (n netNode) match(s *tcp.Segment) bool {
 	return n.dir.test(s, func(ap netip.AddrPort) bool { return n.prefix.Contains(ap.Addr().Unmap()) })
 }
 
@@ -93,7 +93,7 @@ type portNode struct {
 	lo, hi uint16
 }
 
-func (n portNode) match(s *decode.Segment) bool {
+func (n portNode) match(s *tcp.Segment) bool {
 	return n.dir.test(s, func(ap netip.AddrPort) bool { p := ap.Port(); return p >= n.lo && p <= n.hi })
 }
 
@@ -102,7 +102,7 @@ type vlanNode struct {
 	set bool
 }
 
-func (n vlanNode) match(s *decode.Segment) bool {
+func (n vlanNode) match(s *tcp.Segment) bool {
 	if s.VLAN.N == 0 {
 		return false
 	}
@@ -119,11 +119,11 @@ func (n vlanNode) match(s *decode.Segment) bool {
 
 type familyNode struct{ v6 bool }
 
-func (n familyNode) match(s *decode.Segment) bool { return s.IPv6 == n.v6 }
+func (n familyNode) match(s *tcp.Segment) bool { return s.IPv6 == n.v6 }
 
 type trueNode struct{}
 
-func (trueNode) match(*decode.Segment) bool { return true }
+func (trueNode) match(*tcp.Segment) bool { return true }
 
 // Error is a syntax error with the byte position where it was found.
 type Error struct {

@@ -4,11 +4,11 @@ import (
 	"net/netip"
 	"testing"
 
-	"github.com/tcptrace/tcptrace/internal/decode"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
-func seg(src, dst string, vlan ...uint16) *decode.Segment {
-	s := &decode.Segment{Src: netip.MustParseAddrPort(src), Dst: netip.MustParseAddrPort(dst)}
+func seg(src, dst string, vlan ...uint16) *tcp.Segment {
+	s := &tcp.Segment{Src: netip.MustParseAddrPort(src), Dst: netip.MustParseAddrPort(dst)}
 	s.IPv6 = s.Src.Addr().Is6()
 	for _, v := range vlan {
 		s.VLAN.IDs[s.VLAN.N] = v
@@ -24,7 +24,7 @@ func TestMatch(t *testing.T) {
 	tagged := seg("10.0.0.1:1", "10.0.0.2:2", 10, 20)
 	tests := []struct {
 		expr string
-		s    *decode.Segment
+		s    *tcp.Segment
 		want bool
 	}{
 		{"", a, true},

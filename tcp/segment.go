@@ -1,17 +1,16 @@
-// Package decode turns captured frames into TCP segments: it peels the link
-// layer (Ethernet with VLAN/QinQ/MPLS/PPPoE, 802.3 LLC/SNAP, Linux SLL and SLL2,
-// BSD loopback, raw IP, NFLOG, FDDI), decodes IPv4/IPv6 (options, extension
-// headers, jumbograms, TSO/GSO and BIG TCP lengths) and TCP with gopacket's
-// zero-copy DecodingLayerParser (layers.IPv4 and this package's
-// allocation-free IPv6 and TCP layers), reassembles IP fragments, and reports
-// every frame it cannot use with a reason.
-package decode
+// Package tcp holds what the rest of tcptrace (and a program embedding its
+// state machine or reassembler) knows of one TCP segment: its addresses, flags,
+// sequence numbers, options and how it was captured (Segment), and which side
+// of a connection sent it (Dir). The decoder (internal/decode) fills Segments
+// from captured frames; statemachine.Conn.Step, reassembly.Stream.Segment and
+// analyze.Table.Add take them.
+package tcp
 
 import (
 	"net/netip"
 	"strings"
 
-	"github.com/tcptrace/tcptrace/internal/seqnum"
+	"github.com/tcptrace/tcptrace/seqnum"
 )
 
 // Flags is the TCP flag byte plus the AE (formerly NS) bit.
