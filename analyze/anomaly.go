@@ -60,7 +60,7 @@ var ownSeverity = map[Kind]Severity{
 type Anomaly struct {
 	Kind     Kind
 	Severity Severity
-	Dir      int // direction of the segment (C2S, S2C)
+	Dir      tcp.Dir // direction of the segment
 	Frame    int64
 	File     int
 	TS       int64
@@ -72,29 +72,29 @@ type Anomaly struct {
 // checker runs the checks of one connection. It keeps a few values per
 // direction, never per packet.
 type checker struct {
-	ttl       [2]uint8
-	ipid      [2]uint32
-	seen      [2]bool
-	prev      [2]sig
-	edge      [2]seqnum.Value // right edge advertised by each direction (ack + scaled window)
-	edgeSet   [2]bool
-	lastAck   [2]seqnum.Value
-	recent    [2][recentN]recentSeg // last data segments of each direction, for conflicting retransmissions
-	recentIP  [2][recentN]recentIP  // their TTL and IP ID (apart: the scan reads recent only)
-	recentI   [2]int
-	conflict  Anomaly         // a conflicting retransmission found by conflicting, reported by flushConflict
-	conflictD int             // its direction (-1: none)
-	sent      [2]seqnum.Value // highest sequence number each direction sent
-	sentSet   [2]bool
-	maxWin    [2]uint32
-	ackSet    [2]bool
-	pendAck   [2]seqnum.Value // an ACK beyond everything the peer was seen to send
-	pendFrame [2]int64
-	pendFile  [2]int
-	pendTS    [2]int64
-	resetAt   int64 // frame of the first RST that ended the connection
-	checksums bool
-	stable    bool // payload bytes outlive the run (Table.StablePayload)
+	ttl         [2]uint8
+	ipid        [2]uint32
+	seen        [2]bool
+	prev        [2]sig
+	edge        [2]seqnum.Value // right edge advertised by each direction (ack + scaled window)
+	edgeSet     [2]bool
+	lastAck     [2]seqnum.Value
+	recent      [2][recentN]recentSeg // last data segments of each direction, for conflicting retransmissions
+	recentIP    [2][recentN]recentIP  // their TTL and IP ID (apart: the scan reads recent only)
+	recentI     [2]int
+	conflict    Anomaly         // a conflicting retransmission found by conflicting, reported by flushConflict
+	conflictSet bool            // conflict holds one
+	sent        [2]seqnum.Value // highest sequence number each direction sent
+	sentSet     [2]bool
+	maxWin      [2]uint32
+	ackSet      [2]bool
+	pendAck     [2]seqnum.Value // an ACK beyond everything the peer was seen to send
+	pendFrame   [2]int64
+	pendFile    [2]int
+	pendTS      [2]int64
+	resetAt     int64 // frame of the first RST that ended the connection
+	checksums   bool
+	stable      bool // payload bytes outlive the run (Table.StablePayload)
 }
 
 // sig is what duplicate compares of the previous segment of a direction.
@@ -114,15 +114,15 @@ type sig struct {
 
 // scale returns the window shift that applies to windows sent by dir, and
 // whether it is known (both SYNs seen; ARCHITECTURE principle 6).
-func scale(c *Conn, d int) (int, bool) {
-	return statemachine.Scale(&c.SM.H[d], &c.SM.H[1-d])
+func scale(c *Conn, d tcp.Dir) (int, bool) {
+	return statemachine.Scale(&c.SM.H[d], &c.SM.H[d.Peer()])
 }
 
 // check runs the own checks on segment s of direction d, after the state
 // machine has stepped (evs are its events); pre holds what the checks need
 // from before that step (the sender's FIN, highest sequence numbers, the
 // receiver's window).
-func (k *checker) check(c *Conn, d int, s *tcp.Segment, evs []statemachine.Event, pre preState, add func(Anomaly)) {
+func (k *checker) check(c *Conn, d tcp.Dir, s *tcp.Segment, evs []statemachine.Event, pre preState, add func(Anomaly)) {
 	mk := func(kind Kind, detail string, related ...int64) {
 		add(Anomaly{Kind: kind, Severity: ownSeverity[kind], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS, Related: related, Detail: detail})
 	}
@@ -200,7 +200,7 @@ func (k *checker) check(c *Conn, d int, s *tcp.Segment, evs []statemachine.Event
 	k.conflicting(c, d, s)
 
 	// Windows: data beyond the receiver's right edge, and right edges moving back.
-	peer := 1 - d
+	peer := d.Peer()
 	if s.Len > 0 && k.edgeSet[peer] {
 		end := s.Seq.Add(seqnum.Size(s.Len))
 		probe := s.Len == 1 && pre.peerWindow == 0
@@ -265,7 +265,7 @@ func (k *checker) check(c *Conn, d int, s *tcp.Segment, evs []statemachine.Event
 // A copy is one packet on the wire seen twice: the table reports it as
 // duplicate_frame and keeps it out of everything that counts what the
 // endpoints sent (Table.Add).
-func (k *checker) duplicate(d int, s *tcp.Segment) (of int64, dup bool) {
+func (k *checker) duplicate(d tcp.Dir, s *tcp.Segment) (of int64, dup bool) {
 	p := &k.prev[d]
 	var pay *byte
 	var h uint64
@@ -318,7 +318,7 @@ var payloadSeed = maphash.MakeSeed()
 // (the copy a receiver kept), and remembers it. A difference is held until
 // the segment went through reassembly (flushConflict): reassembly names the
 // differing bytes exactly, this only the range.
-func (k *checker) conflicting(c *Conn, d int, s *tcp.Segment) {
+func (k *checker) conflicting(c *Conn, d tcp.Dir, s *tcp.Segment) {
 	if s.Len == 0 || len(s.Payload) != s.Len {
 		return
 	}
@@ -353,7 +353,7 @@ func (k *checker) conflicting(c *Conn, d int, s *tcp.Segment) {
 			cp := c.judgeCopies(d, copyIP{r.frame, ip.ttl, ip.ipid}, copyIP{s.Frame, s.TTL, uint16(s.IPID)}, off, int64(s.Len))
 			k.conflict = Anomaly{Kind: KConflictRetx, Severity: ownSeverity[KConflictRetx], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS,
 				Related: []int64{r.frame}, Detail: conflictDetail(cp, uint32(s.Seq)), Copies: cp}
-			k.conflictD = d
+			k.conflictSet = true
 		}
 	}
 	rs[i0] = recentSeg{s.Seq, int32(s.Len), s.Frame, h, p}
@@ -364,8 +364,8 @@ func (k *checker) conflicting(c *Conn, d int, s *tcp.Segment) {
 // flushConflict reports the conflict conflicting found on the segment just
 // filed, unless reassembly reported one for it (more precisely).
 func (k *checker) flushConflict(c *Conn) {
-	d := k.conflictD
-	k.conflictD = -1
+	d := k.conflict.Dir
+	k.conflictSet = false
 	if c.confFrame[d] == k.conflict.Frame {
 		return
 	}
@@ -376,7 +376,7 @@ func (k *checker) flushConflict(c *Conn) {
 // noteSent records the highest sequence number direction d has sent, from
 // its own segments only (the state machine also moves it on ACKs of data it
 // never saw).
-func (k *checker) noteSent(d int, s *tcp.Segment) {
+func (k *checker) noteSent(d tcp.Dir, s *tcp.Segment) {
 	end := s.Seq.Add(s.LogicalLen())
 	if !k.sentSet[d] || k.sent[d].LessThan(end) {
 		k.sent[d], k.sentSet[d] = end, true
@@ -393,8 +393,8 @@ type preState struct {
 	peerWindow uint16       // the receiver's last advertised window
 }
 
-func capturePre(c *Conn, d int) preState {
-	me, peer := &c.SM.H[d], &c.SM.H[1-d]
+func capturePre(c *Conn, d tcp.Dir) preState {
+	me, peer := &c.SM.H[d], &c.SM.H[d.Peer()]
 	return preState{finSeen: me.FinSeen, finSeq: me.FinSeq, finFrame: me.FinFrame, max: me.Max, peerMax: peer.Max, peerWindow: peer.Window}
 }
 
@@ -425,7 +425,7 @@ var wsDetail = map[string]string{
 // a copied ACK a duplicate ACK) are named in the detail, not recorded as
 // anomalies of their own: the copy was not sent again, so it counts in no
 // retransmission or duplicate-ACK total (docs/json.md).
-func (c *Conn) duplicateFrame(d int, s *tcp.Segment, of int64) {
+func (c *Conn) duplicateFrame(d tcp.Dir, s *tcp.Segment, of int64) {
 	res := c.WS.Step(d, s)
 	detail := fmt.Sprintf("identical to frame %d (SPAN or hardware duplicate): one packet captured twice, counted once", of)
 	var ws []string
@@ -441,7 +441,7 @@ func (c *Conn) duplicateFrame(d int, s *tcp.Segment, of int64) {
 // deliberate difference: Linux probes a zero window at snd.una-1, which
 // Wireshark calls a keep-alive; when the receiver's window is zero we call it
 // a zero-window probe.
-func (c *Conn) wiresharkFlags(d int, s *tcp.Segment, pre preState) {
+func (c *Conn) wiresharkFlags(d tcp.Dir, s *tcp.Segment, pre preState) {
 	res := c.WS.Step(d, s)
 	add := func(kind, detail string) {
 		c.addAnomaly(Anomaly{Kind: Kind(kind), Severity: wsSeverity[kind], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS, Detail: detail})
@@ -453,7 +453,7 @@ func (c *Conn) wiresharkFlags(d int, s *tcp.Segment, pre preState) {
 		name := f.Name()
 		detail := wsDetail[name]
 		switch {
-		case f == wsflags.KeepAlive && pre.peerWindow == 0 && c.SM.H[1-d].WinSet:
+		case f == wsflags.KeepAlive && pre.peerWindow == 0 && c.SM.H[d.Peer()].WinSet:
 			name, detail = string(KZeroWindowProbe), "zero-window probe at snd.una-1 (Linux; Wireshark calls it a keep-alive)"
 		case f == wsflags.DuplicateAck:
 			detail = fmt.Sprintf("duplicate ACK #%d of frame %d", res.DupAckNum, res.DupAckOf)

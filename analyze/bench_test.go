@@ -157,7 +157,7 @@ func benchTableStable(b *testing.B, cfg Config, stable bool) {
 func BenchmarkStateMachine(b *testing.B) {
 	segs := decodedSegments(b)
 	conn := make([]int, len(segs))
-	dir := make([]int, len(segs))
+	dir := make([]tcp.Dir, len(segs))
 	t := NewTable(DefaultConfig())
 	t.Streaming(func(*Conn) {})
 	ids := map[*Conn]int{}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tcptrace/tcptrace/internal/capture"
 	"github.com/tcptrace/tcptrace/reassembly"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // collector is a Tap that keeps every connection's reassembled bytes.
@@ -33,12 +34,12 @@ type collected struct {
 	conn           *Conn
 }
 
-func (c *collected) Data(d int, off int64, b []byte, frame int64, file int) {
+func (c *collected) Data(d tcp.Dir, off int64, b []byte, frame int64, file int) {
 	c.data[d] = append(c.data[d], b...)
 }
-func (c *collected) Gap(d int, g reassembly.Gap)              { c.gaps[d] = append(c.gaps[d], g) }
-func (c *collected) Conflict(d int, x reassembly.Conflict)    { c.conflicts++ }
-func (c *collected) FIN(d int, off int64, frame int64, f int) {}
+func (c *collected) Gap(d tcp.Dir, g reassembly.Gap)              { c.gaps[d] = append(c.gaps[d], g) }
+func (c *collected) Conflict(d tcp.Dir, x reassembly.Conflict)    { c.conflicts++ }
+func (c *collected) FIN(d tcp.Dir, off int64, frame int64, f int) {}
 
 func reassembleFile(t *testing.T, path string) map[int]*collected {
 	src, err := capture.Open(path)
@@ -254,12 +255,12 @@ func TestFollowMatchesTshark(t *testing.T) {
 						continue
 					}
 					truncated := false
-					for d := range 2 {
+					for _, d := range tcp.Dirs {
 						for _, g := range o.gaps[d] {
 							if g.Reason == reassembly.GapSnaplen {
 								truncated = true
 							} else {
-								t.Errorf("conn %d (tshark stream %d): gap %+v in the %s stream, but tshark saw no capture loss", o.id, f.stream, g, dirName(d))
+								t.Errorf("conn %d (tshark stream %d): gap %+v in the %s stream, but tshark saw no capture loss", o.id, f.stream, g, d.String())
 							}
 						}
 					}
@@ -273,14 +274,14 @@ func TestFollowMatchesTshark(t *testing.T) {
 						s++
 						continue
 					}
-					for d := range 2 {
+					for _, d := range tcp.Dirs {
 						node := 0
 						if f.nodes[1] == [2]netip.AddrPort{o.client, o.server}[d] {
 							node = 1
 						}
 						if !bytes.Equal(o.data[d], f.data[node]) {
 							t.Errorf("conn %d (tshark stream %d) %s stream: %d bytes, tshark %d; first difference at %d",
-								o.id, f.stream, dirName(d), len(o.data[d]), len(f.data[node]), firstDiff(o.data[d], f.data[node]))
+								o.id, f.stream, d.String(), len(o.data[d]), len(f.data[node]), firstDiff(o.data[d], f.data[node]))
 						}
 						nb += len(o.data[d])
 					}

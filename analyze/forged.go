@@ -122,7 +122,7 @@ func (h *ipHabits) nearIDs(id uint16, a, b copyIP) (near bool, ref uint16, known
 
 // judgeCopies says which of the two copies of a conflict looks forged,
 // against the sender's packets in direction d so far.
-func (c *Conn) judgeCopies(d int, kept, dropped copyIP, off, n int64) *report.Copies {
+func (c *Conn) judgeCopies(d tcp.Dir, kept, dropped copyIP, off, n int64) *report.Copies {
 	h := &c.ip[d]
 	cp := &report.Copies{Offset: off, Len: n, Kept: kept.frame, Dropped: dropped.frame, KeptTTL: kept.ttl, DroppedTTL: dropped.ttl}
 	ttl, others, ttlOK := h.senderTTL(kept, dropped)
@@ -178,7 +178,7 @@ func (c *Conn) judgeCopies(d int, kept, dropped copyIP, off, n int64) *report.Co
 // JudgeConflict says which copy of a reassembly conflict of direction d
 // looks forged, against the sender's packets so far; for taps (follow,
 // export), called from their Conflict method.
-func (c *Conn) JudgeConflict(d int, x reassembly.Conflict) *report.Copies {
+func (c *Conn) JudgeConflict(d tcp.Dir, x reassembly.Conflict) *report.Copies {
 	return c.judgeCopies(d, copyIP{x.FirstFrame, x.FirstTTL, x.FirstIPID}, copyIP{x.Frame, x.TTL, x.IPID}, x.Off, x.Differ)
 }
 

@@ -185,7 +185,7 @@ func TestJudgeCopies(t *testing.T) {
 			var frame int64
 			note := func(p pkt) int64 {
 				frame++
-				c.ip[S2C].note(&tcp.Segment{Frame: frame, TTL: p.ttl, IPID: uint32(p.id)})
+				c.ip[tcp.Server].note(&tcp.Segment{Frame: frame, TTL: p.ttl, IPID: uint32(p.id)})
 				return frame
 			}
 			for _, p := range tc.before {
@@ -193,7 +193,7 @@ func TestJudgeCopies(t *testing.T) {
 			}
 			kf := note(tc.kept)
 			df := note(tc.dropped)
-			cp := c.judgeCopies(S2C, copyIP{kf, tc.kept.ttl, tc.kept.id}, copyIP{df, tc.dropped.ttl, tc.dropped.id}, 0, 1)
+			cp := c.judgeCopies(tcp.Server, copyIP{kf, tc.kept.ttl, tc.kept.id}, copyIP{df, tc.dropped.ttl, tc.dropped.id}, 0, 1)
 			want := map[string]int64{"kept": kf, "dropped": df, "": 0}[tc.forged]
 			if cp.Forged != want || !strings.Contains(cp.Why, tc.why) {
 				t.Errorf("forged %d (%q), want %d (%q)", cp.Forged, cp.Why, want, tc.why)

@@ -3,6 +3,7 @@ package analyze
 import (
 	"github.com/tcptrace/tcptrace/reassembly"
 	"github.com/tcptrace/tcptrace/report"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // maxGapsKept is how many gaps a connection record lists (the counts in its
@@ -25,14 +26,14 @@ type TapCloser interface{ Close() }
 type streams struct{ c *Conn }
 
 // Data implements reassembly.Handler.
-func (h *streams) Data(dir int, off int64, b []byte, frame int64, file int) {
+func (h *streams) Data(dir tcp.Dir, off int64, b []byte, frame int64, file int) {
 	if h.c.tap != nil {
 		h.c.tap.Data(dir, off, b, frame, file)
 	}
 }
 
 // Gap implements reassembly.Handler.
-func (h *streams) Gap(dir int, g reassembly.Gap) {
+func (h *streams) Gap(dir tcp.Dir, g reassembly.Gap) {
 	if len(h.c.Gaps) < maxGapsKept {
 		h.c.Gaps = append(h.c.Gaps, dirGap{dir, g})
 	}
@@ -45,7 +46,7 @@ func (h *streams) Gap(dir int, g reassembly.Gap) {
 // the first copy is a conflicting_retransmission, one per later copy (the
 // exact-copy check of anomaly.go defers to it), with the judgment of which
 // copy looks forged.
-func (h *streams) Conflict(dir int, x reassembly.Conflict) {
+func (h *streams) Conflict(dir tcp.Dir, x reassembly.Conflict) {
 	c := h.c
 	if c.confFrame[dir] != x.Frame {
 		c.confFrame[dir] = x.Frame
@@ -61,7 +62,7 @@ func (h *streams) Conflict(dir int, x reassembly.Conflict) {
 }
 
 // FIN implements reassembly.Handler.
-func (h *streams) FIN(dir int, off int64, frame int64, file int) {
+func (h *streams) FIN(dir tcp.Dir, off int64, frame int64, file int) {
 	if h.c.tap != nil {
 		h.c.tap.FIN(dir, off, frame, file)
 	}
@@ -69,16 +70,16 @@ func (h *streams) FIN(dir int, off int64, frame int64, file int) {
 
 // dirGap is a gap with its direction.
 type dirGap struct {
-	dir int
+	dir tcp.Dir
 	reassembly.Gap
 }
 
 // reasmReport turns the streams' results into the connection record's.
 func reasmReport(c *Conn) (*report.Reassembly, []report.Gap) {
-	r := report.Reassembly{Client: c.R[C2S].Stats, Server: c.R[S2C].Stats}
+	r := report.Reassembly{Client: c.R[tcp.Client].Stats, Server: c.R[tcp.Server].Stats}
 	var gaps []report.Gap
 	for _, g := range c.Gaps {
-		gaps = append(gaps, report.Gap{Dir: dirName(g.dir), Offset: g.Off, Len: g.Len, Reason: g.Reason.String(), Frame: g.Frame, FileIdx: g.File})
+		gaps = append(gaps, report.Gap{Dir: g.dir.String(), Offset: g.Off, Len: g.Len, Reason: g.Reason.String(), Frame: g.Frame, FileIdx: g.File})
 	}
 	return &r, gaps
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/tcptrace/tcptrace/internal/decode"
 	"github.com/tcptrace/tcptrace/report"
 	"github.com/tcptrace/tcptrace/statemachine"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // record builds the report records of a finished connection.
@@ -21,7 +22,7 @@ func (e *Engine) record(c *Conn) (*report.Conn, []*report.Anomaly) {
 		ID:          c.ID,
 		Client:      c.Client.String(),
 		Server:      c.Server.String(),
-		VLAN:        c.VLANs[C2S].String(),
+		VLAN:        c.VLANs[tcp.Client].String(),
 		RoleBy:      c.RoleBy,
 		FirstFrame:  c.FirstFrame,
 		LastFrame:   c.LastFrame,
@@ -31,11 +32,11 @@ func (e *Engine) record(c *Conn) (*report.Conn, []*report.Anomaly) {
 		FirstIdx:    c.FirstFile,
 		LastIdx:     c.LastFile,
 		Duration:    float64(c.LastTS-c.FirstTS) / 1e9,
-		Packets:     report.Dir{Client: c.Packets[C2S], Server: c.Packets[S2C]},
-		Bytes:       report.Dir{Client: c.Bytes[C2S], Server: c.Bytes[S2C]},
-		SYN:         report.Dir{Client: c.SYN[C2S], Server: c.SYN[S2C]},
-		FIN:         report.Dir{Client: c.FIN[C2S], Server: c.FIN[S2C]},
-		RST:         report.Dir{Client: c.RST[C2S], Server: c.RST[S2C]},
+		Packets:     report.Dir{Client: c.Packets[tcp.Client], Server: c.Packets[tcp.Server]},
+		Bytes:       report.Dir{Client: c.Bytes[tcp.Client], Server: c.Bytes[tcp.Server]},
+		SYN:         report.Dir{Client: c.SYN[tcp.Client], Server: c.SYN[tcp.Server]},
+		FIN:         report.Dir{Client: c.FIN[tcp.Client], Server: c.FIN[tcp.Server]},
+		RST:         report.Dir{Client: c.RST[tcp.Client], Server: c.RST[tcp.Server]},
 		Truncated:   c.Truncated,
 		Reused:      c.Reused,
 		Evicted:     c.EvictedEarly,
@@ -52,13 +53,13 @@ func (e *Engine) record(c *Conn) (*report.Conn, []*report.Anomaly) {
 		}
 	}
 	st := c.Stats.Result(e.clock)
-	rc.Stats = &report.DirPair{Client: st.Dir[C2S], Server: st.Dir[S2C]}
+	rc.Stats = &report.DirPair{Client: st.Dir[tcp.Client], Server: st.Dir[tcp.Server]}
 	rc.RTTms = connRTT(rc, st)
 	diagnose(c, rc)
-	if c.Packets[C2S] == 0 {
-		rc.VLAN = c.VLANs[S2C].String()
-	} else if c.Packets[S2C] > 0 && c.VLANs[S2C] != c.VLANs[C2S] {
-		rc.ServerVLAN = c.VLANs[S2C].String()
+	if c.Packets[tcp.Client] == 0 {
+		rc.VLAN = c.VLANs[tcp.Server].String()
+	} else if c.Packets[tcp.Server] > 0 && c.VLANs[tcp.Server] != c.VLANs[tcp.Client] {
+		rc.ServerVLAN = c.VLANs[tcp.Server].String()
 		if rc.ServerVLAN == "" {
 			rc.ServerVLAN = "none"
 		}
@@ -81,7 +82,7 @@ func (e *Engine) record(c *Conn) (*report.Conn, []*report.Anomaly) {
 		}
 		anoms = append(anoms, &report.Anomaly{
 			Type: "anomaly", Conn: c.ID, Frame: a.Frame, Time: FormatTS(a.TS), TS: a.TS, Kind: string(a.Kind),
-			Severity: string(a.Severity), Dir: dirName(a.Dir), Related: a.Related, Detail: detail, Copies: a.Copies, FileIdx: a.File,
+			Severity: string(a.Severity), Dir: a.Dir.String(), Related: a.Related, Detail: detail, Copies: a.Copies, FileIdx: a.File,
 		})
 	}
 	return rc, anoms
@@ -279,14 +280,14 @@ func fillState(rc *report.Conn, c *Conn, end, idle int64) {
 	rc.Transitions = make([]report.Transition, 0, len(c.SM.Transitions))
 	for _, t := range c.SM.Transitions {
 		rc.Transitions = append(rc.Transitions, report.Transition{
-			Frame: t.Frame, Endpoint: statemachine.EndpointName(t.Endpoint), From: t.From.String(), To: t.To.String(),
+			Frame: t.Frame, Endpoint: t.Endpoint.String(), From: t.From.String(), To: t.To.String(),
 		})
 	}
 	for _, r := range c.SM.Resets {
 		verdict, accepted := verdictNames(r.Verdict)
 		rc.Resets = append(rc.Resets, report.Reset{
 			Frame: r.Frame, Time: FormatTS(r.TS), TS: r.TS, Accepted: accepted,
-			Sender: statemachine.EndpointName(r.Sender), SenderState: r.SenderState.String(),
+			Sender: r.Sender.String(), SenderState: r.SenderState.String(),
 			ReceiverState: r.ReceiverState.String(), Verdict: verdict, Seq: uint32(r.Seq),
 			Expected: uint32(r.Expected), Window: r.Window, WindowKnown: r.WindowKnown,
 			ChallengeACK: r.ChallengeSeen, Len: r.Len,
@@ -302,7 +303,7 @@ func connRTT(rc *report.Conn, st stats.Result) *float64 {
 		v := (*h.RTTClient + *h.RTTServer) * 1000
 		return &v
 	}
-	a, b := st.Dir[C2S], st.Dir[S2C]
+	a, b := st.Dir[tcp.Client], st.Dir[tcp.Server]
 	if b.RTTSamples > a.RTTSamples {
 		a = b
 	}
@@ -311,13 +312,6 @@ func connRTT(rc *report.Conn, st stats.Result) *float64 {
 		return &v
 	}
 	return nil
-}
-
-func dirName(d int) string {
-	if d == C2S {
-		return "client"
-	}
-	return "server"
 }
 
 // verdictNames names a RST verdict twice: as the conn record's `verdict`

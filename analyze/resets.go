@@ -36,7 +36,7 @@ const lastN = 6
 type segNote struct {
 	frame, ts int64
 	file      int
-	dir       int8
+	dir       tcp.Dir
 	flags     tcp.Flags
 	seq, ack  seqnum.Value
 	len       int
@@ -205,8 +205,8 @@ type rstCtx struct {
 
 // note records segment s (direction d) of c after the state machine stepped;
 // pre is the sender's FIN state before the step.
-func (g *diag) note(c *Conn, d int, s *tcp.Segment, senderFINBefore bool) {
-	n := segNote{frame: s.Frame, ts: s.TS, file: s.File, dir: int8(d), flags: s.Flags, seq: s.Seq, ack: s.Ack, len: s.Len,
+func (g *diag) note(c *Conn, d tcp.Dir, s *tcp.Segment, senderFINBefore bool) {
+	n := segNote{frame: s.Frame, ts: s.TS, file: s.File, dir: d, flags: s.Flags, seq: s.Seq, ack: s.Ack, len: s.Len,
 		ttl: s.TTL, df: s.DF, ipid: s.IPID, win: s.Window, hasTS: s.Opts.HasTS, tsval: s.Opts.TSVal}
 	rst := s.Flags&tcp.RST != 0
 	if rst {
@@ -246,7 +246,7 @@ func (g *diag) note(c *Conn, d int, s *tcp.Segment, senderFINBefore bool) {
 // its next segment, and whether it shows the sender alive — new data past
 // the RST's sequence number, a SYN, or an acknowledgement of data its peer
 // sent after the RST. A RST's real sender has no socket left to do either.
-func (g *diag) afterRST(d int, s *tcp.Segment, n segNote) {
+func (g *diag) afterRST(d tcp.Dir, s *tcp.Segment, n segNote) {
 	i := g.lastRST[d]
 	if i == 0 {
 		return
@@ -276,7 +276,7 @@ func (g *diag) afterRST(d int, s *tcp.Segment, n segNote) {
 // legs takes round-trip samples of each endpoint's leg: the time from a
 // segment passing the capture point to the receiver's first acknowledgement
 // of it (Karn's rule: not for retransmitted data).
-func (g *diag) legs(d int, s *tcp.Segment) {
+func (g *diag) legs(d tcp.Dir, s *tcp.Segment) {
 	if s.Flags&tcp.ACK != 0 {
 		if p := &g.pend[d]; p.ok && p.end.LessThanEq(s.Ack) {
 			if dt := s.TS - p.ts; dt > 0 && (g.minLeg[d] == 0 || dt < g.minLeg[d]) {
@@ -286,7 +286,7 @@ func (g *diag) legs(d int, s *tcp.Segment) {
 		}
 	}
 	if l := s.LogicalLen(); l > 0 {
-		p := &g.pend[1-d]
+		p := &g.pend[d.Peer()]
 		end := s.Seq.Add(l)
 		switch {
 		case p.ok && s.Seq.LessThan(p.end):
@@ -299,10 +299,10 @@ func (g *diag) legs(d int, s *tcp.Segment) {
 	}
 }
 
-func (g *diag) snapshot(c *Conn, d int, n segNote, senderFIN bool) rstCtx {
+func (g *diag) snapshot(c *Conn, d tcp.Dir, n segNote, senderFIN bool) rstCtx {
 	x := rstCtx{note: n, senderFIN: senderFIN, finAckedAt: c.SM.H[d].FinAckedAt}
-	if g.hasLast[1-d] {
-		x.answers, x.hasAnswer = g.last[1-d], true
+	if g.hasLast[d.Peer()] {
+		x.answers, x.hasAnswer = g.last[d.Peer()], true
 		x.peerDataEnd = x.answers.len > 0
 	}
 	if g.hasLast[d] {
@@ -311,8 +311,8 @@ func (g *diag) snapshot(c *Conn, d int, n segNote, senderFIN bool) rstCtx {
 	if g.n > 0 {
 		x.prevAny, x.hasPrevAny = g.ring[(g.n-1)%lastN], true
 	}
-	for e := range 2 {
-		h, p := &c.SM.H[e], &c.SM.H[1-e]
+	for _, e := range tcp.Dirs {
+		h, p := &c.SM.H[e], &c.SM.H[e.Peer()]
 		if h.NxtSet && p.AckSet {
 			if u := seqnum.Diff(p.Ack, h.Max); u > 0 {
 				x.unacked[e] = u
@@ -323,7 +323,7 @@ func (g *diag) snapshot(c *Conn, d int, n segNote, senderFIN bool) rstCtx {
 			x.sinceData[e], x.lastData[e] = n.ts-g.data[e].ts, g.data[e].frame
 		}
 	}
-	me, peer := &c.SM.H[d], &c.SM.H[1-d]
+	me, peer := &c.SM.H[d], &c.SM.H[d.Peer()]
 	x.senderMax, x.maxSet = me.Max, me.NxtSet
 	x.peerMax, x.peerMaxSet = peer.Max, peer.NxtSet
 	x.senderAck, x.senderAckSet = me.Ack, me.AckSet
@@ -446,7 +446,7 @@ func linuxReason(c *Conn, r *statemachine.Reset, x *rstCtx, answersSYN bool) str
 			// The FIN was acknowledged before: the orphan had become a
 			// FIN-WAIT-2 mini-socket (tcp_time_wait), which resets new data.
 			return LinuxTimewait
-		case ans.flags&tcp.ACK != 0 && ans.flags&tcp.SYN == 0 && r.Sender == statemachine.Server:
+		case ans.flags&tcp.ACK != 0 && ans.flags&tcp.SYN == 0 && r.Sender == tcp.Server:
 			// No connection, but the server's port has a listener, which
 			// resets an ACK it has no request for.
 			return LinuxFlags
@@ -483,21 +483,21 @@ func linuxReason(c *Conn, r *statemachine.Reset, x *rstCtx, answersSYN bool) str
 // acknowledged before the RST. That the peer's data merely came last is no
 // evidence: an application that read it and then aborted has nothing unread
 // (Linux logs TCP_STATE then, not TCP_ABORT_ON_CLOSE).
-func unreadData(x *rstCtx, sender int) bool {
+func unreadData(x *rstCtx, sender tcp.Dir) bool {
 	shrunk := x.win.max > 0 && int(x.win.last)+2 <= int(x.win.max)
-	unanswered := x.hasPrev && x.lastData[1-sender] > x.senderPrev.frame
+	unanswered := x.hasPrev && x.lastData[sender.Peer()] > x.senderPrev.frame
 	return shrunk || unanswered
 }
 
 // peerDataLast says whether the peer's data was the last data exchanged
 // before the RST.
-func peerDataLast(x *rstCtx, sender int) bool {
-	return x.lastData[1-sender] > x.lastData[sender]
+func peerDataLast(x *rstCtx, sender tcp.Dir) bool {
+	return x.lastData[sender.Peer()] > x.lastData[sender]
 }
 
 // keepAlivesUnanswered counts the keep-alive probes the sender sent since
 // the peer last said anything.
-func keepAlivesUnanswered(c *Conn, sender int, x *rstCtx) int {
+func keepAlivesUnanswered(c *Conn, sender tcp.Dir, x *rstCtx) int {
 	since := int64(0)
 	if x.hasAnswer {
 		since = x.answers.frame
@@ -520,7 +520,7 @@ func keepAlivesUnanswered(c *Conn, sender int, x *rstCtx) int {
 // against the claimed sender's own packets before and after it. It returns
 // the number of independent signals of forgery.
 func forgery(c *Conn, r *statemachine.Reset, x *rstCtx, prevAck *rstCtx, out *report.Reset) int {
-	sender := statemachine.EndpointName(r.Sender)
+	sender := r.Sender.String()
 	h := &c.diag.hab[r.Sender]
 	n := &x.note
 	forged := 0
@@ -590,9 +590,9 @@ func forgery(c *Conn, r *statemachine.Reset, x *rstCtx, prevAck *rstCtx, out *re
 		sig("seq_beyond_sent", true, 0, "seq %d is %d bytes past the highest the %s had sent (%d)", uint32(n.seq), seqnum.Diff(x.senderMax, n.seq), sender, uint32(x.senderMax))
 	}
 	if n.flags&tcp.ACK != 0 && x.peerMaxSet && x.peerMax.LessThan(n.ack) && !(x.hasAnswer && n.ack == x.answers.end()) {
-		sig("ack_beyond_sent", true, 0, "ack %d acknowledges %d bytes the %s never sent", uint32(n.ack), seqnum.Diff(x.peerMax, n.ack), statemachine.EndpointName(1-r.Sender))
+		sig("ack_beyond_sent", true, 0, "ack %d acknowledges %d bytes the %s never sent", uint32(n.ack), seqnum.Diff(x.peerMax, n.ack), r.Sender.Peer().String())
 	}
-	if prevAck != nil && prevAck.note.ack != n.ack && prevAck.lastData[1-r.Sender] == x.lastData[1-r.Sender] {
+	if prevAck != nil && prevAck.note.ack != n.ack && prevAck.lastData[r.Sender.Peer()] == x.lastData[r.Sender.Peer()] {
 		sig("ack_change", true, prevAck.note.frame, "ack %d, but the %s's RST of frame %d acknowledged %d and nothing new came in between", uint32(n.ack), sender, prevAck.note.frame, uint32(prevAck.note.ack))
 	}
 	if x.continued != 0 {
@@ -615,11 +615,11 @@ func forgery(c *Conn, r *statemachine.Reset, x *rstCtx, prevAck *rstCtx, out *re
 // answered finds, among the last segments before the RST, the peer's
 // segment that the RST answers: the one whose end it acknowledges (RST+ACK),
 // or whose ACK it takes as its sequence number (a bare RST).
-func (x *rstCtx) answered(sender int) (segNote, bool) {
+func (x *rstCtx) answered(sender tcp.Dir) (segNote, bool) {
 	n := &x.note
 	for i := len(x.recent) - 1; i >= 0; i-- {
 		a := x.recent[i]
-		if int(a.dir) == sender || a.flags&tcp.RST != 0 {
+		if a.dir == sender || a.flags&tcp.RST != 0 {
 			continue
 		}
 		if n.flags&tcp.ACK != 0 && a.end() != a.seq && n.ack == a.end() ||
@@ -638,13 +638,13 @@ func onOff(b bool) string {
 }
 
 func classify(c *Conn, r *statemachine.Reset, x *rstCtx, out *report.Reset, prevAck *rstCtx, anomAt map[int64][]Kind) {
-	sender, receiver := statemachine.EndpointName(r.Sender), statemachine.EndpointName(1-r.Sender)
+	sender, receiver := r.Sender.String(), r.Sender.Peer().String()
 	out.Unacked = &report.Dir{Client: x.unacked[0], Server: x.unacked[1]}
 	out.SinceData = &report.Seconds{Client: secs(x.sinceData[0]), Server: secs(x.sinceData[1])}
 	out.LastDataFrames = &report.Dir{Client: x.lastData[0], Server: x.lastData[1]}
 	for _, s := range x.recent {
 		out.Recent = append(out.Recent, report.SegBrief{
-			Frame: s.frame, Sender: dirName(int(s.dir)), Flags: s.flags.String(), Len: s.len, TS: s.ts, Time: FormatTS(s.ts),
+			Frame: s.frame, Sender: s.dir.String(), Flags: s.flags.String(), Len: s.len, TS: s.ts, Time: FormatTS(s.ts),
 		})
 	}
 	ev := func(frame int64, what string, args ...any) {
@@ -728,7 +728,7 @@ func classify(c *Conn, r *statemachine.Reset, x *rstCtx, out *report.Reset, prev
 	case synchronized && accepted:
 		// An abort: which way does the evidence lean?
 		if unreadData(x, r.Sender) {
-			if f := x.lastData[1-r.Sender]; x.hasPrev && f > x.senderPrev.frame {
+			if f := x.lastData[r.Sender.Peer()]; x.hasPrev && f > x.senderPrev.frame {
 				ev(f, "the %s's last data, which the %s did not even acknowledge before its RST", receiver, sender)
 			} else {
 				ev(x.note.frame, "the %s's advertised window had shrunk from %d to %d: data waited unread", sender, x.win.max, x.win.last)
@@ -787,8 +787,8 @@ func isKeepAlive(s segNote) bool {
 	return s.len <= 1 && s.flags&(tcp.SYN|tcp.FIN|tcp.RST) == 0
 }
 
-func endpointOf(c *Conn, e int) string {
-	if e == statemachine.Client {
+func endpointOf(c *Conn, e tcp.Dir) string {
+	if e == tcp.Client {
 		return c.Client.String()
 	}
 	return c.Server.String()

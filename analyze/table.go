@@ -103,12 +103,6 @@ const (
 	RoleFirstPacket = "first-packet"
 )
 
-// Directions, indexing per-direction arrays.
-const (
-	C2S = 0 // client → server
-	S2C = 1 // server → client
-)
-
 // Key identifies a tuple: the two endpoints in canonical order plus the VLAN
 // tags, so that the same 4-tuple on two VLANs is two connections.
 type Key struct {
@@ -190,16 +184,16 @@ type Conn struct {
 }
 
 // Dir returns the direction of s within c.
-func (c *Conn) Dir(s *tcp.Segment) int {
+func (c *Conn) Dir(s *tcp.Segment) tcp.Dir {
 	if s.Src == c.Client {
-		return C2S
+		return tcp.Client
 	}
-	return S2C
+	return tcp.Server
 }
 
 // Closed reports whether the connection ended: FINs both ways or a RST.
 func (c *Conn) Closed() bool {
-	return (c.FIN[C2S] > 0 && c.FIN[S2C] > 0) || c.RST[C2S]+c.RST[S2C] > 0
+	return (c.FIN[tcp.Client] > 0 && c.FIN[tcp.Server] > 0) || c.RST[tcp.Client]+c.RST[tcp.Server] > 0
 }
 
 // Table maps tuples to their current connection. It is owned by one
@@ -350,7 +344,7 @@ func (t *Table) evict(c *Conn) {
 
 // Add files a segment into its connection, creating the connection (or a new
 // one on a reused tuple) when needed, and returns it with the direction.
-func (t *Table) Add(s *tcp.Segment) (*Conn, int) {
+func (t *Table) Add(s *tcp.Segment) (*Conn, tcp.Dir) {
 	k := KeyOf(s)
 	slot := &t.recent[recentSlot(k)]
 	c := *slot
@@ -392,7 +386,7 @@ func (t *Table) Add(s *tcp.Segment) (*Conn, int) {
 		if !c.ISNSet[d] {
 			c.ISN[d], c.ISNSet[d] = s.Seq, true
 		}
-		if s.Flags&tcp.ACK != 0 && d == S2C {
+		if s.Flags&tcp.ACK != 0 && d == tcp.Server {
 			c.SYNACK = true
 		}
 	}
@@ -433,11 +427,11 @@ func (t *Table) Add(s *tcp.Segment) (*Conn, int) {
 	}
 	if !dup {
 		c.R[d].Segment(s)
-		if c.chk != nil && c.chk.conflictD >= 0 {
+		if c.chk != nil && c.chk.conflictSet {
 			c.chk.flushConflict(c)
 		}
 		if s.Flags&tcp.ACK != 0 {
-			c.R[1-d].Acked(s.Ack, s.Frame, s.File)
+			c.R[d.Peer()].Acked(s.Ack, s.Frame, s.File)
 		}
 	}
 	if t.cfg.Rows {
@@ -467,11 +461,11 @@ func (t *Table) startsNew(c *Conn, s *tcp.Segment) bool {
 	if c.ISNSet[d] {
 		// A new ISN from the same side: a new attempt when the first was never
 		// answered; on a live, answered connection it stays (an anomaly).
-		return c.SYN[1-d] == 0
+		return c.SYN[d.Peer()] == 0
 	}
 	// No SYN seen from this side yet: a SYN cannot appear inside a connection
 	// that already carried data or a FIN (mid-stream capture of an older one).
-	return c.Bytes[C2S]+c.Bytes[S2C] > 0 || c.FIN[C2S]+c.FIN[S2C] > 0
+	return c.Bytes[tcp.Client]+c.Bytes[tcp.Server] > 0 || c.FIN[tcp.Client]+c.FIN[tcp.Server] > 0
 }
 
 // joinOtherVLAN finds the connection of the same tuple on another VLAN that
@@ -617,7 +611,7 @@ func (t *Table) create(k Key, s *tcp.Segment) *Conn {
 	if !t.cfg.StreamsOnly {
 		b.zk.Init(zeek.DefaultConfig())
 		b.ws.Init(wsflags.DefaultConfig())
-		b.st, b.chk, b.diag = stats.Conn{}, checker{checksums: t.cfg.Checksums, stable: t.StablePayload, conflictD: -1}, diag{}
+		b.st, b.chk, b.diag = stats.Conn{}, checker{checksums: t.cfg.Checksums, stable: t.StablePayload}, diag{}
 		c.Zeek, c.Stats, c.WS, c.chk, c.diag = &b.zk, &b.st, &b.ws, &b.chk, &b.diag
 	}
 	t.nextID++
@@ -638,9 +632,9 @@ func (t *Table) create(k Key, s *tcp.Segment) *Conn {
 	}
 	c.budget.Limit, c.sh.c = t.cfg.ConnBudget, c
 	rc := reassembly.Config{History: t.cfg.History, Stable: t.StablePayload}
-	b.r[C2S].Init(C2S, rc, &c.sh, &c.budget, &t.pool)
-	b.r[S2C].Init(S2C, rc, &c.sh, &c.budget, &t.pool)
-	c.R = [2]*reassembly.Stream{&b.r[C2S], &b.r[S2C]}
+	b.r[tcp.Client].Init(tcp.Client, rc, &c.sh, &c.budget, &t.pool)
+	b.r[tcp.Server].Init(tcp.Server, rc, &c.sh, &c.budget, &t.pool)
+	c.R = [2]*reassembly.Stream{&b.r[tcp.Client], &b.r[tcp.Server]}
 	if t.cfg.Tap != nil {
 		c.tap = t.cfg.Tap(c)
 	}

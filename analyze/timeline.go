@@ -35,13 +35,13 @@ type rowSnap struct {
 	states       [2]statemachine.State
 }
 
-func (c *Conn) rowBefore(d int) rowSnap {
+func (c *Conn) rowBefore(d tcp.Dir) rowSnap {
 	return rowSnap{trans: len(c.SM.Transitions), anoms: len(c.Anomalies), ooo: c.R[d].Stats.OutOfOrder,
 		states: [2]statemachine.State{c.SM.H[0].State, c.SM.H[1].State}}
 }
 
 // rowAfter appends the timeline row of segment s (direction d).
-func (c *Conn) rowAfter(d int, s *tcp.Segment, b rowSnap, explain bool) {
+func (c *Conn) rowAfter(d tcp.Dir, s *tcp.Segment, b rowSnap, explain bool) {
 	rs := &c.rows
 	base := rs.base[d]
 	if !rs.hasBase[d] {
@@ -54,7 +54,7 @@ func (c *Conn) rowAfter(d int, s *tcp.Segment, b rowSnap, explain bool) {
 		}
 	}
 	row := report.Row{
-		Frame: s.Frame, FileIdx: s.File, TS: s.TS, Dir: dirName(d), Flags: flagWords(s.Flags),
+		Frame: s.Frame, FileIdx: s.File, TS: s.TS, Dir: d.String(), Flags: flagWords(s.Flags),
 		Seq: uint32(base.Size(s.Seq)), Len: s.Len, Win: uint32(s.Window),
 	}
 	if sh, ok := scale(c, d); ok && s.Flags&tcp.SYN == 0 {
@@ -62,15 +62,15 @@ func (c *Conn) rowAfter(d int, s *tcp.Segment, b rowSnap, explain bool) {
 	}
 	if s.Flags&tcp.ACK != 0 {
 		row.HasAck = true
-		if rs.hasBase[1-d] {
-			row.Ack = uint32(rs.base[1-d].Size(s.Ack))
+		if rs.hasBase[d.Peer()] {
+			row.Ack = uint32(rs.base[d.Peer()].Size(s.Ack))
 		} else {
 			row.Ack = uint32(s.Ack)
 		}
 	}
 	for _, t := range c.SM.Transitions[b.trans:] {
 		row.Transitions = append(row.Transitions, report.Transition{
-			Frame: t.Frame, Endpoint: statemachine.EndpointName(t.Endpoint), From: t.From.String(), To: t.To.String(),
+			Frame: t.Frame, Endpoint: t.Endpoint.String(), From: t.From.String(), To: t.To.String(),
 		})
 	}
 	for _, a := range c.Anomalies[b.anoms:] {
@@ -89,9 +89,9 @@ func (c *Conn) rowAfter(d int, s *tcp.Segment, b rowSnap, explain bool) {
 }
 
 // explain says in plain words which TCP rule a row shows.
-func (c *Conn) explain(d int, s *tcp.Segment, b rowSnap, row *report.Row) []string {
+func (c *Conn) explain(d tcp.Dir, s *tcp.Segment, b rowSnap, row *report.Row) []string {
 	rs := &c.rows
-	me, peer := dirName(d), dirName(1-d)
+	me, peer := d.String(), d.Peer().String()
 	var out []string
 	add := func(f string, a ...any) { out = append(out, fmt.Sprintf(f, a...)) }
 	fl := s.Flags
@@ -126,7 +126,7 @@ func (c *Conn) explain(d int, s *tcp.Segment, b rowSnap, row *report.Row) []stri
 	}
 	if fl&tcp.ACK != 0 && fl&tcp.SYN == 0 && fl&tcp.RST == 0 {
 		// Which of the peer's data segments does this ACK cover?
-		p := rs.pend[1-d]
+		p := rs.pend[d.Peer()]
 		n := 0
 		for n < len(p) && p[n].end.LessThanEq(s.Ack) {
 			n++
@@ -138,7 +138,7 @@ func (c *Conn) explain(d int, s *tcp.Segment, b rowSnap, row *report.Row) []stri
 			} else if delay := s.TS - last.ts; delay >= 30e6 && s.Len == 0 {
 				add("A delayed ACK: the %s held it %.0f ms after the data of frame %d, hoping to combine it with data or a second segment (Linux waits up to 40 ms, Windows 200 ms).", me, float64(delay)/1e6, last.frame)
 			}
-			rs.pend[1-d] = append(p[:0], p[n:]...)
+			rs.pend[d.Peer()] = append(p[:0], p[n:]...)
 		}
 	}
 	if fl&tcp.FIN != 0 && fl&tcp.RST == 0 && !rs.finRow[d] {

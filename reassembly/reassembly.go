@@ -82,10 +82,10 @@ type Conflict struct {
 // Handler receives what a stream delivers, in stream order. b is valid only
 // during the call.
 type Handler interface {
-	Data(dir int, off int64, b []byte, frame int64, file int)
-	Gap(dir int, g Gap)
-	Conflict(dir int, c Conflict)
-	FIN(dir int, off int64, frame int64, file int)
+	Data(dir tcp.Dir, off int64, b []byte, frame int64, file int)
+	Gap(dir tcp.Dir, g Gap)
+	Conflict(dir tcp.Dir, c Conflict)
+	FIN(dir tcp.Dir, off int64, frame int64, file int)
 }
 
 // Stats are a stream's byte counts; the report model's type, so that the
@@ -167,7 +167,7 @@ type Budget struct {
 
 // Stream is one direction of a connection.
 type Stream struct {
-	Dir   int
+	Dir   tcp.Dir
 	Stats Stats
 
 	cfg    Config
@@ -204,7 +204,7 @@ type Stream struct {
 
 // NewStream returns the stream of direction dir. budget (shared by the two
 // streams of a connection) and pool (shared by all) may be nil.
-func NewStream(dir int, cfg Config, h Handler, budget *Budget, pool *Pool) *Stream {
+func NewStream(dir tcp.Dir, cfg Config, h Handler, budget *Budget, pool *Pool) *Stream {
 	s := &Stream{}
 	s.Init(dir, cfg, h, budget, pool)
 	return s
@@ -212,7 +212,7 @@ func NewStream(dir int, cfg Config, h Handler, budget *Budget, pool *Pool) *Stre
 
 // Init makes s a new stream, in place (see NewStream). A stream being
 // reused must have been released first.
-func (s *Stream) Init(dir int, cfg Config, h Handler, budget *Budget, pool *Pool) {
+func (s *Stream) Init(dir tcp.Dir, cfg Config, h Handler, budget *Budget, pool *Pool) {
 	if cfg.MaxChunks <= 0 {
 		cfg.MaxChunks = 1024
 	}

@@ -22,7 +22,7 @@ type sink struct {
 	huge      bool  // a gap too large to spell out in out
 }
 
-func (k *sink) Data(dir int, off int64, b []byte, frame int64, file int) {
+func (k *sink) Data(dir tcp.Dir, off int64, b []byte, frame int64, file int) {
 	if off != k.length {
 		k.t.Fatalf("data at offset %d, want %d (frame %d)", off, k.length, frame)
 	}
@@ -32,7 +32,7 @@ func (k *sink) Data(dir int, off int64, b []byte, frame int64, file int) {
 	}
 }
 
-func (k *sink) Gap(dir int, g Gap) {
+func (k *sink) Gap(dir tcp.Dir, g Gap) {
 	if g.Off != k.length || g.Len <= 0 {
 		k.t.Fatalf("gap of %d at offset %d, want one at %d", g.Len, g.Off, k.length)
 	}
@@ -46,8 +46,8 @@ func (k *sink) Gap(dir int, g Gap) {
 	}
 }
 
-func (k *sink) Conflict(dir int, c Conflict) { k.conflicts = append(k.conflicts, c) }
-func (k *sink) FIN(dir int, off int64, frame int64, file int) {
+func (k *sink) Conflict(dir tcp.Dir, c Conflict) { k.conflicts = append(k.conflicts, c) }
+func (k *sink) FIN(dir tcp.Dir, off int64, frame int64, file int) {
 	k.fin++
 	k.finOff = off
 }

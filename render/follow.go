@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tcptrace/tcptrace/report"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // Follow prints one connection's reassembled streams as they are delivered,
@@ -45,7 +46,7 @@ type Follow struct {
 // fevent is one held-back piece of output.
 type fevent struct {
 	kind   byte // 'd' data, 'g' gap, 'm' mark
-	d      int
+	d      tcp.Dir
 	off, n int64 // stream offset and length (data, gap)
 	b      []byte
 	frame  int64
@@ -55,7 +56,7 @@ type fevent struct {
 
 // pendingMark is a conflict mark whose bytes were not delivered yet.
 type pendingMark struct {
-	d     int
+	d     tcp.Dir
 	end   int64
 	frame int64
 	mark  string
@@ -91,7 +92,7 @@ func (p *Follow) Header(id int, client, server string, firstFrame int64) {
 	fmt.Fprintln(p.w, strings.Repeat("=", 67))
 }
 
-func (p *Follow) legend(d int) string {
+func (p *Follow) legend(d tcp.Dir) string {
 	if p.color {
 		return "  (" + paint(true, dirColors[d], [...]string{"red", "blue"}[d]) + ")"
 	}
@@ -99,8 +100,8 @@ func (p *Follow) legend(d int) string {
 }
 
 // run starts a new run of direction d when the direction changes.
-func (p *Follow) run(d int, frame int64) {
-	if p.last == d {
+func (p *Follow) run(d tcp.Dir, frame int64) {
+	if p.last == int(d) {
 		return
 	}
 	p.flushLine()
@@ -113,11 +114,11 @@ func (p *Follow) run(d int, frame int64) {
 		s = paint(p.color, dirColors[d], s)
 		p.w.WriteString(s + "\n")
 	}
-	p.last = d
+	p.last = int(d)
 }
 
 // Data prints bytes of direction d, delivered from frame.
-func (p *Follow) Data(d int, b []byte, frame int64) {
+func (p *Follow) Data(d tcp.Dir, b []byte, frame int64) {
 	if !p.want[d] || len(b) == 0 {
 		return
 	}
@@ -172,7 +173,7 @@ func (p *Follow) print(e fevent) {
 
 // Conflict notes that two copies of bytes of direction d differed (c says
 // which, and which one looks forged); its mark goes right after those bytes.
-func (p *Follow) Conflict(d int, c *report.Copies) {
+func (p *Follow) Conflict(d tcp.Dir, c *report.Copies) {
 	if !p.want[d] {
 		return
 	}
@@ -188,7 +189,7 @@ func (p *Follow) Conflict(d int, c *report.Copies) {
 
 // placePending places the pending marks whose bytes direction d has now
 // delivered.
-func (p *Follow) placePending(d int) {
+func (p *Follow) placePending(d tcp.Dir) {
 	rest := p.pend[:0]
 	for _, m := range p.pend {
 		if m.d == d && m.end <= p.pos[d] {
@@ -232,7 +233,7 @@ func (p *Follow) place(m pendingMark) {
 }
 
 // printMark prints a conflict mark of direction d.
-func (p *Follow) printMark(d int, what string, frame int64) {
+func (p *Follow) printMark(d tcp.Dir, what string, frame int64) {
 	if p.as == "raw" {
 		fmt.Fprintf(p.errw, "tcptrace: %s %s\n", p.names[d], what)
 		return
@@ -269,7 +270,7 @@ func conflictWords(c *report.Copies) string {
 }
 
 // printData prints bytes of direction d.
-func (p *Follow) printData(d int, b []byte, frame int64) {
+func (p *Follow) printData(d tcp.Dir, b []byte, frame int64) {
 	p.run(d, frame)
 	p.total[d] += int64(len(b))
 	switch p.as {
@@ -336,7 +337,7 @@ func (p *Follow) flushLine() {
 
 // Gap prints n missing bytes of direction d at stream offset off, with
 // their reason (docs/json.md: loss, acked_unseen, snaplen, budget).
-func (p *Follow) Gap(d int, off, n int64, reason string, frame int64) {
+func (p *Follow) Gap(d tcp.Dir, off, n int64, reason string, frame int64) {
 	if !p.want[d] {
 		return
 	}
@@ -346,7 +347,7 @@ func (p *Follow) Gap(d int, off, n int64, reason string, frame int64) {
 	p.release(false)
 }
 
-func (p *Follow) printGap(d int, off, n int64, reason string, frame int64) {
+func (p *Follow) printGap(d tcp.Dir, off, n int64, reason string, frame int64) {
 	p.gaps[d] += n
 	what := fmt.Sprintf("[%d bytes missing: %s", n, gapWords(reason))
 	if frame > 0 {
@@ -383,7 +384,7 @@ func gapWords(reason string) string {
 }
 
 // FIN notes that direction d ended with a FIN delivered in order.
-func (p *Follow) FIN(d int) { p.fins[d] = true }
+func (p *Follow) FIN(d tcp.Dir) { p.fins[d] = true }
 
 // Found reports whether Header was called.
 func (p *Follow) Found() bool { return p.found }

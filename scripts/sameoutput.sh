@@ -46,10 +46,11 @@ for f in "${captures[@]}"; do
     run "$n.follow$c" follow --color never --progress never --conn $c "$f"
     run "$n.follow$c.hex" follow --color never --progress never --as hex --conn $c "$f"
   done
-  d=$(mktemp -d)
-  "$bin" export --progress never -o "$d/x" "$f" >"$out/$n.export.out" 2>"$out/$n.export.err"
+  d=/tmp/sameoutput-export   # a fixed name: it is in the messages
+  rm -rf "$d"
+  "$bin" export --progress never -o "$d" "$f" >"$out/$n.export.out" 2>"$out/$n.export.err"
   echo $? >"$out/$n.export.rc"
-  (cd "$d" && find x -type f -print0 | sort -z | xargs -0 -r sha256sum) >"$out/$n.export.files"
+  (cd "$d" 2>/dev/null && find . -type f -print0 | sort -z | xargs -0 -r sha256sum) >"$out/$n.export.files"
   rm -rf "$d"
 done
 k=$shared/kernel-truth

@@ -5,20 +5,6 @@ import (
 	"github.com/tcptrace/tcptrace/tcp"
 )
 
-// Endpoints, indexing Conn.H: the client (SYN sender) and the server.
-const (
-	Client = 0
-	Server = 1
-)
-
-// EndpointName names an endpoint index.
-func EndpointName(e int) string {
-	if e == Client {
-		return "client"
-	}
-	return "server"
-}
-
 // EventKind says what an Event observed.
 type EventKind uint8
 
@@ -54,17 +40,17 @@ func (k EventKind) String() string {
 // Event is one thing a Step observed, with the frame that is its evidence.
 type Event struct {
 	Kind     EventKind
-	Frame    int64 // frame that caused it
-	Endpoint int   // endpoint concerned (Client or Server)
-	From, To State // for transitions
-	Related  int64 // another frame involved (e.g. the FIN an out-of-order hole delayed)
+	Frame    int64   // frame that caused it
+	Endpoint tcp.Dir // endpoint concerned (Client or tcp.Server)
+	From, To State   // for transitions
+	Related  int64   // another frame involved (e.g. the FIN an out-of-order hole delayed)
 }
 
 // Reset describes one RST segment.
 type Reset struct {
 	Frame         int64
 	TS            int64
-	Sender        int // Client or Server
+	Sender        tcp.Dir // Client or Server
 	SenderState   State
 	ReceiverState State // state of the receiver just before the RST
 	Verdict       EventKind
@@ -116,7 +102,7 @@ type Conn struct {
 	ECNSynAck     bool // the server's SYN-ACK set ECE
 	MidStream     bool // the first segment was not part of a handshake
 	FirstFrame    int64
-	FirstDir      int
+	FirstDir      tcp.Dir
 	FirstIsSynAck bool
 
 	Resets        []Reset
@@ -155,7 +141,7 @@ func (c *Conn) emit(e Event) {
 	}
 }
 
-func (c *Conn) setState(ep int, to State, frame int64) {
+func (c *Conn) setState(ep tcp.Dir, to State, frame int64) {
 	h := &c.H[ep]
 	if h.State == to {
 		return
@@ -167,9 +153,9 @@ func (c *Conn) setState(ep int, to State, frame int64) {
 	}
 }
 
-// Step replays one segment sent by endpoint dir (Client or Server) and returns
+// Step replays one segment sent by endpoint dir (Client or tcp.Server) and returns
 // what it observed. The returned slice is reused by the next call.
-func (c *Conn) Step(dir int, s *tcp.Segment) []Event {
+func (c *Conn) Step(dir tcp.Dir, s *tcp.Segment) []Event {
 	c.ev = c.ev[:0]
 	me := &c.H[dir]
 	fl := s.Flags
@@ -179,7 +165,7 @@ func (c *Conn) Step(dir int, s *tcp.Segment) []Event {
 		c.start(dir, s)
 	}
 	me.Window, me.WinSet = s.Window, true
-	if c.H[1-dir].FinSeen && s.Len > 0 && !rst {
+	if c.H[dir.Peer()].FinSeen && s.Len > 0 && !rst {
 		me.bytesAfterPeerFIN += int64(s.Len)
 	}
 
@@ -238,32 +224,32 @@ func (c *Conn) Step(dir int, s *tcp.Segment) []Event {
 }
 
 // start initialises the endpoint states from the first segment seen.
-func (c *Conn) start(dir int, s *tcp.Segment) {
+func (c *Conn) start(dir tcp.Dir, s *tcp.Segment) {
 	c.started = true
 	c.FirstFrame, c.FirstDir = s.Frame, dir
 	fl := s.Flags
 	switch {
 	case fl&(tcp.SYN|tcp.ACK) == tcp.SYN:
 		c.H[dir].State = Closed
-		c.H[1-dir].State = Listen
+		c.H[dir.Peer()].State = Listen
 	case fl&(tcp.SYN|tcp.ACK) == tcp.SYN|tcp.ACK:
 		c.FirstIsSynAck = true
 		c.H[dir].State = Listen
-		c.H[1-dir].State = Closed
+		c.H[dir.Peer()].State = Closed
 	default:
 		// Mid-stream: the handshake happened before the capture started.
 		c.MidStream = true
 		c.H[dir].State = Established
-		c.H[1-dir].State = Established
+		c.H[dir.Peer()].State = Established
 	}
 }
 
 // syn handles the SYN flag of a segment from dir.
-func (c *Conn) syn(dir int, s *tcp.Segment) {
+func (c *Conn) syn(dir tcp.Dir, s *tcp.Segment) {
 	me := &c.H[dir]
 	if me.SynSeen && !me.SynInferred {
 		if s.Seq == me.ISN {
-			if dir == Client && s.Flags&tcp.ACK == 0 && len(c.SynFrames) < MaxSYNs {
+			if dir == tcp.Client && s.Flags&tcp.ACK == 0 && len(c.SynFrames) < MaxSYNs {
 				c.SynFrames = append(c.SynFrames, s.Frame)
 				c.SynTimes = append(c.SynTimes, s.TS)
 			}
@@ -285,12 +271,12 @@ func (c *Conn) syn(dir int, s *tcp.Segment) {
 	}
 	c.SynDataBytes += s.Len
 	if s.Flags&tcp.ACK == 0 {
-		if dir == Client {
+		if dir == tcp.Client {
 			c.SynFrames = append(c.SynFrames, s.Frame)
 			c.SynTimes = append(c.SynTimes, s.TS)
 			c.ECNSyn = s.Flags&(tcp.ECE|tcp.CWR) == tcp.ECE|tcp.CWR
 		} else {
-			c.SimOpen = c.H[Client].SynSeen
+			c.SimOpen = c.H[tcp.Client].SynSeen
 		}
 	} else {
 		if c.SynAckFrame == 0 {
@@ -301,8 +287,8 @@ func (c *Conn) syn(dir int, s *tcp.Segment) {
 }
 
 // ack handles the acknowledgement field of a segment from dir.
-func (c *Conn) ack(dir int, s *tcp.Segment) {
-	me, peer := &c.H[dir], &c.H[1-dir]
+func (c *Conn) ack(dir tcp.Dir, s *tcp.Segment) {
+	me, peer := &c.H[dir], &c.H[dir.Peer()]
 	a := s.Ack
 	if !me.AckSet || me.Ack.LessThan(a) {
 		me.Ack, me.AckSet = a, true
@@ -315,7 +301,7 @@ func (c *Conn) ack(dir int, s *tcp.Segment) {
 	if peer.SynSeen && !peer.SynAcked && peer.ISN.Add(1).LessThanEq(a) {
 		peer.SynAcked = true
 		me.GotPeerSyn = true
-		if dir == Client && c.HandshakeAck == 0 && s.Flags&tcp.SYN == 0 && c.SynAckFrame != 0 {
+		if dir == tcp.Client && c.HandshakeAck == 0 && s.Flags&tcp.SYN == 0 && c.SynAckFrame != 0 {
 			c.HandshakeAck, c.HandshakeTS = s.Frame, s.TS
 		}
 	}
@@ -332,7 +318,7 @@ func (c *Conn) ack(dir int, s *tcp.Segment) {
 		if !peer.FinApplied {
 			// The receiver has everything before the FIN: it is in sequence.
 			peer.Nxt = peer.FinSeq
-			c.applyFIN(1-dir, s.Frame)
+			c.applyFIN(dir.Peer(), s.Frame)
 		}
 		peer.FinAcked, peer.FinAckedAt = true, s.Frame
 		// The FIN's sender learns its FIN arrived.
@@ -342,15 +328,15 @@ func (c *Conn) ack(dir int, s *tcp.Segment) {
 				// This endpoint's FIN went out before this ACK: the peer
 				// received it first (simultaneous close, RFC 9293 §3.6 case
 				// 2): FIN-WAIT-1 → CLOSING, then this ACK → TIME-WAIT.
-				c.setState(1-dir, Closing, s.Frame)
-				c.setState(1-dir, TimeWait, s.Frame)
+				c.setState(dir.Peer(), Closing, s.Frame)
+				c.setState(dir.Peer(), TimeWait, s.Frame)
 			} else {
-				c.setState(1-dir, FinWait2, s.Frame)
+				c.setState(dir.Peer(), FinWait2, s.Frame)
 			}
 		case Closing:
-			c.setState(1-dir, TimeWait, s.Frame)
+			c.setState(dir.Peer(), TimeWait, s.Frame)
 		case LastAck:
-			c.setState(1-dir, Closed, s.Frame)
+			c.setState(dir.Peer(), Closed, s.Frame)
 		}
 		// This endpoint received the peer's FIN.
 		switch me.State {
@@ -369,7 +355,7 @@ func (c *Conn) ack(dir int, s *tcp.Segment) {
 }
 
 // fin handles the FIN flag of a segment from dir whose data ends at end.
-func (c *Conn) fin(dir int, s *tcp.Segment, end seqnum.Value) {
+func (c *Conn) fin(dir tcp.Dir, s *tcp.Segment, end seqnum.Value) {
 	me := &c.H[dir]
 	if me.FinSeen {
 		if end == me.FinSeq {
@@ -398,7 +384,7 @@ func (c *Conn) fin(dir int, s *tcp.Segment, end seqnum.Value) {
 
 // applyFIN moves the FIN's sender on once the FIN is in sequence (RFC 9293
 // §3.10.4 CLOSE: ESTABLISHED → FIN-WAIT-1, CLOSE-WAIT → LAST-ACK).
-func (c *Conn) applyFIN(dir int, frame int64) {
+func (c *Conn) applyFIN(dir tcp.Dir, frame int64) {
 	me := &c.H[dir]
 	me.FinApplied = true
 	me.Nxt = me.FinSeq.Add(1)
@@ -413,7 +399,7 @@ func (c *Conn) applyFIN(dir int, frame int64) {
 // handshakeStates derives the states of endpoints still in their handshake
 // from what they sent and what was acknowledged (RFC 9293 §3.5).
 func (c *Conn) handshakeStates(frame int64) {
-	for ep := range c.H {
+	for _, ep := range tcp.Dirs {
 		h := &c.H[ep]
 		if h.synced || h.RSTSent || !h.SynSeen {
 			continue
@@ -435,8 +421,8 @@ func (c *Conn) handshakeStates(frame int64) {
 // RFC 5961 §3): exactly rcv.nxt resets; inside the window calls for a
 // challenge ACK and does not reset; outside it is ignored. The sender itself
 // has aborted whatever the verdict.
-func (c *Conn) rst(dir int, s *tcp.Segment) {
-	me, peer := &c.H[dir], &c.H[1-dir]
+func (c *Conn) rst(dir tcp.Dir, s *tcp.Segment) {
+	me, peer := &c.H[dir], &c.H[dir.Peer()]
 	r := Reset{
 		Frame: s.Frame, TS: s.TS, Sender: dir, SenderState: me.State, ReceiverState: peer.State,
 		Seq: s.Seq, Ack: s.Ack, HasAck: s.Flags&tcp.ACK != 0, Len: s.Len,
@@ -494,12 +480,12 @@ func (c *Conn) rst(dir int, s *tcp.Segment) {
 	switch r.Verdict {
 	case EvRSTAccepted, EvRSTUnchecked:
 		if peer.State != Closed && peer.State != Unknown {
-			c.setState(1-dir, Closed, s.Frame)
+			c.setState(dir.Peer(), Closed, s.Frame)
 		}
 	case EvRSTChallenge:
 		// Not exact: the receiver stays open and must answer with a
 		// challenge ACK. Nothing proves the sender aborted either: such RSTs
 		// are typically forged (blind reset attacks, RFC 5961 §3).
-		c.challengeWait[1-dir] = len(c.Resets)
+		c.challengeWait[dir.Peer()] = len(c.Resets)
 	}
 }

@@ -19,7 +19,7 @@ const (
 )
 
 type seg struct {
-	dir      int
+	dir      tcp.Dir
 	flags    tcp.Flags
 	seq, ack uint32
 	n        int
@@ -27,8 +27,8 @@ type seg struct {
 	win      uint16
 }
 
-func c2s(fl tcp.Flags, seq, ack uint32, n int) seg { return seg{Client, fl, seq, ack, n, 0, 65535} }
-func s2c(fl tcp.Flags, seq, ack uint32, n int) seg { return seg{Server, fl, seq, ack, n, 0, 65535} }
+func c2s(fl tcp.Flags, seq, ack uint32, n int) seg { return seg{tcp.Client, fl, seq, ack, n, 0, 65535} }
+func s2c(fl tcp.Flags, seq, ack uint32, n int) seg { return seg{tcp.Server, fl, seq, ack, n, 0, 65535} }
 func (s seg) at(d time.Duration) seg               { s.when = d; return s }
 
 // replay runs segments (frames 1..) and returns the connection.
@@ -163,7 +163,7 @@ func TestStateMachine(t *testing.T) {
 			}
 			if t.Failed() {
 				for _, e := range c.Transitions {
-					t.Logf("frame %d: %s %s -> %s", e.Frame, EndpointName(e.Endpoint), e.From, e.To)
+					t.Logf("frame %d: %s %s -> %s", e.Frame, e.Endpoint, e.From, e.To)
 				}
 			}
 		})
@@ -175,32 +175,32 @@ func TestTransitionsNameTheirFrames(t *testing.T) {
 	c := replay(cat(hs, []seg{c2s(FA, c1, s1, 0), s2c(A, s1, c1+1, 0), s2c(FA, s1, c1+1, 0), c2s(A, c1+1, s1+1, 0)}))
 	type tr struct {
 		frame    int64
-		ep       int
+		ep       tcp.Dir
 		from, to State
 	}
 	want := []tr{
-		{1, Client, Closed, SynSent},
-		{2, Server, Listen, SynReceived},
-		{3, Client, SynSent, Established},
-		{3, Server, SynReceived, Established},
-		{4, Client, Established, FinWait1},
-		{5, Client, FinWait1, FinWait2},
-		{5, Server, Established, CloseWait},
-		{6, Server, CloseWait, LastAck},
-		{7, Server, LastAck, Closed},
-		{7, Client, FinWait2, TimeWait},
+		{1, tcp.Client, Closed, SynSent},
+		{2, tcp.Server, Listen, SynReceived},
+		{3, tcp.Client, SynSent, Established},
+		{3, tcp.Server, SynReceived, Established},
+		{4, tcp.Client, Established, FinWait1},
+		{5, tcp.Client, FinWait1, FinWait2},
+		{5, tcp.Server, Established, CloseWait},
+		{6, tcp.Server, CloseWait, LastAck},
+		{7, tcp.Server, LastAck, Closed},
+		{7, tcp.Client, FinWait2, TimeWait},
 	}
 	if len(c.Transitions) != len(want) {
 		for _, e := range c.Transitions {
-			t.Logf("frame %d: %s %s -> %s", e.Frame, EndpointName(e.Endpoint), e.From, e.To)
+			t.Logf("frame %d: %s %s -> %s", e.Frame, e.Endpoint, e.From, e.To)
 		}
 		t.Fatalf("%d transitions, want %d", len(c.Transitions), len(want))
 	}
 	for i, w := range want {
 		e := c.Transitions[i]
 		if e.Frame != w.frame || e.Endpoint != w.ep || e.From != w.from || e.To != w.to {
-			t.Errorf("transition %d: frame %d %s %s->%s, want frame %d %s %s->%s", i, e.Frame, EndpointName(e.Endpoint),
-				e.From, e.To, w.frame, EndpointName(w.ep), w.from, w.to)
+			t.Errorf("transition %d: frame %d %s %s->%s, want frame %d %s %s->%s", i, e.Frame, e.Endpoint,
+				e.From, e.To, w.frame, w.ep, w.from, w.to)
 		}
 	}
 }

@@ -1,5 +1,7 @@
 package statemachine
 
+import "github.com/tcptrace/tcptrace/tcp"
+
 // Handshake classes.
 const (
 	HSComplete     = "complete"            // SYN, SYN-ACK, ACK
@@ -76,7 +78,7 @@ type Summary struct {
 // Finish classifies the connection. end is the capture's last timestamp (ns)
 // and idle the threshold (ns) beyond which a silent open connection is idle.
 func (c *Conn) Finish(lastTS, end, idle int64) Summary {
-	cl, sv := &c.H[Client], &c.H[Server]
+	cl, sv := &c.H[tcp.Client], &c.H[tcp.Server]
 	var s Summary
 	s.ClientState, s.ServerState = cl.State, sv.State
 	h := &s.Handshake
@@ -110,7 +112,7 @@ func (c *Conn) Finish(lastTS, end, idle int64) Summary {
 		(cl.SynAcked && sv.SynAcked)
 	refused := false
 	for _, r := range c.Resets {
-		if r.Sender == Server && r.ReceiverState == SynSent && !sv.SynSeen &&
+		if r.Sender == tcp.Server && r.ReceiverState == SynSent && !sv.SynSeen &&
 			(r.Verdict == EvRSTAccepted || r.Verdict == EvRSTUnchecked) {
 			refused = true
 		}
@@ -124,7 +126,7 @@ func (c *Conn) Finish(lastTS, end, idle int64) Summary {
 		h.Class = HSRefused
 	case !clientSyn && sv.SynSeen:
 		h.Class = HSSynAckNoSyn
-	case clientSyn && !sv.SynSeen && len(c.Resets) > 0 && c.Resets[0].Sender == Client:
+	case clientSyn && !sv.SynSeen && len(c.Resets) > 0 && c.Resets[0].Sender == tcp.Client:
 		h.Class = HSAborted
 	case clientSyn && !sv.SynSeen:
 		h.Class = HSUnanswered
@@ -156,46 +158,50 @@ func (c *Conn) Finish(lastTS, end, idle int64) Summary {
 			break
 		}
 	}
-	first, second := -1, -1
+	// first and second: whose FIN came first and second, if any.
+	var first, second tcp.Dir
+	hasFirst, hasSecond := true, true
 	switch {
 	case cl.FinSeen && sv.FinSeen:
 		if cl.FinFrame <= sv.FinFrame {
-			first, second = Client, Server
+			first, second = tcp.Client, tcp.Server
 		} else {
-			first, second = Server, Client
+			first, second = tcp.Server, tcp.Client
 		}
 	case cl.FinSeen:
-		first = Client
+		first, hasSecond = tcp.Client, false
 	case sv.FinSeen:
-		first = Server
+		first, hasSecond = tcp.Server, false
+	default:
+		hasFirst, hasSecond = false, false
 	}
-	if first >= 0 {
+	if hasFirst {
 		f := &c.H[first]
 		cs.FirstFIN = f.FinFrame
-		cs.ClosedBy = EndpointName(first)
+		cs.ClosedBy = first.String()
 		cs.FirstFINBy = cs.ClosedBy
-		cs.HalfCloseData = c.H[1-first].bytesAfterPeerFIN
+		cs.HalfCloseData = c.H[first.Peer()].bytesAfterPeerFIN
 		endHC := lastTS
-		if second >= 0 {
+		if hasSecond {
 			cs.SecondFIN = c.H[second].FinFrame
 			endHC = c.H[second].finTS
 		}
 		cs.HalfCloseDur = float64(endHC-f.finTS) / 1e9
 	}
 	if eff != nil {
-		cs.ResetFrame, cs.ResetBy = eff.Frame, EndpointName(eff.Sender)
+		cs.ResetFrame, cs.ResetBy = eff.Frame, eff.Sender.String()
 	}
 	switch {
-	case eff != nil && first >= 0 && cs.FirstFIN < eff.Frame:
+	case eff != nil && hasFirst && cs.FirstFIN < eff.Frame:
 		// The RST ended it: "fin-then-reset by server" is the server's RST
 		// after a FIN (the client's, or its own: FirstFINBy says whose).
 		cs.Class = CloseFINThenReset
-		cs.ClosedBy = EndpointName(eff.Sender)
+		cs.ClosedBy = eff.Sender.String()
 	case eff != nil:
 		cs.Class = CloseReset
-		cs.ClosedBy = EndpointName(eff.Sender)
+		cs.ClosedBy = eff.Sender.String()
 		cs.SecondFIN, cs.HalfCloseData, cs.HalfCloseDur = 0, 0, 0
-	case second >= 0:
+	case hasSecond:
 		f, g := &c.H[first], &c.H[second]
 		switch {
 		case f.FinAcked && f.FinAckedAt == g.FinFrame:
@@ -208,7 +214,7 @@ func (c *Conn) Finish(lastTS, end, idle int64) Summary {
 		if g.FinAcked {
 			cs.LastACK = g.FinAckedAt
 		}
-	case first >= 0:
+	case hasFirst:
 		cs.Class = CloseHalfClosed
 	case !established && !c.MidStream:
 		cs.Class = CloseNeverOpened
@@ -228,11 +234,11 @@ func (c *Conn) Finish(lastTS, end, idle int64) Summary {
 // or in TIME-WAIT (or the connection never got beyond an attempt that a RST
 // ended).
 func (c *Conn) Done() bool {
-	for i := range c.H {
+	for _, i := range tcp.Dirs {
 		switch c.H[i].State {
 		case Closed, TimeWait:
 		case Listen:
-			if !c.H[1-i].RSTSent && c.H[1-i].State != Closed {
+			if !c.H[i.Peer()].RSTSent && c.H[i.Peer()].State != Closed {
 				return false
 			}
 		default:

@@ -59,7 +59,7 @@ func BenchmarkStepCorpus(b *testing.B) {
 	tbl := analyze.NewTable(analyze.DefaultConfig())
 	type step struct {
 		conn int
-		dir  int
+		dir  tcp.Dir
 		seg  tcp.Segment
 	}
 	ids := map[*analyze.Conn]int{}

@@ -177,13 +177,13 @@ type Conn struct {
 func New() *Conn { return &Conn{} }
 
 // Step accounts segment s, sent in direction dir (0 = client → server).
-func (c *Conn) Step(dir int, s *tcp.Segment) {
+func (c *Conn) Step(dir tcp.Dir, s *tcp.Segment) {
 	now := s.TS
 	if !c.started {
 		c.first, c.started = now, true
 	}
 	c.last = now
-	t, o := &c.d[dir&1], &c.d[1-dir&1]
+	t, o := &c.d[dir], &c.d[dir.Peer()]
 	syn := s.Flags&tcp.SYN != 0
 	fin := s.Flags&tcp.FIN != 0
 	rst := s.Flags&tcp.RST != 0
@@ -462,8 +462,8 @@ func (t *dirState) hwDupCheck(s *tcp.Segment) {
 // (rexmt_pkts/rexmt_bytes) and, through Karn's rule, loses the RTT sample of
 // the original; Step keeps its behaviour for callers that want it (the
 // oracle test).
-func (c *Conn) Duplicate(dir int, s *tcp.Segment) {
-	c.d[dir&1].hwDupCheck(s)
+func (c *Conn) Duplicate(dir tcp.Dir, s *tcp.Segment) {
+	c.d[dir].hwDupCheck(s)
 }
 
 // isDSACK applies tcptrace's D-SACK tests to the first SACK block (RFC 2883
@@ -491,7 +491,7 @@ func (c *Conn) Result(lastTS int64) Result {
 	r.Closed = (c.d[0].finCount > 0 && c.d[1].finCount > 0) || c.d[0].rstCount+c.d[1].rstCount > 0
 	dur := elapsed(c.first, c.last)
 	r.DurationSec = float64(dur) / 1e9
-	for i := range c.d {
+	for _, i := range tcp.Dirs {
 		d := &c.d[i]
 		o := &r.Dir[i]
 		o.Packets = d.packets
@@ -529,7 +529,7 @@ func (c *Conn) Result(lastTS int64) Result {
 		o.WinMax = int64(d.winMax)
 		switch {
 		case d.packets == 0:
-		case d.winScaledFlag && c.d[1-i].winScaledFlag:
+		case d.winScaledFlag && c.d[i.Peer()].winScaledFlag:
 			// tcptrace averages over the scaled packets only once both
 			// directions have advertised a scaled window.
 			o.WinAvg = float64(d.winTot) / float64(d.winScaledPkts)

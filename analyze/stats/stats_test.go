@@ -22,11 +22,11 @@ const (
 // pkt is one segment of a scenario. Sequence and ACK numbers are relative
 // to each side's ISN (the SYN is at 0, data starts at 1).
 type pkt struct {
-	dir   int     // 0 client → server, 1 server → client
+	dir   tcp.Dir
 	ms    float64 // time
 	flags tcp.Flags
 	seq   uint32 // relative to isn[dir]
-	ack   uint32 // relative to isn[1-dir]
+	ack   uint32 // relative to isn[dir.Peer()]
 	n     int    // payload length
 	win   uint16
 	mod   func(*tcp.Segment) // options, truncation...

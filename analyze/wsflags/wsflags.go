@@ -116,8 +116,8 @@ func (a *Analyzer) Init(cfg Config) {
 }
 
 // Step analyzes one segment sent in direction d (0 or 1).
-func (a *Analyzer) Step(d int, s *tcp.Segment) Result {
-	fwd, rev := &a.d[d], &a.d[1-d]
+func (a *Analyzer) Step(d tcp.Dir, s *tcp.Segment) Result {
+	fwd, rev := &a.d[d], &a.d[d.Peer()]
 	fl := s.Flags
 	sfr := fl&(tcp.SYN|tcp.FIN|tcp.RST) != 0
 	seglen := seqnum.Size(s.Len)

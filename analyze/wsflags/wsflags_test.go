@@ -10,7 +10,7 @@ import (
 
 // wsStep is one segment of a replay and the flags Wireshark gives it.
 type wsStep struct {
-	dir      int // 0 client, 1 server
+	dir      tcp.Dir
 	flags    tcp.Flags
 	seq, ack uint32
 	n        int
@@ -133,7 +133,7 @@ func replayFlags(t *testing.T, steps []wsStep) {
 			Seq: seqnum.Value(st.seq), Ack: seqnum.Value(st.ack), Len: st.n, Window: st.win}
 		got := a.Step(st.dir, s).Flags
 		if got != st.want {
-			t.Errorf("frame %d (%s seq %d ack %d len %d): flags %s, want %s", i+1, map[int]string{0: "client", 1: "server"}[st.dir],
+			t.Errorf("frame %d (%s seq %d ack %d len %d): flags %s, want %s", i+1, st.dir,
 				st.seq, st.ack, st.n, flagNames(got), flagNames(st.want))
 		}
 	}

@@ -8,7 +8,7 @@ import (
 // packet is the part of a segment the replay needs (kept by value so that the
 // first packet can be replayed after a flip).
 type packet struct {
-	dir              int
+	dir              tcp.Dir
 	flags            tcp.Flags
 	seq, ack         uint32
 	len, captured    int
@@ -58,7 +58,7 @@ type timer struct {
 type conn struct {
 	cfg         *Config
 	ep          [2]endpoint
-	orig        int // index in ep of Zeek's originator
+	orig        tcp.Dir // index in ep of Zeek's originator
 	history     []byte
 	histSeen    uint32
 	isPartial   bool
@@ -510,7 +510,7 @@ func (c *conn) updateClosed(p *packet, e, peer *endpoint) (doClose bool) {
 // flipRoles is Connection::FlipRoles + TCPSessionAdapter::FlipRoles. The
 // history bits are not swapped, as in Zeek.
 func (c *conn) flipRoles() {
-	c.orig ^= 1
+	c.orig = c.orig.Peer()
 	c.ep[0].isOrig, c.ep[1].isOrig = !c.ep[0].isOrig, !c.ep[1].isOrig
 	fs := uint8(0)
 	if c.firstSeen&firstOrig != 0 {
@@ -567,7 +567,7 @@ func (c *conn) isReuse(p *packet) bool {
 	if p.flags&tcp.SYN == 0 {
 		return false
 	}
-	o, r := &c.ep[c.orig], &c.ep[c.orig^1]
+	o, r := &c.ep[c.orig], &c.ep[c.orig.Peer()]
 	connOrig := o
 	if p.flags&tcp.ACK != 0 {
 		if o.state != StateInactive {
@@ -621,7 +621,7 @@ func (c *conn) setInactivityTimeout(d int64) {
 // connection.
 func (c *conn) fire(tm timer) bool {
 	now := tm.at
-	o, r := &c.ep[c.orig], &c.ep[c.orig^1]
+	o, r := &c.ep[c.orig], &c.ep[c.orig.Peer()]
 	switch tm.kind {
 	case timerInactivity:
 		if c.lastTime+c.inactivity <= now {

@@ -26,7 +26,7 @@ var (
 // step is one synthetic segment; seq and ack are offsets from the sender's
 // and the receiver's ISN.
 type step struct {
-	dir      int
+	dir      tcp.Dir
 	flags    tcp.Flags
 	seq, ack uint32
 	n        int
@@ -36,7 +36,7 @@ type step struct {
 }
 
 // p builds a segment from flag letters S A F R P.
-func p(dir int, fl string, seq, ack uint32, n int) step {
+func p(dir tcp.Dir, fl string, seq, ack uint32, n int) step {
 	var f tcp.Flags
 	for _, c := range fl {
 		switch c {
@@ -320,8 +320,8 @@ func TestEmptyTracker(t *testing.T) {
 // per segment once the history is complete.
 func TestSteadyStateAllocations(t *testing.T) {
 	tr := NewTracker()
-	mk := func(dir int, fl tcp.Flags, seq, ack uint32, n int) tcp.Segment {
-		s := tcp.Segment{Flags: fl, Seq: seqnum.Value(isn[dir] + seq), Ack: seqnum.Value(isn[1-dir] + ack), Len: n, Payload: make([]byte, n), Window: 1000}
+	mk := func(dir tcp.Dir, fl tcp.Flags, seq, ack uint32, n int) tcp.Segment {
+		s := tcp.Segment{Flags: fl, Seq: seqnum.Value(isn[dir] + seq), Ack: seqnum.Value(isn[dir.Peer()] + ack), Len: n, Payload: make([]byte, n), Window: 1000}
 		s.Src, s.Dst = client, server
 		if dir == 1 {
 			s.Src, s.Dst = server, client
@@ -329,7 +329,7 @@ func TestSteadyStateAllocations(t *testing.T) {
 		return s
 	}
 	ts := int64(1e18)
-	step := func(dir int, s *tcp.Segment) {
+	step := func(dir tcp.Dir, s *tcp.Segment) {
 		ts += 1e6
 		s.TS = ts
 		tr.Step(dir, s)

@@ -171,14 +171,14 @@ func (t *Tracker) Init(cfg Config) {
 
 // Step feeds one segment of the connection; dir is tcptrace's direction
 // (0 when the client sent it). Segments must come in capture order.
-func (t *Tracker) Step(dir int, s *tcp.Segment) { t.StepChecked(dir, s, false) }
+func (t *Tracker) Step(dir tcp.Dir, s *tcp.Segment) { t.StepChecked(dir, s, false) }
 
 // StepChecked is Step for a segment whose TCP checksum is known to be bad
 // (see TCPChecksumOK) when badChecksum is set: Zeek, unless run with -C,
 // records 'C'/'c' in the history and otherwise ignores the packet.
-func (t *Tracker) StepChecked(dir int, s *tcp.Segment, badChecksum bool) {
+func (t *Tracker) StepChecked(dir tcp.Dir, s *tcp.Segment, badChecksum bool) {
 	p := packet{
-		dir:      dir & 1,
+		dir:      dir,
 		flags:    s.Flags,
 		seq:      uint32(s.Seq),
 		ack:      uint32(s.Ack),
@@ -298,14 +298,14 @@ func (t *Tracker) reset(p *packet, flip bool) {
 		first:   p.ts,
 		last:    p.ts,
 	}
-	for i := range c.ep {
+	for _, i := range tcp.Dirs {
 		e := &c.ep[i]
 		e.isOrig = i == c.orig
 		e.chk.thresh, e.rxmt.thresh, e.win0.thresh, e.gap.thresh = 1, 1, 1, 1
 		e.r = reassembler{lastReassem: 1, trimSeq: 1, blocks: blocks[i]}
 	}
 	if flip {
-		c.orig ^= 1
+		c.orig = c.orig.Peer()
 		c.ep[0].isOrig, c.ep[1].isOrig = !c.ep[0].isOrig, !c.ep[1].isOrig
 		c.history = append(c.history, '^')
 	}
@@ -352,7 +352,7 @@ var rstos0 = regexp.MustCompile(`^\^?S[^HAFGIQ]*R.*$`)
 
 // connState is Conn::conn_state from scripts/base/protocols/conn/main.zeek.
 func (c *conn) connState() string {
-	o, r := &c.ep[c.orig], &c.ep[c.orig^1]
+	o, r := &c.ep[c.orig], &c.ep[c.orig.Peer()]
 	os, rs := o.state, r.state
 	oInactive := os == StateInactive || os == StatePartial
 	rInactive := rs == StateInactive || rs == StatePartial
@@ -399,13 +399,13 @@ func (c *conn) span(removed bool) Span {
 		Result: Result{
 			ConnState:    c.connState(),
 			History:      string(c.history),
-			OrigIsClient: c.orig == 0,
+			OrigIsClient: c.orig == tcp.Client,
 		},
 		First:     c.first,
 		Last:      c.last,
 		Packets:   c.packets,
 		OrigState: int(c.ep[c.orig].state),
-		RespState: int(c.ep[c.orig^1].state),
+		RespState: int(c.ep[c.orig.Peer()].state),
 		Removed:   removed,
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/tcptrace/tcptrace/analyze"
 	"github.com/tcptrace/tcptrace/reassembly"
 	"github.com/tcptrace/tcptrace/render"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // FollowOptions are the flags of `tcptrace follow`.
@@ -70,9 +71,9 @@ func RunFollow(o FollowOptions, io IO) error {
 	switch o.Dir {
 	case "both":
 	case "client":
-		want[analyze.S2C] = false
+		want[tcp.Server] = false
 	case "server":
-		want[analyze.C2S] = false
+		want[tcp.Client] = false
 	default:
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--dir must be client, server or both, not %q", o.Dir)}
 	}
@@ -121,7 +122,11 @@ type followTap struct {
 	c *analyze.Conn
 }
 
-func (t followTap) Data(d int, off int64, b []byte, frame int64, file int) { t.p.Data(d, b, frame) }
-func (t followTap) Gap(d int, g reassembly.Gap)                            { t.p.Gap(d, g.Off, g.Len, g.Reason.String(), g.Frame) }
-func (t followTap) Conflict(d int, x reassembly.Conflict)                  { t.p.Conflict(d, t.c.JudgeConflict(d, x)) }
-func (t followTap) FIN(d int, off int64, frame int64, file int)            { t.p.FIN(d) }
+func (t followTap) Data(d tcp.Dir, off int64, b []byte, frame int64, file int) { t.p.Data(d, b, frame) }
+func (t followTap) Gap(d tcp.Dir, g reassembly.Gap) {
+	t.p.Gap(d, g.Off, g.Len, g.Reason.String(), g.Frame)
+}
+func (t followTap) Conflict(d tcp.Dir, x reassembly.Conflict) {
+	t.p.Conflict(d, t.c.JudgeConflict(d, x))
+}
+func (t followTap) FIN(d tcp.Dir, off int64, frame int64, file int) { t.p.FIN(d) }

@@ -30,6 +30,7 @@ import (
 
 	"github.com/tcptrace/tcptrace/analyze"
 	"github.com/tcptrace/tcptrace/reassembly"
+	"github.com/tcptrace/tcptrace/tcp"
 )
 
 // IndexName is the index file written in the output directory.
@@ -295,17 +296,17 @@ func (w *Writer) Tap(c *analyze.Conn) reassembly.Handler {
 		return nil
 	}
 	k := &conn{w: w, c: c, n: n} // file names are made when first needed
-	k.s[analyze.S2C].dir = analyze.S2C
+	k.s[tcp.Server].dir = tcp.Server
 	w.live[k] = struct{}{}
 	return k
 }
 
 // name returns the file name of direction d.
-func (k *conn) name(d int) string {
+func (k *conn) name(d tcp.Dir) string {
 	s := &k.s[d]
 	if s.name == "" {
 		src, dst := k.c.Client, k.c.Server
-		if d == analyze.S2C {
+		if d == tcp.Server {
 			src, dst = dst, src
 		}
 		s.name = Name(src, dst)
@@ -432,7 +433,7 @@ type conn struct {
 type stream struct {
 	vec     [][]byte // references to stable bytes not yet written (Writer.Stable)
 	vecLen  int
-	dir     uint8
+	dir     tcp.Dir
 	name    string
 	buf     []byte
 	written int64
@@ -443,7 +444,7 @@ type stream struct {
 	confs   []ConflictEntry
 }
 
-func (k *conn) Data(d int, off int64, b []byte, frame int64, file int) {
+func (k *conn) Data(d tcp.Dir, off int64, b []byte, frame int64, file int) {
 	s := &k.s[d]
 	if k.w.Stable {
 		// The bytes stay where they are until the run ends: keep a
@@ -486,7 +487,7 @@ func (w *Writer) flushAll() {
 // flush hands the stream's block (or references) to the writer goroutine.
 func (k *conn) flush(s *stream) {
 	if s.vec != nil {
-		k.w.jobs[k.c.ID%writers] <- job{name: k.name(int(s.dir)), vec: s.vec, first: !s.created}
+		k.w.jobs[k.c.ID%writers] <- job{name: k.name(s.dir), vec: s.vec, first: !s.created}
 		if !s.created {
 			s.created = true
 			k.w.files++
@@ -505,7 +506,7 @@ func (k *conn) flush(s *stream) {
 		s.buf = nil
 		return
 	}
-	k.w.jobs[k.c.ID%writers] <- job{name: k.name(int(s.dir)), b: s.buf, first: !s.created}
+	k.w.jobs[k.c.ID%writers] <- job{name: k.name(s.dir), b: s.buf, first: !s.created}
 	if !s.created {
 		s.created = true
 		k.w.files++
@@ -515,7 +516,7 @@ func (k *conn) flush(s *stream) {
 	s.buf = nil
 }
 
-func (k *conn) Gap(d int, g reassembly.Gap) {
+func (k *conn) Gap(d tcp.Dir, g reassembly.Gap) {
 	s := &k.s[d]
 	if len(s.gaps) < 1000 {
 		s.gaps = append(s.gaps, GapEntry{Offset: g.Off, FileOffset: s.written + int64(len(s.buf)) + int64(s.vecLen), Len: g.Len, Reason: g.Reason.String(), Frame: g.Frame})
@@ -525,7 +526,7 @@ func (k *conn) Gap(d int, g reassembly.Gap) {
 
 // Conflict records where two copies differed, with the judgment of which
 // one looks forged.
-func (k *conn) Conflict(d int, x reassembly.Conflict) {
+func (k *conn) Conflict(d tcp.Dir, x reassembly.Conflict) {
 	s := &k.s[d]
 	if len(s.confs) >= 1000 {
 		return
@@ -555,7 +556,7 @@ func (s *stream) settle() {
 
 // FIN: nothing more will be delivered this way; write the rest now rather
 // than hold its block until the connection is retired.
-func (k *conn) FIN(d int, off int64, frame int64, file int) {
+func (k *conn) FIN(d tcp.Dir, off int64, frame int64, file int) {
 	k.s[d].fin = true
 	k.flush(&k.s[d])
 }
