@@ -93,7 +93,7 @@ func benchEngine(b *testing.B, workers int) {
 		if err := e.Run(src); err != nil {
 			b.Fatal(err)
 		}
-		pkts += e.frames
+		pkts += e.rd.frames
 		src.Close()
 	}
 	b.ReportMetric(float64(pkts)/b.Elapsed().Seconds(), "pkts/s")

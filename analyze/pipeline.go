@@ -2,16 +2,14 @@ package analyze
 
 import (
 	"cmp"
-	"errors"
-	"io"
 
 	"github.com/tcptrace/tcptrace/internal/capture"
 	"github.com/tcptrace/tcptrace/tcp"
 )
 
-// A pipelined run splits the work over two goroutines: a reader that reads
-// frames and decodes them (Engine.frame), and the caller's goroutine that
-// owns the connection table (Engine.segment). Segments travel in batches
+// A pipelined run splits the work over two goroutines: the reader's, which
+// reads frames and decodes them (reader.frame), and the caller's, which owns
+// the connection table (tableSide.segment). Segments travel in batches
 // whose payload bytes are copied into the batch's own arena, since a frame's
 // bytes live only until the next read. Batches are recycled: the steady
 // state allocates nothing. The result is identical to Run's: one reader,
@@ -110,18 +108,18 @@ func (b *segBuf) own(p []byte) []byte {
 
 func (b *segBuf) reset() { b.segs, b.arena = b.segs[:0], b.arena[:0] }
 
-// RunPipelined is Run with reading and decoding on a goroutine of their own.
-func (e *Engine) RunPipelined(src capture.Source) error {
+// runPipelined is Run with reading and decoding on a goroutine of their own.
+func (e *Engine) runPipelined(src capture.Source) error {
 	full := make(chan *batch, batchQueue)
 	free := make(chan *batch, batchQueue+2)
 	for range batchQueue + 2 {
 		free <- &batch{segBuf: segBuf{segs: make([]tcp.Segment, 0, batchSegs), arena: make([]byte, 0, batchBytes)}}
 	}
-	go e.readBatches(src, full, free, capture.IsStable(src))
+	go e.rd.readBatches(src, full, free, capture.IsStable(src))
 	var first error
 	for b := range full {
 		for i := range b.segs {
-			e.segment(&b.segs[i])
+			e.tbl.segment(&b.segs[i])
 		}
 		var last bool
 		if first, last = e.collect(&b.readErrs, first); last {
@@ -133,9 +131,10 @@ func (e *Engine) RunPipelined(src capture.Source) error {
 	return first
 }
 
-// readBatches is the reader goroutine. Input damage is passed on in order
-// with the segments; an I/O error that cannot be stepped over ends the run.
-func (e *Engine) readBatches(src capture.Source, full, free chan *batch, stable bool) {
+// readBatches is the reader goroutine of a pipelined run. Input damage is
+// passed on in order with the segments; an I/O error that cannot be
+// stepped over ends the run.
+func (r *reader) readBatches(src capture.Source, full, free chan *batch, stable bool) {
 	defer close(full)
 	b := <-free
 	bytesIn := 0
@@ -143,29 +142,10 @@ func (e *Engine) readBatches(src capture.Source, full, free chan *batch, stable 
 		full <- b
 		b, bytesIn = <-free, 0
 	}
-	for {
-		f, err := src.Next()
-		if err == io.EOF {
-			b.end = true
-			full <- b
-			return
-		}
-		if err != nil {
-			var ce *capture.Error
-			if !errors.As(err, &ce) {
-				b.end, b.err = true, err
-				full <- b
-				return
-			}
-			if len(b.segs) > 0 {
-				send() // keep the error after the segments read before it
-			}
-			b.errs = append(b.errs, err)
-			continue
-		}
-		s := e.frame(f)
+	err := readAll(src, func(f *capture.Frame) {
+		s := r.frame(f)
 		if s == nil {
-			continue
+			return
 		}
 		need := arenaNeed(s, stable)
 		if len(b.segs) == cap(b.segs) || b.full(need) || len(b.errs) > 0 || bytesIn >= leadBytes {
@@ -173,5 +153,12 @@ func (e *Engine) readBatches(src capture.Source, full, free chan *batch, stable 
 		}
 		b.push(s, need)
 		bytesIn += len(f.Data)
-	}
+	}, func(err error) {
+		if len(b.segs) > 0 {
+			send() // keep the error after the segments read before it
+		}
+		b.errs = append(b.errs, err)
+	})
+	b.end, b.err = true, err
+	full <- b
 }

@@ -16,7 +16,7 @@ import (
 )
 
 // record builds the report records of a finished connection.
-func (e *Engine) record(c *Conn) (*report.Conn, []*report.Anomaly) {
+func (t *tableSide) record(c *Conn) (*report.Conn, []*report.Anomaly) {
 	rc := &report.Conn{
 		Type:        "conn",
 		ID:          c.ID,
@@ -43,7 +43,7 @@ func (e *Engine) record(c *Conn) (*report.Conn, []*report.Anomaly) {
 		CaptureLoss: c.CaptureLoss,
 		AnomDropped: c.AnomDropped,
 	}
-	fillState(rc, c, e.clock, int64(e.cfg.Idle))
+	fillState(rc, c, t.clk.clock, int64(t.cfg.Idle))
 	rc.Reassembly, rc.Gaps = reasmReport(c)
 	if len(c.Rows) > 0 {
 		rc.Rows = c.Rows
@@ -52,7 +52,7 @@ func (e *Engine) record(c *Conn) (*report.Conn, []*report.Anomaly) {
 			rc.Rows[i].Rel = float64(rc.Rows[i].TS-c.FirstTS) / 1e9
 		}
 	}
-	st := c.Stats.Result(e.clock)
+	st := c.Stats.Result(t.clk.clock)
 	rc.Stats = &report.DirPair{Client: st.Dir[tcp.Client], Server: st.Dir[tcp.Server]}
 	rc.RTTms = connRTT(rc, st)
 	diagnose(c, rc)
@@ -126,24 +126,26 @@ func sortAnomalies(as []*report.Anomaly) {
 }
 
 // Report builds the report model. files are the input names, by index.
+// It finishes the connections still open first, as of the input's end.
 func (e *Engine) Report(files []string) *report.Report {
-	e.clock = max(e.clock, e.lastTS)
-	e.atEnd = true
-	tables := []*Engine{e}
+	e.out.atEnd, e.out.lastTS = true, e.rd.lastTS
+	tables := []*tableSide{e.tbl}
 	if e.sh != nil {
-		e.finishShards()
-		tables = e.sh.subs
-	} else {
-		for _, c := range e.table.Live() {
-			e.finalize(c)
+		e.sh.finishAll(max(e.sh.clk.clock, e.rd.lastTS))
+		tables = tables[:0]
+		for _, sub := range e.sh.subs {
+			tables = append(tables, sub.tableSide)
 		}
+	} else {
+		e.tbl.clk.clock = max(e.tbl.clk.clock, e.rd.lastTS)
+		e.tbl.finishAll()
 	}
-	created, evicted := 0, 0
-	var rs report.ReasmSummary
-	peak := e.table.Pool().Peak()
+	peak := e.tbl.table.Pool().Peak()
 	if e.sh != nil {
 		peak = e.sh.peak
 	}
+	created, evicted := 0, 0
+	var rs report.ReasmSummary
 	for _, t := range tables {
 		created += t.table.Created()
 		evicted += t.table.Evicted
@@ -154,11 +156,11 @@ func (e *Engine) Report(files []string) *report.Report {
 		rs.Gaps += t.reasm.Gaps
 		rs.BudgetFlushes += t.table.Pool().Flushes
 	}
-	r := &report.Report{Conns: e.done, Anomalies: e.anoms}
+	r := &report.Report{Conns: e.out.done, Anomalies: e.out.anoms}
 	for _, rc := range r.Conns {
 		resolveFiles(rc, nil, files)
-		if rc.Close != nil && e.lastTS > rc.LastNS {
-			rc.Close.IdleFor = float64(e.lastTS-rc.LastNS) / 1e9
+		if rc.Close != nil && e.rd.lastTS > rc.LastNS {
+			rc.Close.IdleFor = float64(e.rd.lastTS-rc.LastNS) / 1e9
 		}
 	}
 	if len(files) > 1 {
@@ -171,29 +173,29 @@ func (e *Engine) Report(files []string) *report.Report {
 	s := &r.Summary
 	s.Type = "summary"
 	s.Files = append([]string{}, files...)
-	s.Frames = e.frames
-	s.TCPSegments = e.tcp
-	s.Connections = len(r.Conns) + e.emitted
+	s.Frames = e.rd.frames
+	s.TCPSegments = e.rd.tcp
+	s.Connections = len(r.Conns) + e.out.emitted
 	if e.sel.Filter != nil || len(e.sel.IDs) > 0 {
 		s.Selected, s.ConnsTotal = true, created
 	}
 	s.Skipped = map[string]int64{}
-	for i, n := range e.skipped {
+	for i, n := range e.rd.skipped {
 		if n > 0 {
 			s.Skipped[decode.Skip(i).Key()] = n
 		}
 	}
-	for lt, n := range e.dec.UnsupportedLinks {
+	for lt, n := range e.rd.dec.UnsupportedLinks {
 		if s.UnsupportedLTs == nil {
 			s.UnsupportedLTs = map[string]int64{}
 		}
 		s.UnsupportedLTs[strconv.Itoa(int(lt))] = int64(n)
 	}
-	s.Truncated = e.truncated
-	s.OverSnaplen = e.overSnaplen
-	if st := e.dec.Defrag().Stats; st.Fragments > 0 {
+	s.Truncated = e.rd.truncated
+	s.OverSnaplen = e.rd.overSnaplen
+	if st := e.rd.dec.Defrag().Stats; st.Fragments > 0 {
 		s.Fragments = &report.Fragments{
-			Fragments: st.Fragments, Completed: st.Completed, Pending: e.dec.Defrag().Pending(),
+			Fragments: st.Fragments, Completed: st.Completed, Pending: e.rd.dec.Defrag().Pending(),
 			Evicted: st.Evicted, TimedOut: st.TimedOut, Overlaps: st.Overlaps, Conflicts: st.Conflicts,
 		}
 	}
@@ -207,8 +209,8 @@ func (e *Engine) Report(files []string) *report.Report {
 	for _, err := range e.errs {
 		s.Errors = append(s.Errors, err.Error())
 	}
-	if e.frames > 0 {
-		s.First, s.Last = FormatTS(e.firstTS), FormatTS(e.lastTS)
+	if e.rd.frames > 0 {
+		s.First, s.Last = FormatTS(e.rd.firstTS), FormatTS(e.rd.lastTS)
 	}
 	return r
 }

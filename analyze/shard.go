@@ -3,8 +3,6 @@ package analyze
 import (
 	"cmp"
 	"encoding/binary"
-	"errors"
-	"io"
 	"math"
 	"net/netip"
 	"slices"
@@ -16,15 +14,16 @@ import (
 )
 
 // A sharded run (Config.Workers > 1) spreads the connection table over
-// several shards, each an Engine of its own on its own goroutine that owns
-// the connections of one class of a symmetric flow hash (both directions,
-// and every VLAN of a tuple, land in the same shard). One reader goroutine
-// reads, decodes and routes the segments; the caller's goroutine merges
-// what the shards finish.
+// several shards, each a tableSide of its own on its own goroutine that
+// owns the connections of one class of a symmetric flow hash (both
+// directions, and every VLAN of a tuple, land in the same shard). One
+// reader goroutine reads, decodes and routes the segments (reader,
+// readRounds); the caller's goroutine merges what the shards finish
+// (merger).
 //
 // The output is byte-identical to a run on one goroutine:
 //   - the reader keeps the run's clock and decides when to sweep, exactly as
-//     Engine.segment would, and tells every shard (a sweep mark);
+//     tableSide.segment would, and tells every shard (a sweep mark);
 //   - segments are numbered in capture order (their position); a shard gives
 //     a connection the position of the segment that created it as a
 //     provisional ID, and the merger renumbers connections in order of
@@ -102,14 +101,30 @@ type poolEv struct {
 	peak, after int64
 }
 
-// sharded holds the parent's side of a sharded run.
-type sharded struct {
-	subs   []*Engine
+// merger is the caller's side of a sharded run: it numbers the connections
+// the shards create, follows their reassembly pools, and delivers what they
+// finish in the order of a single table.
+type merger struct {
+	subs   []*shard
 	ids    map[int]int // provisional ID → ID, for connections not yet finished
 	nextID int
 	used   []int64 // each shard's pool, as merged so far
 	total  int64   // their sum
 	peak   int64   // the most over all shards at once
+	// clk is the run's clock: the reader goroutine keeps it while it reads
+	// (readRounds), Report reads it once the reader is done.
+	clk     sweepClock
+	deliver func(*report.Conn, []*report.Anomaly)
+}
+
+// shard is one shard's table side and its place in the run: the position
+// and phase of the step it is at, and where its finished connections go
+// during a round (recs).
+type shard struct {
+	*tableSide
+	pos   int64
+	phase int8
+	recs  *[]outRec
 }
 
 // shardable reports whether this run can be sharded: the analysis of
@@ -119,9 +134,9 @@ func (e *Engine) shardable() bool {
 	return e.cfg.Workers > 1 && !e.cfg.StreamsOnly && e.cfg.Tap == nil && !e.cfg.Rows && len(e.sel.IDs) == 0
 }
 
-// newShards makes the shard engines.
-func (e *Engine) newShards(n int) *sharded {
-	sh := &sharded{ids: map[int]int{}, nextID: 1, used: make([]int64, n)}
+// newShards makes the merger and its n shards.
+func (e *Engine) newShards(n int) *merger {
+	m := &merger{ids: map[int]int{}, nextID: 1, used: make([]int64, n), deliver: e.out.deliver}
 	for range n {
 		cfg := e.cfg
 		if cfg.MaxConns > 0 {
@@ -130,16 +145,19 @@ func (e *Engine) newShards(n int) *sharded {
 		if cfg.GlobalBudget > 0 {
 			cfg.GlobalBudget = max(1, cfg.GlobalBudget/int64(n))
 		}
-		sub := NewEngine(cfg)
-		sub.sel = e.sel
-		sub.table.posIDs = true
-		sh.subs = append(sh.subs, sub)
+		sh := &shard{tableSide: newTableSide(cfg, &e.sel, nil)}
+		sh.table.posIDs = true
+		sh.put = func(id int, rc *report.Conn, anoms []*report.Anomaly) {
+			// The merger renumbers it and puts it in its place.
+			*sh.recs = append(*sh.recs, outRec{pos: sh.pos, phase: sh.phase, seq: len(*sh.recs), id: id, rc: rc, anoms: anoms})
+		}
+		m.subs = append(m.subs, sh)
 	}
-	return sh
+	return m
 }
 
-// RunSharded is Run over e.cfg.Workers shards.
-func (e *Engine) RunSharded(src capture.Source) error {
+// runSharded is Run over e.cfg.Workers shards.
+func (e *Engine) runSharded(src capture.Source) error {
 	n := e.cfg.Workers
 	if e.sh == nil {
 		e.sh = e.newShards(n)
@@ -166,10 +184,10 @@ func (e *Engine) RunSharded(src capture.Source) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sub.runShard(j, ins[j], outs[j])
+			sub.run(j, ins[j], outs[j])
 		}()
 	}
-	go e.readRounds(src, ins, free, stable)
+	go e.rd.readRounds(src, ins, free, stable, &e.sh.clk)
 
 	var first error
 	got := make([]*shardOut, n)
@@ -178,7 +196,7 @@ func (e *Engine) RunSharded(src capture.Source) error {
 			got[j] = <-outs[j]
 		}
 		r := got[0].r
-		e.merge(got)
+		e.sh.merge(got)
 		var last bool
 		if first, last = e.collect(&r.readErrs, first); last {
 			break
@@ -195,9 +213,9 @@ func (e *Engine) RunSharded(src capture.Source) error {
 }
 
 // readRounds is the reader goroutine of a sharded run: it reads, decodes,
-// keeps the run's clock and sweeps (as Engine.segment does), and routes each
-// segment to the shard of its flow.
-func (e *Engine) readRounds(src capture.Source, ins []chan *round, free chan *round, stable bool) {
+// keeps the run's clock clk and sweeps (as tableSide.segment does), and
+// routes each segment to the shard of its flow.
+func (rd *reader) readRounds(src capture.Source, ins []chan *round, free chan *round, stable bool, clk *sweepClock) {
 	defer func() {
 		for _, in := range ins {
 			close(in)
@@ -212,26 +230,10 @@ func (e *Engine) readRounds(src capture.Source, ins []chan *round, free chan *ro
 		}
 		r, inRound, bytesIn = <-free, 0, 0
 	}
-	for {
-		f, err := src.Next()
-		if err == io.EOF {
-			r.end = true
-			send()
-			return
-		}
-		if err != nil {
-			var ce *capture.Error
-			if !errors.As(err, &ce) {
-				r.end, r.err = true, err
-				send()
-				return
-			}
-			r.errs = append(r.errs, err)
-			continue
-		}
-		s := e.frame(f)
+	err := readAll(src, func(f *capture.Frame) {
+		s := rd.frame(f)
 		if s == nil {
-			continue
+			return
 		}
 		j := flowShard(s, n)
 		need := arenaNeed(s, stable)
@@ -239,41 +241,45 @@ func (e *Engine) readRounds(src capture.Source, ins []chan *round, free chan *ro
 			send()
 		}
 		b := &r.b[j]
-		pos := e.tcp - 1
+		pos := rd.tcp - 1
 		b.push(s, need)
 		b.pos = append(b.pos, pos)
-		b.clock = append(b.clock, e.clock)
+		b.clock = append(b.clock, clk.clock)
 		inRound++
 		bytesIn += len(f.Data)
-		if now, ok := e.tick(s.TS); ok { // every shard sweeps here
+		if now, ok := clk.tick(s.TS); ok { // every shard sweeps here
 			for k := range r.b {
 				o := &r.b[k]
-				o.sweeps = append(o.sweeps, sweepMark{at: len(o.segs), pos: pos, now: now, clock: e.clock})
+				o.sweeps = append(o.sweeps, sweepMark{at: len(o.segs), pos: pos, now: now, clock: clk.clock})
 			}
 		}
 		if inRound >= roundSegs || bytesIn >= roundBytes {
 			send()
 		}
-	}
+	}, func(err error) {
+		r.errs = append(r.errs, err)
+	})
+	r.end, r.err = true, err
+	send()
 }
 
-// runShard is a shard's goroutine: it adds its segments and sweeps where
-// the reader said, and reports what it created and finished.
-func (e *Engine) runShard(j int, in <-chan *round, out chan<- *shardOut) {
+// run is a shard's goroutine: it adds its segments and sweeps where the
+// reader said, and reports what it created and finished.
+func (sh *shard) run(j int, in <-chan *round, out chan<- *shardOut) {
 	defer close(out)
-	pool := e.table.Pool()
+	pool := sh.table.Pool()
 	for r := range in {
 		b := &r.b[j]
 		o := &shardOut{r: r}
-		e.out = &o.recs
+		sh.recs = &o.recs
 		marks := b.sweeps
 		for i := 0; ; i++ {
 			for len(marks) > 0 && marks[0].at == i {
 				m := &marks[0]
-				e.clock, e.pos, e.phase = m.clock, m.pos, 1
+				sh.clk.clock, sh.pos, sh.phase = m.clock, m.pos, 1
 				u := pool.Used()
 				pool.StartStep()
-				e.sweep(m.now)
+				sh.sweep(m.now)
 				if pool.Used() != u {
 					o.pool = append(o.pool, poolEv{pos: m.pos, phase: 1, shard: j, peak: pool.StepPeak(), after: pool.Used()})
 				}
@@ -283,28 +289,27 @@ func (e *Engine) runShard(j int, in <-chan *round, out chan<- *shardOut) {
 				break
 			}
 			s := &b.segs[i]
-			e.clock, e.pos, e.phase = b.clock[i], b.pos[i], 0
-			e.table.pos = int(b.pos[i])
-			created := e.table.Created()
+			sh.clk.clock, sh.pos, sh.phase = b.clock[i], b.pos[i], 0
+			sh.table.pos = int(b.pos[i])
+			created := sh.table.Created()
 			u := pool.Used()
 			pool.StartStep()
-			e.add(s)
-			if e.table.Created() != created {
+			sh.add(s)
+			if sh.table.Created() != created {
 				o.creates = append(o.creates, b.pos[i])
 			}
 			if pool.StepPeak() > u || pool.Used() != u {
 				o.pool = append(o.pool, poolEv{pos: b.pos[i], shard: j, peak: pool.StepPeak(), after: pool.Used()})
 			}
 		}
-		e.out = nil
+		sh.recs = nil
 		out <- o
 	}
 }
 
 // merge takes one round of every shard: it numbers the connections created,
 // follows the pool, and delivers the finished connections in order.
-func (e *Engine) merge(outs []*shardOut) {
-	sh := e.sh
+func (m *merger) merge(outs []*shardOut) {
 	var creates []int64
 	var pool []poolEv
 	var recs []outRec
@@ -315,8 +320,8 @@ func (e *Engine) merge(outs []*shardOut) {
 	}
 	slices.Sort(creates)
 	for _, p := range creates {
-		sh.ids[int(p)] = sh.nextID
-		sh.nextID++
+		m.ids[int(p)] = m.nextID
+		m.nextID++
 	}
 	slices.SortStableFunc(pool, func(a, b poolEv) int {
 		if a.pos != b.pos {
@@ -325,16 +330,16 @@ func (e *Engine) merge(outs []*shardOut) {
 		return int(a.phase) - int(b.phase)
 	})
 	for _, p := range pool {
-		sh.peak = max(sh.peak, sh.total-sh.used[p.shard]+p.peak)
-		sh.total += p.after - sh.used[p.shard]
-		sh.used[p.shard] = p.after
+		m.peak = max(m.peak, m.total-m.used[p.shard]+p.peak)
+		m.total += p.after - m.used[p.shard]
+		m.used[p.shard] = p.after
 	}
-	e.deliverOrdered(recs)
+	m.deliverOrdered(recs)
 }
 
 // deliverOrdered renumbers finished connections and delivers them in the
 // order of a single table.
-func (e *Engine) deliverOrdered(recs []outRec) {
+func (m *merger) deliverOrdered(recs []outRec) {
 	slices.SortFunc(recs, func(a, b outRec) int {
 		if a.pos != b.pos {
 			return cmp.Compare(a.pos, b.pos)
@@ -348,8 +353,8 @@ func (e *Engine) deliverOrdered(recs []outRec) {
 		return a.id - b.id
 	})
 	for _, x := range recs {
-		id := e.sh.ids[x.id]
-		delete(e.sh.ids, x.id)
+		id := m.ids[x.id]
+		delete(m.ids, x.id)
 		if x.rc == nil {
 			continue
 		}
@@ -357,24 +362,22 @@ func (e *Engine) deliverOrdered(recs []outRec) {
 		for _, a := range x.anoms {
 			a.Conn = id
 		}
-		e.deliver(x.rc, x.anoms)
+		m.deliver(x.rc, x.anoms)
 	}
 }
 
-// finishShards finishes the connections still open in every shard at the
-// end of the input, in ID order.
-func (e *Engine) finishShards() {
+// finishAll finishes the connections still open in every shard at the end
+// of the input, in ID order; clock is the input's last time.
+func (m *merger) finishAll(clock int64) {
 	var recs []outRec
-	for _, sub := range e.sh.subs {
-		sub.clock, sub.lastTS = e.clock, e.lastTS
+	for _, sub := range m.subs {
+		sub.clk.clock = clock
 		sub.pos, sub.phase = math.MaxInt64, 2
-		sub.out = &recs
-		for _, c := range sub.table.Live() {
-			sub.finalize(c)
-		}
-		sub.out = nil
+		sub.recs = &recs
+		sub.finishAll()
+		sub.recs = nil
 	}
-	e.deliverOrdered(recs)
+	m.deliverOrdered(recs)
 }
 
 // flowShard returns the shard of a segment's flow: the same for both

@@ -16,14 +16,14 @@ import (
 func TestMergePoolPeak(t *testing.T) {
 	e := NewEngine(withWorkers(2))
 	e.sh = e.newShards(2)
-	e.merge([]*shardOut{
+	e.sh.merge([]*shardOut{
 		{pool: []poolEv{{pos: 1, shard: 0, peak: 100, after: 100}}},
 		{pool: []poolEv{{pos: 2, shard: 1, peak: 70, after: 50}}},
 	})
 	if e.sh.peak != 170 {
 		t.Errorf("peak %d, want 170", e.sh.peak)
 	}
-	e.merge([]*shardOut{
+	e.sh.merge([]*shardOut{
 		{pool: []poolEv{{pos: 5, phase: 1, shard: 0, peak: 100, after: 0}}},
 		{pool: []poolEv{{pos: 4, shard: 1, peak: 80, after: 80}}},
 	})
@@ -44,7 +44,7 @@ func TestMergeOrder(t *testing.T) {
 	rec := func(pos int64, phase int8, seq, id int) outRec {
 		return outRec{pos: pos, phase: phase, seq: seq, id: id, rc: &report.Conn{ID: id}}
 	}
-	e.merge([]*shardOut{
+	e.sh.merge([]*shardOut{
 		{creates: []int64{0, 7, 9}, recs: []outRec{rec(9, 1, 0, 7), rec(9, 1, 1, 9)}},
 		{creates: []int64{3, 5}, recs: []outRec{rec(8, 0, 0, 5), rec(9, 1, 0, 3)}},
 	})
