@@ -15,8 +15,6 @@ import (
 	"github.com/tcptrace/tcptrace/analyze/wsflags"
 	"github.com/tcptrace/tcptrace/analyze/zeek"
 	"github.com/tcptrace/tcptrace/reassembly"
-	"github.com/tcptrace/tcptrace/report"
-	"github.com/tcptrace/tcptrace/seqnum"
 	"github.com/tcptrace/tcptrace/statemachine"
 	"github.com/tcptrace/tcptrace/tcp"
 )
@@ -123,79 +121,6 @@ func KeyOf(s *tcp.Segment) Key {
 // tupleKey is a Key without the VLAN tags.
 type tupleKey struct{ A, B netip.AddrPort }
 
-// Conn is the engine's state for one connection.
-type Conn struct {
-	ID  int
-	Key Key
-	// VLANs per direction: they differ when the two directions of one
-	// connection cross the capture point on different VLANs (asymmetric
-	// routing, router on a stick); then both keys lead to this connection.
-	VLANs          [2]tcp.VLANs
-	keys           []Key
-	Client, Server netip.AddrPort
-	RoleBy         string
-	Reused         bool
-
-	FirstFile, LastFile   int
-	FirstFrame, LastFrame int64
-	FirstTS, LastTS       int64
-
-	Packets, Bytes, SYN, FIN, RST [2]int64
-	Truncated                     int64
-	SYNACK                        bool // the server sent a SYN-ACK
-	ISN                           [2]seqnum.Value
-	ISNSet                        [2]bool
-
-	Matched bool // a segment matched the user's filter (or there is none)
-
-	Anomalies []Anomaly      // in frame order
-	AnomCount map[Kind]int64 // per kind
-	// AnomDropped counts anomalies beyond MaxAnomalyRecords, counted but not kept.
-	AnomDropped int64
-	chk         *checker // nil with StreamsOnly
-
-	SM    *statemachine.Conn // the replay of both endpoints
-	Zeek  *zeek.Tracker      // Zeek's conn_state and history for the same packets
-	Stats *stats.Conn        // tcptrace-style per-direction statistics and RTT
-	WS    *wsflags.Analyzer  // Wireshark's tcp.analysis flags
-
-	R      [2]*reassembly.Stream // the reassembled byte stream of each direction
-	budget reassembly.Budget
-	sh     streams     // the streams' handler
-	Gaps   []dirGap    // the first gaps, in stream order per direction
-	diag   *diag       // what the diagnosis of resets needs (nil with StreamsOnly)
-	ip     [2]ipHabits // each direction's TTLs and IP IDs (which copy of a conflict looks forged)
-	// confFrame: the later copy of the last conflicting_retransmission of
-	// each direction (one anomaly per copy).
-	confFrame [2]int64
-	rows      rowState // what the timeline needs (Config.Rows)
-	Rows      []report.Row
-
-	lru *list.Element // in Table.lru while live
-	odd bool          // in Table.odd: last touched with a time older than the newest
-	// EvictedEarly: finished because the table was full (Config.MaxConns),
-	// not because it ended or went idle.
-	EvictedEarly bool
-	// CaptureLoss: a live capture's kernel dropped packets while this
-	// connection was open (Engine.CaptureLoss).
-	CaptureLoss bool
-	tap         reassembly.Handler
-	blk         *connBlock // the allocation c lives in
-}
-
-// Dir returns the direction of s within c.
-func (c *Conn) Dir(s *tcp.Segment) tcp.Dir {
-	if s.Src == c.Client {
-		return tcp.Client
-	}
-	return tcp.Server
-}
-
-// Closed reports whether the connection ended: FINs both ways or a RST.
-func (c *Conn) Closed() bool {
-	return (c.FIN[tcp.Client] > 0 && c.FIN[tcp.Server] > 0) || c.RST[tcp.Client]+c.RST[tcp.Server] > 0
-}
-
 // Table maps tuples to their current connection. It is owned by one
 // goroutine: no locking.
 type Table struct {
@@ -277,7 +202,7 @@ func (t *Table) Sweep(now, closedIdle, openIdle int64, fn func(*Conn)) {
 	}
 	for e := t.lru.Front(); e != nil; e = e.Next() {
 		c := e.Value.(*Conn)
-		if c.odd {
+		if c.bk.odd {
 			continue // visited below
 		}
 		if idle := now - c.LastTS; idle <= closedIdle && idle <= openIdle {
@@ -320,13 +245,13 @@ func (t *Table) Live() []*Conn {
 }
 
 func (t *Table) evict(c *Conn) {
-	if c.lru != nil {
-		t.lru.Remove(c.lru)
-		c.lru = nil
+	if c.bk.lru != nil {
+		t.lru.Remove(c.bk.lru)
+		c.bk.lru = nil
 	}
-	if c.odd {
+	if c.bk.odd {
 		delete(t.odd, c)
-		c.odd = false
+		c.bk.odd = false
 	}
 	for _, k := range c.keys {
 		if t.live[k] == c {
@@ -348,7 +273,7 @@ func (t *Table) Add(s *tcp.Segment) (*Conn, tcp.Dir) {
 	k := KeyOf(s)
 	slot := &t.recent[recentSlot(k)]
 	c := *slot
-	if c == nil || c.lru == nil || !c.hasKey(k) {
+	if c == nil || c.bk.lru == nil || !c.hasKey(k) {
 		c = t.live[k]
 	}
 	if c == nil {
@@ -396,10 +321,15 @@ func (t *Table) Add(s *tcp.Segment) (*Conn, tcp.Dir) {
 	if s.Flags&tcp.RST != 0 {
 		c.RST[d]++
 	}
+	// The order of what follows matters; each step says what it needs.
+	//
+	// 1. The timeline's snapshot, before anything moves: a row shows the
+	//    states before and after its segment.
 	var snap rowSnap
 	if t.cfg.Rows {
 		snap = c.rowBefore(d)
 	}
+	// 2. The sender's IP habits learn from every copy, duplicates too.
 	dup := false
 	c.ip[d].note(s)
 	if t.cfg.StreamsOnly {
@@ -415,17 +345,33 @@ func (t *Table) Add(s *tcp.Segment) (*Conn, tcp.Dir) {
 		c.duplicateFrame(d, s, of)
 		c.Stats.Duplicate(d, s)
 	} else {
+		// 3. What the checks compare with is taken before the state
+		//    machine moves: both endpoints' windows, ACKs and states
+		//    (capturePre), and whether the sender had sent its FIN.
 		pre := capturePre(c, d)
 		finBefore := c.SM.H[d].FinSeen
+		// 4. The state machine, then what reads its result: the reset
+		//    diagnosis (the RST's verdict and the states it left) and the
+		//    checks (its events).
 		evs := c.SM.Step(d, s)
 		c.diag.note(c, d, s, finBefore)
 		c.chk.check(c, d, s, evs, pre, c.addAnomaly)
+		// 5. Only after the checks, the send bookkeeping: the checks judge
+		//    this segment against what the sender had sent before it.
 		c.chk.noteSent(d, s)
+		// 6. Wireshark's flags (they read pre and the state machine's
+		//    result), then Zeek's and C tcptrace's emulations, which keep
+		//    their own state and read only the segment.
 		c.wiresharkFlags(d, s, pre)
 		c.Zeek.Step(d, s)
 		c.Stats.Step(d, s)
 	}
 	if !dup {
+		// 7. Reassembly, then the conflict the checks found on this
+		//    segment: reassembly reports a conflicting retransmission more
+		//    precisely (byte offsets), and flushConflict adds the checks'
+		//    one only when reassembly did not report this frame. Then the
+		//    ACK releases the peer's stream, after this segment's own data.
 		c.R[d].Segment(s)
 		if c.chk != nil && c.chk.conflictSet {
 			c.chk.flushConflict(c)
@@ -434,6 +380,8 @@ func (t *Table) Add(s *tcp.Segment) (*Conn, tcp.Dir) {
 			c.R[d.Peer()].Acked(s.Ack, s.Frame, s.File)
 		}
 	}
+	// 8. The timeline's row last: it shows the states after the segment
+	//    and every anomaly it raised.
 	if t.cfg.Rows {
 		c.rowAfter(d, s, snap, t.cfg.Explain)
 	}
@@ -519,21 +467,21 @@ func (c *Conn) hasKey(k Key) bool {
 
 // touch makes c the most recently active connection (its LastTS set).
 func (t *Table) touch(c *Conn) {
-	if c.lru == nil {
-		c.lru = t.lru.PushBack(c)
+	if c.bk.lru == nil {
+		c.bk.lru = t.lru.PushBack(c)
 	} else {
-		t.lru.MoveToBack(c.lru)
+		t.lru.MoveToBack(c.bk.lru)
 	}
 	switch {
 	case c.LastTS >= t.maxTS:
 		t.maxTS = c.LastTS
-		if c.odd {
+		if c.bk.odd {
 			delete(t.odd, c)
-			c.odd = false
+			c.bk.odd = false
 		}
-	case !c.odd:
+	case !c.bk.odd:
 		t.odd[c] = struct{}{}
-		c.odd = true
+		c.bk.odd = true
 	}
 }
 
@@ -583,10 +531,10 @@ const minFreeBlocks = 256
 // no tap or timeline row refers to it (Config.Tap and Config.Rows runs do
 // not recycle).
 func (t *Table) Recycle(c *Conn) {
-	if c.blk == nil || t.cfg.Tap != nil || t.cfg.Rows || len(t.free) >= maxFreeBlocks {
+	if c.bk.blk == nil || t.cfg.Tap != nil || t.cfg.Rows || len(t.free) >= maxFreeBlocks {
 		return
 	}
-	t.free = append(t.free, c.blk)
+	t.free = append(t.free, c.bk.blk)
 }
 
 func (t *Table) create(k Key, s *tcp.Segment) *Conn {
@@ -603,8 +551,13 @@ func (t *Table) create(k Key, s *tcp.Segment) *Conn {
 		b = &connBlock{}
 	}
 	c := &b.c
-	*c = Conn{ID: id, Key: k, FirstFile: s.File, FirstFrame: s.Frame, FirstTS: s.TS, keys: append(c.keys[:0], k),
-		Anomalies: c.Anomalies[:0], AnomCount: c.AnomCount, Gaps: c.Gaps[:0], blk: b}
+	*c = Conn{
+		identity:    identity{ID: id, Key: k, keys: append(c.keys[:0], k)},
+		extent:      extent{FirstFile: s.File, FirstFrame: s.Frame, FirstTS: s.TS},
+		byteStreams: byteStreams{Gaps: c.Gaps[:0]},
+		findings:    findings{Anomalies: c.Anomalies[:0], AnomCount: c.AnomCount},
+		bk:          tableBook{blk: b},
+	}
 	clear(c.AnomCount)
 	b.sm.Init()
 	c.SM = &b.sm

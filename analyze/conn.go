@@ -1,0 +1,137 @@
+package analyze
+
+import (
+	"container/list"
+	"net/netip"
+
+	"github.com/tcptrace/tcptrace/analyze/stats"
+	"github.com/tcptrace/tcptrace/analyze/wsflags"
+	"github.com/tcptrace/tcptrace/analyze/zeek"
+	"github.com/tcptrace/tcptrace/reassembly"
+	"github.com/tcptrace/tcptrace/report"
+	"github.com/tcptrace/tcptrace/seqnum"
+	"github.com/tcptrace/tcptrace/statemachine"
+	"github.com/tcptrace/tcptrace/tcp"
+)
+
+// Conn is the engine's state for one connection, in named parts (their
+// fields are promoted: c.ID, c.SM, c.Anomalies):
+//
+//   - identity: which connection it is and who plays which role;
+//   - extent: its first and last segment;
+//   - counters: what each direction sent, as counted on the wire;
+//   - replays: the analyses that replay each segment (state machine, Zeek,
+//     tcptrace statistics, Wireshark flags, the checks and the reset
+//     diagnosis) — docs/architecture.md says which facts a new check reads;
+//   - byteStreams: the reassembled stream of each direction;
+//   - findings: the anomalies found, and the marks set on the connection;
+//   - timelineRows: the rows of the timeline (Config.Rows only);
+//   - bk: the table's bookkeeping, which is not the connection's state.
+//
+// Every part belongs to the goroutine of the table that holds the
+// connection.
+type Conn struct {
+	identity
+	extent
+	counters
+	replays
+	byteStreams
+	findings
+	timelineRows
+	bk tableBook
+}
+
+// identity is which connection this is.
+type identity struct {
+	ID  int
+	Key Key
+	// VLANs per direction: they differ when the two directions of one
+	// connection cross the capture point on different VLANs (asymmetric
+	// routing, router on a stick); then both keys lead to this connection.
+	VLANs          [2]tcp.VLANs
+	keys           []Key
+	Client, Server netip.AddrPort
+	RoleBy         string // how the roles were decided (RoleSYN…)
+	Reused         bool   // a new connection on the tuple of an earlier one
+}
+
+// extent is where the connection begins and ends in the input.
+type extent struct {
+	FirstFile, LastFile   int
+	FirstFrame, LastFrame int64
+	FirstTS, LastTS       int64
+}
+
+// counters are what each direction sent.
+type counters struct {
+	Packets, Bytes, SYN, FIN, RST [2]int64
+	Truncated                     int64
+	SYNACK                        bool // the server sent a SYN-ACK
+	ISN                           [2]seqnum.Value
+	ISNSet                        [2]bool
+}
+
+// replays are the analyses each segment goes through (Table.Add says in
+// which order). All but SM are nil with Config.StreamsOnly.
+type replays struct {
+	SM    *statemachine.Conn // the replay of both endpoints
+	Zeek  *zeek.Tracker      // Zeek's conn_state and history for the same packets
+	Stats *stats.Conn        // tcptrace-style per-direction statistics and RTT
+	WS    *wsflags.Analyzer  // Wireshark's tcp.analysis flags
+	chk   *checker           // the checks of anomaly.go
+	diag  *diag              // what the diagnosis of resets needs
+	ip    [2]ipHabits        // each direction's TTLs and IP IDs (which copy of a conflict looks forged)
+}
+
+// byteStreams are the reassembled byte streams.
+type byteStreams struct {
+	R      [2]*reassembly.Stream // the reassembled byte stream of each direction
+	budget reassembly.Budget
+	sh     streams            // the streams' handler
+	tap    reassembly.Handler // Config.Tap's handler, fed after sh
+	Gaps   []dirGap           // the first gaps, in stream order per direction
+	// confFrame: the later copy of the last conflicting_retransmission of
+	// each direction (one anomaly per copy).
+	confFrame [2]int64
+}
+
+// findings are what the analysis concluded about the connection.
+type findings struct {
+	Anomalies []Anomaly      // in frame order
+	AnomCount map[Kind]int64 // per kind
+	// AnomDropped counts anomalies beyond MaxAnomalyRecords, counted but not kept.
+	AnomDropped int64
+	Matched     bool // a segment matched the user's filter (or there is none)
+	// EvictedEarly: finished because the table was full (Config.MaxConns),
+	// not because it ended or went idle.
+	EvictedEarly bool
+	// CaptureLoss: a live capture's kernel dropped packets while this
+	// connection was open (Engine.CaptureLoss).
+	CaptureLoss bool
+}
+
+// timelineRows are the timeline's (Config.Rows).
+type timelineRows struct {
+	rows rowState // what the next row needs to know of the ones before
+	Rows []report.Row
+}
+
+// tableBook is the table's bookkeeping of a connection.
+type tableBook struct {
+	lru *list.Element // in Table.lru while live
+	odd bool          // in Table.odd: last touched with a time older than the newest
+	blk *connBlock    // the allocation the connection lives in
+}
+
+// Dir returns the direction of s within c.
+func (c *Conn) Dir(s *tcp.Segment) tcp.Dir {
+	if s.Src == c.Client {
+		return tcp.Client
+	}
+	return tcp.Server
+}
+
+// Closed reports whether the connection ended: FINs both ways or a RST.
+func (c *Conn) Closed() bool {
+	return (c.FIN[tcp.Client] > 0 && c.FIN[tcp.Server] > 0) || c.RST[tcp.Client]+c.RST[tcp.Server] > 0
+}
