@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -201,23 +202,35 @@ func runInputsOpen(files []string, stdio IO, eng *analyze.Engine, progress strin
 		src = &progressSource{Source: src, bar: bar}
 	}
 	if err := eng.Run(src); err != nil {
-		fmt.Fprintln(stdio.Err, "tcptrace: "+err.Error())
+		printRunErrors(stdio.Err, err, eng.Errors())
 		if code == ExitOK {
 			code = ExitPartial
-		}
-		// Further errors (other files) are in the summary too; print them all.
-		for _, e := range eng.Errors()[1:] {
-			var ce *capture.Error
-			if errors.As(e, &ce) && ce.Kind == capture.ErrOpen {
-				continue // printed when opening
-			}
-			fmt.Fprintln(stdio.Err, "tcptrace: "+e.Error())
 		}
 	}
 	if bar != nil {
 		_ = bar.Finish()
 	}
 	return names, code, closeInputs, nil
+}
+
+// printRunErrors prints, one line each, the error Run returned (the first
+// damage it met), then the further errors the engine recorded (damage in
+// other files; they are in the summary too). Each is printed once: the
+// returned error is also among the recorded ones, and not necessarily the
+// first of them (files that could not be opened come before it), and
+// failures to open were printed when opening.
+func printRunErrors(w io.Writer, runErr error, recorded []error) {
+	fmt.Fprintln(w, "tcptrace: "+runErr.Error())
+	for _, e := range recorded {
+		if e == runErr {
+			continue // printed first
+		}
+		var ce *capture.Error
+		if errors.As(e, &ce) && ce.Kind == capture.ErrOpen {
+			continue // printed when opening
+		}
+		fmt.Fprintln(w, "tcptrace: "+e.Error())
+	}
 }
 
 // warnings lists what --strict turns into a failure.
