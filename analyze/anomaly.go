@@ -49,11 +49,23 @@ const (
 	KConflictRetx    Kind = "conflicting_retransmission" // a retransmission whose bytes differ from the original
 )
 
-var ownSeverity = map[Kind]Severity{
+// severities is the severity of every anomaly kind, in one table: the
+// checks no other tool makes, and Wireshark's tcp.analysis flags (keyed by
+// their names, wsflags.Flag.Name) with Wireshark's severities.
+// zero_window_probe is both Wireshark's flag and the name tcptrace gives
+// Linux's probe at snd.una-1 (KZeroWindowProbe): one kind, one severity.
+var severities = map[Kind]Severity{
+	// tcptrace's own checks.
 	KAckUnsentData: SevError, KDataAfterFIN: SevWarn, KAfterRST: SevNote, KOutsideWindow: SevWarn,
 	KWindowShrink: SevWarn, KSYNNewISN: SevWarn, KFINChangedSeq: SevWarn, KFINInvalidSeq: SevWarn,
 	KRSTInWindow: SevWarn, KRSTOutOfWindow: SevWarn, KBadChecksum: SevNote, KTTLChange: SevNote,
 	KIPIDBreak: SevNote, KDuplicateFrame: SevNote, KConflictRetx: SevError,
+
+	// Wireshark's flags.
+	KZeroWindowProbe: SevNote, "zero_window": SevWarn, "lost_segment": SevWarn, "keep_alive": SevNote,
+	"window_update": SevChat, "window_full": SevWarn, "keep_alive_ack": SevNote, "zero_window_probe_ack": SevNote,
+	"duplicate_ack": SevNote, "ack_lost_segment": SevWarn, "spurious_retransmission": SevNote,
+	"fast_retransmission": SevNote, "out_of_order": SevWarn, "retransmission": SevNote, "reused_ports": SevNote,
 }
 
 // Anomaly is one deviation, with the frame that shows it.
@@ -132,7 +144,7 @@ type raiseFunc func(kind Kind, detail string, related ...int64)
 // ACKs of data not yet sent.
 func (k *checker) check(c *Conn, d tcp.Dir, s *tcp.Segment, evs []statemachine.Event, pre preState, add func(Anomaly)) {
 	raise := func(kind Kind, detail string, related ...int64) {
-		add(Anomaly{Kind: kind, Severity: ownSeverity[kind], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS, Related: related, Detail: detail})
+		add(Anomaly{Kind: kind, Severity: severities[kind], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS, Related: related, Detail: detail})
 	}
 	rst := s.Flags&tcp.RST != 0
 	syn := s.Flags&tcp.SYN != 0
@@ -290,7 +302,7 @@ func (k *checker) settlePendingAck(d tcp.Dir, s *tcp.Segment, add func(Anomaly))
 		return
 	}
 	if k.sentSet[d] && k.sent[d].LessThanEq(s.Seq) && s.Seq.LessThan(k.pendAck[peer]) {
-		add(Anomaly{Kind: KAckUnsentData, Severity: SevError, Dir: peer, Frame: f, File: k.pendFile[peer], TS: k.pendTS[peer], Related: []int64{s.Frame},
+		add(Anomaly{Kind: KAckUnsentData, Severity: severities[KAckUnsentData], Dir: peer, Frame: f, File: k.pendFile[peer], TS: k.pendTS[peer], Related: []int64{s.Frame},
 			Detail: fmt.Sprintf("ACK %d acknowledged bytes first sent afterwards, in frame %d (seq %d)", uint32(k.pendAck[peer]), s.Frame, uint32(s.Seq))})
 	}
 	k.pendFrame[peer] = 0
@@ -394,7 +406,7 @@ func (k *checker) conflicting(c *Conn, d tcp.Dir, s *tcp.Segment) {
 			ip := k.recentIP[d][m]
 			off := c.R[d].Offset(s.Seq)
 			cp := c.judgeCopies(d, copyIP{r.frame, ip.ttl, ip.ipid}, copyIP{s.Frame, s.TTL, uint16(s.IPID)}, off, int64(s.Len))
-			k.conflict = Anomaly{Kind: KConflictRetx, Severity: ownSeverity[KConflictRetx], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS,
+			k.conflict = Anomaly{Kind: KConflictRetx, Severity: severities[KConflictRetx], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS,
 				Related: []int64{r.frame}, Detail: conflictDetail(cp, uint32(s.Seq)), Copies: cp}
 			k.conflictSet = true
 		}
@@ -441,14 +453,6 @@ func capturePre(c *Conn, d tcp.Dir) preState {
 	return preState{finSeen: me.FinSeen, finSeq: me.FinSeq, finFrame: me.FinFrame, max: me.Max, peerMax: peer.Max, peerWindow: peer.Window}
 }
 
-// Wireshark's severities for its tcp.analysis flags.
-var wsSeverity = map[string]Severity{
-	"zero_window_probe": SevNote, "zero_window": SevWarn, "lost_segment": SevWarn, "keep_alive": SevNote,
-	"window_update": SevChat, "window_full": SevWarn, "keep_alive_ack": SevNote, "zero_window_probe_ack": SevNote,
-	"duplicate_ack": SevNote, "ack_lost_segment": SevWarn, "spurious_retransmission": SevNote,
-	"fast_retransmission": SevNote, "out_of_order": SevWarn, "retransmission": SevNote, "reused_ports": SevNote,
-}
-
 var wsDetail = map[string]string{
 	"zero_window_probe": "zero-window probe", "zero_window": "the sender advertises a zero window",
 	"lost_segment": "previous segment not captured", "keep_alive": "keep-alive",
@@ -476,7 +480,7 @@ func (c *Conn) duplicateFrame(d tcp.Dir, s *tcp.Segment, of int64) {
 	if len(ws) > 0 {
 		detail += "; Wireshark flags it " + strings.Join(ws, ", ")
 	}
-	c.addAnomaly(Anomaly{Kind: KDuplicateFrame, Severity: ownSeverity[KDuplicateFrame], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS,
+	c.addAnomaly(Anomaly{Kind: KDuplicateFrame, Severity: severities[KDuplicateFrame], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS,
 		Related: []int64{of}, Detail: detail})
 }
 
@@ -487,7 +491,7 @@ func (c *Conn) duplicateFrame(d tcp.Dir, s *tcp.Segment, of int64) {
 func (c *Conn) wiresharkFlags(d tcp.Dir, s *tcp.Segment, pre preState) {
 	res := c.WS.Step(d, s)
 	add := func(kind, detail string) {
-		c.addAnomaly(Anomaly{Kind: Kind(kind), Severity: wsSeverity[kind], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS, Detail: detail})
+		c.addAnomaly(Anomaly{Kind: Kind(kind), Severity: severities[Kind(kind)], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS, Detail: detail})
 	}
 	if c.Reused && c.Packets[0]+c.Packets[1] == 1 {
 		add("reused_ports", wsDetail["reused_ports"])
