@@ -1,9 +1,6 @@
 package decode
 
 import (
-	"encoding/binary"
-	"net/netip"
-
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
@@ -104,24 +101,23 @@ func (d *Decoder) Defrag() *Defragmenter { return d.defrag }
 // Decode decodes f into s. It returns OK when s holds a TCP segment; the
 // segment's slices alias f.Data (or the defragmenter's buffer) and are valid
 // until the next call.
+//
+// The steps: the link layer is peeled off (linkLayer); the IP version picks
+// the layer parser (an IPv6 packet with payload length 0 and no hop-by-hop
+// header is decoded apart, by ipv6Unsized); the parser decodes the IP
+// headers and the TCP header. A frame without a TCP header is classified by
+// notTCP (fragments go to the defragmenter). Otherwise the innermost IP
+// header fills in the addresses and IP fields and says where the datagram
+// ends (ipv4Fields, ipv6Fields), and tcpSegment the TCP header and the
+// payload within that end.
 func (d *Decoder) Decode(f *capture.Frame, s *tcp.Segment) Skip {
 	*s = tcp.Segment{Frame: f.N, File: f.File, TS: f.TS}
 	if f.OverSnaplen {
 		s.Notes |= tcp.NoteOverSnaplen
 	}
-	proto, ipdata := peelLink(f.LinkType, f.Data, &s.VLAN)
-	switch proto {
-	case netIPv4, netIPv6:
-	case netUnknownLink:
-		d.UnsupportedLinks[f.LinkType]++
-		return SkipUnsupported
-	case netShort:
-		return shortSkip(f)
-	default:
-		return SkipNotIP
-	}
-	if len(ipdata) == 0 {
-		return shortSkip(f)
+	ipdata, skip := d.linkLayer(f, s)
+	if skip != OK {
+		return skip
 	}
 	// Guard the version nibble: an IPv4 link type carrying IPv6 and the like.
 	switch ipdata[0] >> 4 {
@@ -140,90 +136,89 @@ func (d *Decoder) Decode(f *capture.Frame, s *tcp.Segment) Skip {
 	}
 	d.parser.Truncated = false
 	err := d.parser.DecodeLayers(ipdata, &d.decoded)
-	var haveIP4, haveIP6, haveTCP, haveFrag6 bool
+	got := d.decodedLayers()
+	if !got.tcp {
+		return d.notTCP(f, s, ipdata, got, err)
+	}
+	var ipEnd int // declared end of the IP datagram, as an offset in ipdata
+	if got.ip6 && (!got.ip4 || lastIPIs6(d.decoded)) {
+		ipEnd = d.ipv6Fields(s, ipdata, got.frag6)
+	} else {
+		ipEnd = d.ipv4Fields(f, s, ipdata)
+	}
+	return d.tcpSegment(s, ipdata, ipEnd)
+}
+
+// linkLayer peels the link layer off f (VLAN tags go to s) and returns the
+// IP packet it carries, or why there is none.
+func (d *Decoder) linkLayer(f *capture.Frame, s *tcp.Segment) ([]byte, Skip) {
+	proto, ipdata := peelLink(f.LinkType, f.Data, &s.VLAN)
+	switch proto {
+	case netIPv4, netIPv6:
+	case netUnknownLink:
+		d.UnsupportedLinks[f.LinkType]++
+		return nil, SkipUnsupported
+	case netShort:
+		return nil, shortSkip(f)
+	default:
+		return nil, SkipNotIP
+	}
+	if len(ipdata) == 0 {
+		return nil, shortSkip(f)
+	}
+	return ipdata, OK
+}
+
+// layerSet says which layers the parser decoded in a frame.
+type layerSet struct {
+	ip4, ip6, frag6, tcp bool
+}
+
+func (d *Decoder) decodedLayers() layerSet {
+	var got layerSet
 	for _, lt := range d.decoded {
 		switch lt {
 		case layers.LayerTypeIPv4:
-			haveIP4 = true
+			got.ip4 = true
 		case layers.LayerTypeIPv6:
-			haveIP6 = true
+			got.ip6 = true
 		case layers.LayerTypeIPv6Fragment:
-			haveFrag6 = true
+			got.frag6 = true
 		case layers.LayerTypeTCP:
-			haveTCP = true
+			got.tcp = true
 		}
 	}
-	if !haveTCP {
-		if err != nil {
-			if d.parser.Truncated {
-				return shortSkip(f)
-			}
-			return SkipMalformed
-		}
-		if haveIP4 && (d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0) {
-			return d.fragment4(s)
-		}
-		if haveIP6 && haveFrag6 && (d.frag.FragmentOffset != 0 || d.frag.MoreFragments) {
-			return d.fragment6(s, ipdata)
-		}
-		if haveIP4 || haveIP6 {
-			return SkipNotTCP
-		}
-		return SkipNotIP
-	}
+	return got
+}
 
-	// Addresses and IP fields of the innermost IP header.
-	var ipEnd int // declared end of the IP datagram, as an offset in ipdata
-	if haveIP6 && (!haveIP4 || lastIPIs6(d.decoded)) {
-		s.IPv6 = true
-		s.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(d.ip6.src)), d.tcp.srcPort)
-		s.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(d.ip6.dst)), d.tcp.dstPort)
-		s.TTL = d.ip6.hopLimit
-		start := cap(ipdata) - cap(d.ip6.contents)
-		if d.ip6.length == 0 {
-			// ip6Layer accepts a zero length only with a Jumbo Payload
-			// option, whose length counts the hop-by-hop header too.
-			s.Notes |= tcp.NoteJumbo
-			ipEnd = start + 40 + int(d.ip6.jumbo)
-		} else {
-			ipEnd = start + 40 + int(d.ip6.length)
+// notTCP classifies a frame in which the parser found no TCP header (err is
+// the parser's error): a header cut short or invalid, an IP fragment (handed
+// to the defragmenter, which may complete a TCP segment in s), IP carrying
+// something else, or no IP at all.
+func (d *Decoder) notTCP(f *capture.Frame, s *tcp.Segment, ipdata []byte, got layerSet, err error) Skip {
+	if err != nil {
+		if d.parser.Truncated {
+			return shortSkip(f)
 		}
-		if haveFrag6 {
-			s.IPID = d.frag.Identification
-		}
-	} else {
-		s.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(d.ip4.SrcIP.To4())), d.tcp.srcPort)
-		s.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(d.ip4.DstIP.To4())), d.tcp.dstPort)
-		s.TTL = d.ip4.TTL
-		s.IPID = uint32(d.ip4.Id)
-		s.DF = d.ip4.Flags&layers.IPv4DontFragment != 0
-		start := cap(ipdata) - cap(d.ip4.Contents)
-		raw := ipdata[start:]
-		if binary.BigEndian.Uint16(raw[2:4]) == 0 {
-			// TSO/GSO: the stack had not filled in the length yet. The
-			// datagram is everything on the wire (no padding on such
-			// frames), which may be more than was captured.
-			s.Notes |= tcp.NoteTSO
-			ipEnd = len(ipdata)
-			if wire := wireEnd(f, ipdata); wire > ipEnd {
-				ipEnd = wire
-			}
-		} else {
-			ipEnd = start + int(binary.BigEndian.Uint16(raw[2:4]))
-			// A datagram longer than the packet on the wire means either
-			// that the tool which cut the packet recorded a wrong original
-			// length (the IP length is right then: receivers acknowledge
-			// it, as in zeek's tcp/reassembly.pcap), or that the length
-			// field is damaged, which only a failing header checksum
-			// tells. Then, like tcpdump ("[total length N > length M]
-			// (invalid)") and Wireshark, keep what the wire carried rather
-			// than count bytes that never existed.
-			if wire := wireEnd(f, ipdata); wire >= 0 && ipEnd > wire && !ipv4HeaderChecksumOK(d.ip4.Contents) {
-				ipEnd = wire
-				s.Notes |= tcp.NoteBadLength
-			}
-		}
+		return SkipMalformed
 	}
+	if got.ip4 && (d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0) {
+		return d.fragment4(s)
+	}
+	if got.ip6 && got.frag6 && (d.frag.FragmentOffset != 0 || d.frag.MoreFragments) {
+		return d.fragment6(s, ipdata)
+	}
+	if got.ip4 || got.ip6 {
+		return SkipNotTCP
+	}
+	return SkipNotIP
+}
+
+// tcpSegment fills s from the decoded TCP header: the payload length is what
+// lies between the TCP header and the IP datagram's declared end (ipEnd, an
+// offset in ipdata); bytes captured beyond that end are padding, and a
+// payload shorter than that length was cut by the snaplen.
+func (d *Decoder) tcpSegment(s *tcp.Segment, ipdata []byte, ipEnd int) Skip {
 	tcpOff := cap(ipdata) - cap(d.tcp.contents)
 	s.Len = ipEnd - tcpOff - len(d.tcp.contents)
 	if s.Len < 0 {
@@ -251,18 +246,6 @@ func shortSkip(f *capture.Frame) Skip {
 		return SkipMalformed
 	}
 	return SkipTruncated
-}
-
-// ipv4HeaderChecksumOK verifies an IPv4 header's checksum (RFC 1071).
-func ipv4HeaderChecksumOK(h []byte) bool {
-	var sum uint32
-	for i := 0; i+1 < len(h); i += 2 {
-		sum += uint32(h[i])<<8 | uint32(h[i+1])
-	}
-	for sum > 0xFFFF {
-		sum = sum>>16 + sum&0xFFFF
-	}
-	return sum == 0xFFFF
 }
 
 // wireEnd is the end of the packet on the wire as an offset in ipdata (a

@@ -17,6 +17,30 @@ import (
 	"github.com/tcptrace/tcptrace/tcp"
 )
 
+// ipv6Fields fills the addresses (with the TCP ports) and IP fields of s from
+// the decoded IPv6 header (the identification from the fragment header, if
+// any), and returns the datagram's declared end as an offset in ipdata:
+// after its payload length, or its Jumbo Payload length.
+func (d *Decoder) ipv6Fields(s *tcp.Segment, ipdata []byte, frag6 bool) (ipEnd int) {
+	s.IPv6 = true
+	s.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(d.ip6.src)), d.tcp.srcPort)
+	s.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(d.ip6.dst)), d.tcp.dstPort)
+	s.TTL = d.ip6.hopLimit
+	start := cap(ipdata) - cap(d.ip6.contents)
+	if d.ip6.length == 0 {
+		// ip6Layer accepts a zero length only with a Jumbo Payload
+		// option, whose length counts the hop-by-hop header too.
+		s.Notes |= tcp.NoteJumbo
+		ipEnd = start + 40 + int(d.ip6.jumbo)
+	} else {
+		ipEnd = start + 40 + int(d.ip6.length)
+	}
+	if frag6 {
+		s.IPID = d.frag.Identification
+	}
+	return ipEnd
+}
+
 // ipv6Unsized decodes an IPv6 packet whose payload length is 0 and whose next
 // header is not hop-by-hop: like tcpdump, presume a TSO/GSO send and take the
 // length from the packet on the wire.
