@@ -49,11 +49,23 @@ const (
 	KConflictRetx    Kind = "conflicting_retransmission" // a retransmission whose bytes differ from the original
 )
 
-var ownSeverity = map[Kind]Severity{
+// severities is the severity of every anomaly kind, in one table: the
+// checks no other tool makes, and Wireshark's tcp.analysis flags (keyed by
+// their names, wsflags.Flag.Name) with Wireshark's severities.
+// zero_window_probe is both Wireshark's flag and the name tcptrace gives
+// Linux's probe at snd.una-1 (KZeroWindowProbe): one kind, one severity.
+var severities = map[Kind]Severity{
+	// tcptrace's own checks.
 	KAckUnsentData: SevError, KDataAfterFIN: SevWarn, KAfterRST: SevNote, KOutsideWindow: SevWarn,
 	KWindowShrink: SevWarn, KSYNNewISN: SevWarn, KFINChangedSeq: SevWarn, KFINInvalidSeq: SevWarn,
 	KRSTInWindow: SevWarn, KRSTOutOfWindow: SevWarn, KBadChecksum: SevNote, KTTLChange: SevNote,
 	KIPIDBreak: SevNote, KDuplicateFrame: SevNote, KConflictRetx: SevError,
+
+	// Wireshark's flags.
+	KZeroWindowProbe: SevNote, "zero_window": SevWarn, "lost_segment": SevWarn, "keep_alive": SevNote,
+	"window_update": SevChat, "window_full": SevWarn, "keep_alive_ack": SevNote, "zero_window_probe_ack": SevNote,
+	"duplicate_ack": SevNote, "ack_lost_segment": SevWarn, "spurious_retransmission": SevNote,
+	"fast_retransmission": SevNote, "out_of_order": SevWarn, "retransmission": SevNote, "reused_ports": SevNote,
 }
 
 // Anomaly is one deviation, with the frame that shows it.
@@ -118,20 +130,48 @@ func scale(c *Conn, d tcp.Dir) (int, bool) {
 	return statemachine.Scale(&c.SM.H[d], &c.SM.H[d.Peer()])
 }
 
+// raiseFunc reports an anomaly of the given kind on the segment being
+// checked, with the frames it relates to.
+type raiseFunc func(kind Kind, detail string, related ...int64)
+
 // check runs the own checks on segment s of direction d, after the state
 // machine has stepped (evs are its events); pre holds what the checks need
 // from before that step (the sender's FIN, highest sequence numbers, the
-// receiver's window).
+// receiver's window). The checks run in this order, which is the order of
+// their anomalies: what the state machine saw, data after the sender's FIN,
+// the sender's IP pattern on RSTs, the checksum; then, on segments that are
+// neither SYN nor RST, conflicting retransmissions, the windows and the
+// ACKs of data not yet sent.
 func (k *checker) check(c *Conn, d tcp.Dir, s *tcp.Segment, evs []statemachine.Event, pre preState, add func(Anomaly)) {
-	mk := func(kind Kind, detail string, related ...int64) {
-		add(Anomaly{Kind: kind, Severity: ownSeverity[kind], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS, Related: related, Detail: detail})
+	raise := func(kind Kind, detail string, related ...int64) {
+		add(Anomaly{Kind: kind, Severity: severities[kind], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS, Related: related, Detail: detail})
 	}
 	rst := s.Flags&tcp.RST != 0
 	syn := s.Flags&tcp.SYN != 0
 
-	// After a RST that ended the connection, anything but another RST.
-	if k.resetAt != 0 && !rst {
-		mk(KAfterRST, fmt.Sprintf("segment after the RST of frame %d", k.resetAt), k.resetAt)
+	k.stateEvents(c, d, s, evs, raise)
+	dataAfterFIN(s, pre, raise)
+	k.ipPattern(c, d, s, raise)
+	if k.checksums && !zeek.TCPChecksumOK(s) {
+		raise(KBadChecksum, "TCP checksum does not match (normal for the sender's own packets with checksum offload)")
+	}
+	if syn || rst {
+		return
+	}
+	k.conflicting(c, d, s)
+	k.outsideWindow(d, s, pre, raise)
+	k.ackField(c, d, s, raise)
+	k.settlePendingAck(d, s, add)
+}
+
+// stateEvents reports a segment after the RST that ended the connection
+// (anything but another RST), then what the state machine observed on this
+// segment: RSTs the receiver would not accept, a SYN with a new ISN, a FIN
+// moved or at a sequence number already used. It remembers the first RST
+// that ended the connection.
+func (k *checker) stateEvents(c *Conn, d tcp.Dir, s *tcp.Segment, evs []statemachine.Event, raise raiseFunc) {
+	if k.resetAt != 0 && s.Flags&tcp.RST == 0 {
+		raise(KAfterRST, fmt.Sprintf("segment after the RST of frame %d", k.resetAt), k.resetAt)
 	}
 	for _, e := range evs {
 		switch e.Kind {
@@ -141,43 +181,48 @@ func (k *checker) check(c *Conn, d tcp.Dir, s *tcp.Segment, evs []statemachine.E
 			}
 		case statemachine.EvRSTChallenge:
 			r := c.SM.Resets[len(c.SM.Resets)-1]
-			mk(KRSTInWindow, fmt.Sprintf("RST seq %d is %d bytes past rcv.nxt %d, inside the %d-byte window: the receiver must answer with a challenge ACK",
+			raise(KRSTInWindow, fmt.Sprintf("RST seq %d is %d bytes past rcv.nxt %d, inside the %d-byte window: the receiver must answer with a challenge ACK",
 				uint32(r.Seq), seqnum.Diff(r.Expected, r.Seq), uint32(r.Expected), r.Window))
 		case statemachine.EvRSTIgnored:
 			r := c.SM.Resets[len(c.SM.Resets)-1]
 			switch r.ReceiverState {
 			case statemachine.Listen:
-				mk(KRSTOutOfWindow, "RST to a listening endpoint: ignored (RFC 9293 §3.10.7.2)")
+				raise(KRSTOutOfWindow, "RST to a listening endpoint: ignored (RFC 9293 §3.10.7.2)")
 			case statemachine.SynSent:
-				mk(KRSTOutOfWindow, fmt.Sprintf("RST answering a SYN without acknowledging it (ack %d, expected %d): ignored (RFC 9293 §3.10.7.3)", uint32(r.Ack), uint32(r.Expected)))
+				raise(KRSTOutOfWindow, fmt.Sprintf("RST answering a SYN without acknowledging it (ack %d, expected %d): ignored (RFC 9293 §3.10.7.3)", uint32(r.Ack), uint32(r.Expected)))
 			default:
-				mk(KRSTOutOfWindow, fmt.Sprintf("RST seq %d is outside the receiver's window (rcv.nxt %d): ignored", uint32(r.Seq), uint32(r.Expected)))
+				raise(KRSTOutOfWindow, fmt.Sprintf("RST seq %d is outside the receiver's window (rcv.nxt %d): ignored", uint32(r.Seq), uint32(r.Expected)))
 			}
 		case statemachine.EvSYNNewISN:
-			mk(KSYNNewISN, fmt.Sprintf("SYN with ISN %d on a live connection whose ISN was %d (frame %d)", uint32(s.Seq), uint32(c.SM.H[d].ISN), e.Related), e.Related)
+			raise(KSYNNewISN, fmt.Sprintf("SYN with ISN %d on a live connection whose ISN was %d (frame %d)", uint32(s.Seq), uint32(c.SM.H[d].ISN), e.Related), e.Related)
 		case statemachine.EvFINMoved:
-			mk(KFINChangedSeq, fmt.Sprintf("FIN at a different sequence number than the FIN of frame %d", e.Related), e.Related)
+			raise(KFINChangedSeq, fmt.Sprintf("FIN at a different sequence number than the FIN of frame %d", e.Related), e.Related)
 		case statemachine.EvFINInvalid:
-			mk(KFINInvalidSeq, "FIN at a sequence number already used: no stack accepts it")
+			raise(KFINInvalidSeq, "FIN at a sequence number already used: no stack accepts it")
 		}
 	}
+}
 
-	// Data beyond the sender's own FIN.
-	// (A second FIN further along is fin_changed_seq.)
-	if pre.finSeen && !rst && s.Len > 0 {
+// dataAfterFIN reports data beyond the sender's own FIN (a second FIN
+// further along is fin_changed_seq).
+func dataAfterFIN(s *tcp.Segment, pre preState, raise raiseFunc) {
+	if pre.finSeen && s.Flags&tcp.RST == 0 && s.Len > 0 {
 		end := s.Seq.Add(seqnum.Size(s.Len))
 		if pre.finSeq.LessThan(end) {
-			mk(KDataAfterFIN, fmt.Sprintf("data up to seq %d after the FIN at %d (frame %d)", uint32(end), uint32(pre.finSeq), pre.finFrame), pre.finFrame)
+			raise(KDataAfterFIN, fmt.Sprintf("data up to seq %d after the FIN at %d (frame %d)", uint32(end), uint32(pre.finSeq), pre.finFrame), pre.finFrame)
 		}
 	}
+}
 
-	// IP-level pattern of the sender, checked on RSTs: a RST whose TTL or IP
-	// ID does not follow the sender's other packets may come from a
-	// middlebox (evidence for the reset diagnosis). On other segments hosts
-	// with a global IP ID counter make jumps normal.
-	if k.seen[d] && rst {
+// ipPattern checks the IP-level pattern of the sender on RSTs: a RST whose
+// TTL or IP ID does not follow the sender's other packets may come from a
+// middlebox (evidence for the reset diagnosis). On other segments hosts
+// with a global IP ID counter make jumps normal. It then remembers the
+// segment's TTL and IP ID, whatever its flags.
+func (k *checker) ipPattern(c *Conn, d tcp.Dir, s *tcp.Segment, raise raiseFunc) {
+	if k.seen[d] && s.Flags&tcp.RST != 0 {
 		if s.TTL != k.ttl[d] {
-			mk(KTTLChange, fmt.Sprintf("RST with TTL %d, the sender's other segments had %d", s.TTL, k.ttl[d]))
+			raise(KTTLChange, fmt.Sprintf("RST with TTL %d, the sender's other segments had %d", s.TTL, k.ttl[d]))
 		}
 		// Only against a sender whose IDs follow a counter (its habits so
 		// far): random IDs jump by nature.
@@ -185,72 +230,82 @@ func (k *checker) check(c *Conn, d tcp.Dir, s *tcp.Segment, evs []statemachine.E
 			// Either way by more than 2048: reordering moves IDs a little
 			// back, a stack's own counter does not jump that far.
 			if fwd := uint16(s.IPID - k.ipid[d]); fwd > 2048 && fwd < 65536-2048 {
-				mk(KIPIDBreak, fmt.Sprintf("RST with IP ID %d, the sender's previous segment had %d", s.IPID, k.ipid[d]))
+				raise(KIPIDBreak, fmt.Sprintf("RST with IP ID %d, the sender's previous segment had %d", s.IPID, k.ipid[d]))
 			}
 		}
 	}
 	k.seen[d], k.ttl[d], k.ipid[d] = true, s.TTL, s.IPID
+}
 
-	if k.checksums && !zeek.TCPChecksumOK(s) {
-		mk(KBadChecksum, "TCP checksum does not match (normal for the sender's own packets with checksum offload)")
-	}
-	if syn || rst {
+// outsideWindow reports data beyond the receiver's right edge. A one-byte
+// segment into a zero window is a probe; beyond the edge by more than the
+// largest window the receiver ever offered means the capture missed its
+// later ACKs, not that the sender overran the window.
+func (k *checker) outsideWindow(d tcp.Dir, s *tcp.Segment, pre preState, raise raiseFunc) {
+	peer := d.Peer()
+	if s.Len == 0 || !k.edgeSet[peer] {
 		return
 	}
-	k.conflicting(c, d, s)
+	end := s.Seq.Add(seqnum.Size(s.Len))
+	probe := s.Len == 1 && pre.peerWindow == 0
+	over := seqnum.Diff(k.edge[peer], end)
+	if k.edge[peer].LessThan(end) && !probe && over <= int64(k.maxWin[peer]) {
+		raise(KOutsideWindow, fmt.Sprintf("data up to seq %d, %d bytes beyond the receiver's window edge %d",
+			uint32(end), seqnum.Diff(k.edge[peer], end), uint32(k.edge[peer])))
+	}
+}
 
-	// Windows: data beyond the receiver's right edge, and right edges moving back.
-	peer := d.Peer()
-	if s.Len > 0 && k.edgeSet[peer] {
-		end := s.Seq.Add(seqnum.Size(s.Len))
-		probe := s.Len == 1 && pre.peerWindow == 0
-		// Beyond the edge by more than the largest window the receiver ever
-		// offered means the capture missed its later ACKs, not that the
-		// sender overran the window.
-		over := seqnum.Diff(k.edge[peer], end)
-		if k.edge[peer].LessThan(end) && !probe && over <= int64(k.maxWin[peer]) {
-			mk(KOutsideWindow, fmt.Sprintf("data up to seq %d, %d bytes beyond the receiver's window edge %d",
-				uint32(end), seqnum.Diff(k.edge[peer], end), uint32(k.edge[peer])))
-		}
-	}
-	// An ACK older than one already seen from this direction was reordered
-	// on its way: its window is out of date.
+// ackField follows the acknowledgement and window of a segment with ACK:
+// the right edge it advertises (reporting edges moving back, once the
+// window scale is known), and an ACK beyond all the peer was seen to send,
+// held as pending (settlePendingAck). An ACK older than one already seen
+// from this direction was reordered on its way: its window is out of date,
+// and it is skipped.
+func (k *checker) ackField(c *Conn, d tcp.Dir, s *tcp.Segment, raise raiseFunc) {
 	current := !k.ackSet[d] || k.lastAck[d].LessThanEq(s.Ack)
-	if s.Flags&tcp.ACK != 0 && current {
-		k.lastAck[d], k.ackSet[d] = s.Ack, true
+	if s.Flags&tcp.ACK == 0 || !current {
+		return
 	}
-	if s.Flags&tcp.ACK != 0 && current {
-		if sh, ok := scale(c, d); ok {
-			edge := s.Ack.Add(seqnum.Size(uint32(s.Window) << sh))
-			if w := uint32(s.Window) << sh; w > k.maxWin[d] {
-				k.maxWin[d] = w
-			}
-			// A step back smaller than one unit of the scale is rounding.
-			if k.edgeSet[d] && edge.LessThan(k.edge[d]) && seqnum.Diff(edge, k.edge[d]) >= int64(1)<<sh {
-				mk(KWindowShrink, fmt.Sprintf("window right edge moved back %d bytes, to %d", seqnum.Diff(edge, k.edge[d]), uint32(edge)))
-			}
-			if !k.edgeSet[d] || k.edge[d].LessThan(edge) || edge.LessThan(k.edge[d]) {
-				k.edge[d], k.edgeSet[d] = edge, true
-			}
+	k.lastAck[d], k.ackSet[d] = s.Ack, true
+	if sh, ok := scale(c, d); ok {
+		edge := s.Ack.Add(seqnum.Size(uint32(s.Window) << sh))
+		if w := uint32(s.Window) << sh; w > k.maxWin[d] {
+			k.maxWin[d] = w
 		}
-		// An ACK beyond all the peer was seen to send: capture loss, unless the
-		// peer sends those bytes afterwards (then they were acknowledged
-		// before they existed).
-		ph := &c.SM.H[peer]
-		if k.sentSet[peer] && k.sent[peer].LessThan(s.Ack) && !ph.FinSeen && k.pendFrame[d] == 0 {
-			k.pendAck[d], k.pendFrame[d], k.pendFile[d], k.pendTS[d] = s.Ack, s.Frame, s.File, s.TS
+		// A step back smaller than one unit of the scale is rounding.
+		if k.edgeSet[d] && edge.LessThan(k.edge[d]) && seqnum.Diff(edge, k.edge[d]) >= int64(1)<<sh {
+			raise(KWindowShrink, fmt.Sprintf("window right edge moved back %d bytes, to %d", seqnum.Diff(edge, k.edge[d]), uint32(edge)))
+		}
+		if !k.edgeSet[d] || k.edge[d].LessThan(edge) || edge.LessThan(k.edge[d]) {
+			k.edge[d], k.edgeSet[d] = edge, true
 		}
 	}
-	// This segment may settle the other direction's pending ACK: new bytes
-	// (beyond all this side had sent) starting below the ACK were
-	// acknowledged before they existed.
-	if f := k.pendFrame[peer]; f != 0 && s.Len > 0 {
-		if k.sentSet[d] && k.sent[d].LessThanEq(s.Seq) && s.Seq.LessThan(k.pendAck[peer]) {
-			add(Anomaly{Kind: KAckUnsentData, Severity: SevError, Dir: peer, Frame: f, File: k.pendFile[peer], TS: k.pendTS[peer], Related: []int64{s.Frame},
-				Detail: fmt.Sprintf("ACK %d acknowledged bytes first sent afterwards, in frame %d (seq %d)", uint32(k.pendAck[peer]), s.Frame, uint32(s.Seq))})
-		}
-		k.pendFrame[peer] = 0
+	// An ACK beyond all the peer was seen to send: capture loss, unless the
+	// peer sends those bytes afterwards (then they were acknowledged
+	// before they existed).
+	peer := d.Peer()
+	ph := &c.SM.H[peer]
+	if k.sentSet[peer] && k.sent[peer].LessThan(s.Ack) && !ph.FinSeen && k.pendFrame[d] == 0 {
+		k.pendAck[d], k.pendFrame[d], k.pendFile[d], k.pendTS[d] = s.Ack, s.Frame, s.File, s.TS
 	}
+}
+
+// settlePendingAck settles the other direction's pending ACK on a data
+// segment: new bytes (beyond all this side had sent) starting below the ACK
+// were acknowledged before they existed, reported on the ACK's frame
+// (ack_unsent_data). Any data segment from this side ends the wait,
+// reported or not.
+func (k *checker) settlePendingAck(d tcp.Dir, s *tcp.Segment, add func(Anomaly)) {
+	peer := d.Peer()
+	f := k.pendFrame[peer]
+	if f == 0 || s.Len == 0 {
+		return
+	}
+	if k.sentSet[d] && k.sent[d].LessThanEq(s.Seq) && s.Seq.LessThan(k.pendAck[peer]) {
+		add(Anomaly{Kind: KAckUnsentData, Severity: severities[KAckUnsentData], Dir: peer, Frame: f, File: k.pendFile[peer], TS: k.pendTS[peer], Related: []int64{s.Frame},
+			Detail: fmt.Sprintf("ACK %d acknowledged bytes first sent afterwards, in frame %d (seq %d)", uint32(k.pendAck[peer]), s.Frame, uint32(s.Seq))})
+	}
+	k.pendFrame[peer] = 0
 }
 
 // duplicate reports whether s (direction d) is a copy of the previous
@@ -351,7 +406,7 @@ func (k *checker) conflicting(c *Conn, d tcp.Dir, s *tcp.Segment) {
 			ip := k.recentIP[d][m]
 			off := c.R[d].Offset(s.Seq)
 			cp := c.judgeCopies(d, copyIP{r.frame, ip.ttl, ip.ipid}, copyIP{s.Frame, s.TTL, uint16(s.IPID)}, off, int64(s.Len))
-			k.conflict = Anomaly{Kind: KConflictRetx, Severity: ownSeverity[KConflictRetx], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS,
+			k.conflict = Anomaly{Kind: KConflictRetx, Severity: severities[KConflictRetx], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS,
 				Related: []int64{r.frame}, Detail: conflictDetail(cp, uint32(s.Seq)), Copies: cp}
 			k.conflictSet = true
 		}
@@ -398,14 +453,6 @@ func capturePre(c *Conn, d tcp.Dir) preState {
 	return preState{finSeen: me.FinSeen, finSeq: me.FinSeq, finFrame: me.FinFrame, max: me.Max, peerMax: peer.Max, peerWindow: peer.Window}
 }
 
-// Wireshark's severities for its tcp.analysis flags.
-var wsSeverity = map[string]Severity{
-	"zero_window_probe": SevNote, "zero_window": SevWarn, "lost_segment": SevWarn, "keep_alive": SevNote,
-	"window_update": SevChat, "window_full": SevWarn, "keep_alive_ack": SevNote, "zero_window_probe_ack": SevNote,
-	"duplicate_ack": SevNote, "ack_lost_segment": SevWarn, "spurious_retransmission": SevNote,
-	"fast_retransmission": SevNote, "out_of_order": SevWarn, "retransmission": SevNote, "reused_ports": SevNote,
-}
-
 var wsDetail = map[string]string{
 	"zero_window_probe": "zero-window probe", "zero_window": "the sender advertises a zero window",
 	"lost_segment": "previous segment not captured", "keep_alive": "keep-alive",
@@ -433,7 +480,7 @@ func (c *Conn) duplicateFrame(d tcp.Dir, s *tcp.Segment, of int64) {
 	if len(ws) > 0 {
 		detail += "; Wireshark flags it " + strings.Join(ws, ", ")
 	}
-	c.addAnomaly(Anomaly{Kind: KDuplicateFrame, Severity: ownSeverity[KDuplicateFrame], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS,
+	c.addAnomaly(Anomaly{Kind: KDuplicateFrame, Severity: severities[KDuplicateFrame], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS,
 		Related: []int64{of}, Detail: detail})
 }
 
@@ -444,7 +491,7 @@ func (c *Conn) duplicateFrame(d tcp.Dir, s *tcp.Segment, of int64) {
 func (c *Conn) wiresharkFlags(d tcp.Dir, s *tcp.Segment, pre preState) {
 	res := c.WS.Step(d, s)
 	add := func(kind, detail string) {
-		c.addAnomaly(Anomaly{Kind: Kind(kind), Severity: wsSeverity[kind], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS, Detail: detail})
+		c.addAnomaly(Anomaly{Kind: Kind(kind), Severity: severities[Kind(kind)], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS, Detail: detail})
 	}
 	if c.Reused && c.Packets[0]+c.Packets[1] == 1 {
 		add("reused_ports", wsDetail["reused_ports"])

@@ -52,7 +52,7 @@ func (h *streams) Conflict(dir tcp.Dir, x reassembly.Conflict) {
 		c.confFrame[dir] = x.Frame
 		cp := c.JudgeConflict(dir, x)
 		c.addAnomaly(Anomaly{
-			Kind: KConflictRetx, Severity: SevError, Dir: dir, Frame: x.Frame, File: x.File, TS: c.LastTS,
+			Kind: KConflictRetx, Severity: severities[KConflictRetx], Dir: dir, Frame: x.Frame, File: x.File, TS: c.LastTS,
 			Related: []int64{x.FirstFrame}, Detail: conflictDetail(cp, uint32(c.R[dir].Seq(x.Off))), Copies: cp,
 		})
 	}

@@ -356,10 +356,6 @@ func diagnose(c *Conn, rc *report.Conn) {
 	if c.diag == nil {
 		return
 	}
-	anomAt := map[int64][]Kind{}
-	for _, a := range c.Anomalies {
-		anomAt[a.Frame] = append(anomAt[a.Frame], a.Kind)
-	}
 	var first [2]*report.Reset   // each sender's first RST that ended its side
 	var prevAck [2]*rstCtx       // each sender's previous RST+ACK
 	var refusal [2]*report.Reset // each sender's first refusal of a SYN
@@ -372,7 +368,7 @@ func diagnose(c *Conn, rc *report.Conn) {
 		if x.note.flags&tcp.ACK != 0 {
 			prev, prevAck[r.Sender] = prevAck[r.Sender], x
 		}
-		classify(c, r, x, out, prev, anomAt)
+		classify(c, r, x, out, prev)
 		switch f := first[r.Sender]; {
 		case out.Cause == CauseRefused:
 			if f := refusal[r.Sender]; f != nil {
@@ -637,38 +633,15 @@ func onOff(b bool) string {
 	return "clear"
 }
 
-func classify(c *Conn, r *statemachine.Reset, x *rstCtx, out *report.Reset, prevAck *rstCtx, anomAt map[int64][]Kind) {
-	sender, receiver := r.Sender.String(), r.Sender.Peer().String()
-	out.Unacked = &report.Dir{Client: x.unacked[0], Server: x.unacked[1]}
-	out.SinceData = &report.Seconds{Client: secs(x.sinceData[0]), Server: secs(x.sinceData[1])}
-	out.LastDataFrames = &report.Dir{Client: x.lastData[0], Server: x.lastData[1]}
-	for _, s := range x.recent {
-		out.Recent = append(out.Recent, report.SegBrief{
-			Frame: s.frame, Sender: s.dir.String(), Flags: s.flags.String(), Len: s.len, TS: s.ts, Time: FormatTS(s.ts),
-		})
-	}
-	ev := func(frame int64, what string, args ...any) {
-		out.Evidence = append(out.Evidence, report.Evidence{Frame: frame, What: fmt.Sprintf(what, args...)})
-	}
-	set := func(cause, detail string, args ...any) {
-		if out.Cause == "" {
-			out.Cause, out.Detail = cause, fmt.Sprintf(detail, args...)
-		}
-	}
-	ans := x.answers
-	answersSYN := x.hasAnswer && ans.flags&(tcp.SYN|tcp.ACK) == tcp.SYN
-	synchronized := r.SenderState >= statemachine.Established || r.SenderState == statemachine.SynReceived
-	accepted := r.Verdict == statemachine.EvRSTAccepted || r.Verdict == statemachine.EvRSTUnchecked
-	out.LinuxReason = linuxReason(c, r, x, answersSYN)
-	idleBefore := int64(-1)
-	if x.hasAnswer && x.hasPrevAny {
-		// the silence that ended with the segment the RST answers
-		idleBefore = x.silenceBefore(ans)
-	}
-	senderSilence := int64(-1)
-	if x.hasPrev {
-		senderSilence = x.note.ts - x.senderPrev.ts
-	}
+// classify diagnoses one RST r, in its context x, into out: the state of
+// both directions around it, the reason a Linux sender would have logged,
+// the signals of forgery, its cause with the detail and evidence, and whose
+// application saw what. prevAck is its sender's previous RST+ACK (nil if
+// none).
+func classify(c *Conn, r *statemachine.Reset, x *rstCtx, out *report.Reset, prevAck *rstCtx) {
+	describeAround(x, out)
+	f := rstFactsOf(c, r, x)
+	out.LinuxReason = linuxReason(c, r, x, f.answersSYN)
 
 	// A third party? Two independent signals at least, and never on a host
 	// talking to itself.
@@ -680,83 +653,168 @@ func classify(c *Conn, r *statemachine.Reset, x *rstCtx, out *report.Reset, prev
 		}
 	}
 	if forged >= 2 && !selfTalk(c) {
-		set(CauseMiddlebox, "a third party may have forged this RST: %s", joinWords(why))
+		setCause(out, CauseMiddlebox, "a third party may have forged this RST: %s", joinWords(why))
 		out.LinuxReason = ""
 	}
+	if out.Cause == "" {
+		setPatternCause(c, r, x, f, out)
+	}
+	setCause(out, CauseUnknown, "none of the known patterns fits this RST")
+	if forged == 1 && out.Cause != CauseMiddlebox {
+		out.Detail += fmt.Sprintf(" (one sign of a third party, not enough to say: %s)", why[0])
+	}
+	out.AppSees = appSees(r, out.Cause)
+}
 
-	reply, _ := rstKind(x)
-	lateClose := x.senderFIN || r.SenderState >= statemachine.FinWait1 && r.SenderState != statemachine.CloseWait
+// describeAround fills what out tells of both directions at the RST: the
+// bytes in flight, the time since and frame of each one's last data, and
+// the last segments before it.
+func describeAround(x *rstCtx, out *report.Reset) {
+	out.Unacked = &report.Dir{Client: x.unacked[0], Server: x.unacked[1]}
+	out.SinceData = &report.Seconds{Client: secs(x.sinceData[0]), Server: secs(x.sinceData[1])}
+	out.LastDataFrames = &report.Dir{Client: x.lastData[0], Server: x.lastData[1]}
+	for _, s := range x.recent {
+		out.Recent = append(out.Recent, report.SegBrief{
+			Frame: s.frame, Sender: s.dir.String(), Flags: s.flags.String(), Len: s.len, TS: s.ts, Time: FormatTS(s.ts),
+		})
+	}
+}
+
+// rstFacts are what the cause of a RST is judged on, derived once from the
+// reset and its context.
+type rstFacts struct {
+	sender, receiver string // "client" or "server"
+	answersSYN       bool   // it answers the peer's SYN (no ACK)
+	synchronized     bool   // its sender was synchronized (SYN-RECEIVED, ESTABLISHED or beyond)
+	accepted         bool   // its receiver accepts it, or that cannot be checked
+	reply            bool   // made from the segment it answers (rstKind)
+	lateClose        bool   // its sender had sent its FIN, or was closing (not CLOSE-WAIT)
+	prompt           bool   // it answers the peer's last segment, and soon after it
+	idleBefore       int64  // the silence that ended with the segment it answers (ns; -1 unknown)
+	senderSilence    int64  // the time since its sender's previous segment (ns; -1: none)
+}
+
+// rstFactsOf derives the facts of RST r from its context x.
+func rstFactsOf(c *Conn, r *statemachine.Reset, x *rstCtx) rstFacts {
+	ans := x.answers
+	f := rstFacts{
+		sender: r.Sender.String(), receiver: r.Sender.Peer().String(),
+		answersSYN:   x.hasAnswer && ans.flags&(tcp.SYN|tcp.ACK) == tcp.SYN,
+		synchronized: r.SenderState >= statemachine.Established || r.SenderState == statemachine.SynReceived,
+		accepted:     r.Verdict == statemachine.EvRSTAccepted || r.Verdict == statemachine.EvRSTUnchecked,
+		lateClose:    x.senderFIN || r.SenderState >= statemachine.FinWait1 && r.SenderState != statemachine.CloseWait,
+		idleBefore:   -1, senderSilence: -1,
+	}
+	f.reply, _ = rstKind(x)
 	// The RST answers the peer's last segment: it came from it (a reply
 	// RST, or one acknowledging it) and soon after it.
-	prompt := x.hasAnswer && (reply || x.note.ack == ans.end()) && x.note.ts-ans.ts <= max(int64(1e9), 4*c.diag.minLeg[r.Sender])
+	f.prompt = x.hasAnswer && (f.reply || x.note.ack == ans.end()) && x.note.ts-ans.ts <= max(int64(1e9), 4*c.diag.minLeg[r.Sender])
+	if x.hasAnswer && x.hasPrevAny {
+		f.idleBefore = x.silenceBefore(ans)
+	}
+	if x.hasPrev {
+		f.senderSilence = x.note.ts - x.senderPrev.ts
+	}
+	return f
+}
+
+// setCause sets out's cause and detail, unless a cause is set already.
+func setCause(out *report.Reset, cause, detail string, args ...any) {
+	if out.Cause == "" {
+		out.Cause, out.Detail = cause, fmt.Sprintf(detail, args...)
+	}
+}
+
+// addEvidence adds a frame that shows out's cause.
+func addEvidence(out *report.Reset, frame int64, what string, args ...any) {
+	out.Evidence = append(out.Evidence, report.Evidence{Frame: frame, What: fmt.Sprintf(what, args...)})
+}
+
+// setPatternCause sets the cause of a RST from the first pattern it fits,
+// in this order: a refused SYN, a retransmission timeout, a RST the
+// receiver would not accept, a reset after the sender's close, an idle
+// timeout (answering the first segment after a silence), a half-open
+// connection (answering data or a keep-alive, or a segment as a stack with
+// no connection does), an unprompted reset after a silence, an abort. It
+// sets nothing when none fits.
+func setPatternCause(c *Conn, r *statemachine.Reset, x *rstCtx, f rstFacts, out *report.Reset) {
+	ans := x.answers
+	sender, receiver := f.sender, f.receiver
 	switch {
-	case out.Cause != "":
-	case answersSYN && !synchronized:
-		ev(ans.frame, "the %s's SYN", receiver)
-		set(CauseRefused, "the %s answered the SYN of frame %d with a RST: nothing listens on %s (or a firewall rejects it)", sender, ans.frame, endpointOf(c, r.Sender))
+	case f.answersSYN && !f.synchronized:
+		addEvidence(out, ans.frame, "the %s's SYN", receiver)
+		setCause(out, CauseRefused, "the %s answered the SYN of frame %d with a RST: nothing listens on %s (or a firewall rejects it)", sender, ans.frame, endpointOf(c, r.Sender))
 	case x.rtxN >= 2 && x.unacked[r.Sender] > 0 && !x.peerDataEnd:
-		ev(x.note.frame, "the %s had sent the same data %d times", sender, x.rtxN+1)
-		set(CauseRetransTimeout, "the %s retransmitted its data %d times without an acknowledgment and gave up: the peer or the path stopped answering", sender, x.rtxN)
-	case !accepted && synchronized && !lateClose:
-		set(CauseUnknown, "the %s would not accept this RST (%s) and too little points at a third party to say who sent it: a stale RST, or a blind reset attempt", receiver, acceptWords(r.Verdict))
-	case lateClose:
+		addEvidence(out, x.note.frame, "the %s had sent the same data %d times", sender, x.rtxN+1)
+		setCause(out, CauseRetransTimeout, "the %s retransmitted its data %d times without an acknowledgment and gave up: the peer or the path stopped answering", sender, x.rtxN)
+	case !f.accepted && f.synchronized && !f.lateClose:
+		setCause(out, CauseUnknown, "the %s would not accept this RST (%s) and too little points at a third party to say who sent it: a stale RST, or a blind reset attempt", receiver, acceptWords(r.Verdict))
+	case f.lateClose:
 		if x.peerDataEnd {
-			ev(ans.frame, "%d bytes from the %s after the %s had closed", ans.len, receiver, sender)
-			set(CauseResetAfterClose, "the %s had already closed (%s) and answered the %s's late data with a RST: the %s wrote to a socket the %s had closed", sender, r.SenderState, receiver, receiver, sender)
+			addEvidence(out, ans.frame, "%d bytes from the %s after the %s had closed", ans.len, receiver, sender)
+			setCause(out, CauseResetAfterClose, "the %s had already closed (%s) and answered the %s's late data with a RST: the %s wrote to a socket the %s had closed", sender, r.SenderState, receiver, receiver, sender)
 		} else {
-			set(CauseResetAfterClose, "the %s had already closed (%s) and reset the connection instead of finishing the close", sender, r.SenderState)
+			setCause(out, CauseResetAfterClose, "the %s had already closed (%s) and reset the connection instead of finishing the close", sender, r.SenderState)
 		}
-	case idleBefore >= IdleSuspect && prompt:
-		ev(ans.frame, "the first segment after %.1f s of silence", secs(idleBefore))
-		set(CauseIdleTimeout, "the connection was idle for %.1f s; the first segment after that was answered by a RST: a NAT or firewall on the path (or the %s) had likely forgotten the connection", secs(idleBefore), sender)
-	case prompt && (!x.hasPrev || senderSilence >= IdleSuspect) && (ans.len > 0 || isKeepAlive(ans)):
+	case f.idleBefore >= IdleSuspect && f.prompt:
+		addEvidence(out, ans.frame, "the first segment after %.1f s of silence", secs(f.idleBefore))
+		setCause(out, CauseIdleTimeout, "the connection was idle for %.1f s; the first segment after that was answered by a RST: a NAT or firewall on the path (or the %s) had likely forgotten the connection", secs(f.idleBefore), sender)
+	case f.prompt && (!x.hasPrev || f.senderSilence >= IdleSuspect) && (ans.len > 0 || isKeepAlive(ans)):
 		what := "data"
 		if ans.len == 0 {
 			what = "a keep-alive"
 		}
-		ev(ans.frame, "%s from the %s", what, receiver)
-		set(CauseHalfOpen, "the %s answered %s for a connection it no longer knows (%s): a restart or a dropped connection left the %s half-open", sender, what, silenceWords(x.hasPrev, senderSilence), receiver)
-	case reply && accepted && synchronized && x.hasAnswer && ans.flags&tcp.ACK != 0:
+		addEvidence(out, ans.frame, "%s from the %s", what, receiver)
+		setCause(out, CauseHalfOpen, "the %s answered %s for a connection it no longer knows (%s): a restart or a dropped connection left the %s half-open", sender, what, silenceWords(x.hasPrev, f.senderSilence), receiver)
+	case f.reply && f.accepted && f.synchronized && x.hasAnswer && ans.flags&tcp.ACK != 0:
 		// A bare RST taking its seq from the segment's ACK is how a stack
 		// with no socket for a segment answers (RFC 9293 §3.10.7.1).
-		ev(ans.frame, "the %s's segment, answered from its own ACK field", receiver)
-		set(CauseHalfOpen, "the %s answered frame %d as a stack with no connection does (a bare RST whose seq is that segment's ACK): it no longer knew the connection, which it still had for the %s", sender, ans.frame, receiver)
-	case !prompt && x.hasPrevAny && x.note.ts-x.prevAny.ts >= IdleSuspect:
+		addEvidence(out, ans.frame, "the %s's segment, answered from its own ACK field", receiver)
+		setCause(out, CauseHalfOpen, "the %s answered frame %d as a stack with no connection does (a bare RST whose seq is that segment's ACK): it no longer knew the connection, which it still had for the %s", sender, ans.frame, receiver)
+	case !f.prompt && x.hasPrevAny && x.note.ts-x.prevAny.ts >= IdleSuspect:
 		idle := x.note.ts - x.prevAny.ts
-		ev(x.prevAny.frame, "the last segment before %.1f s of silence", secs(idle))
-		set(CauseIdleTimeout, "the %s reset the connection unprompted after %.1f s of silence: an idle timeout (its application's, or a firewall's on its behalf)", sender, secs(idle))
-	case synchronized && accepted:
-		// An abort: which way does the evidence lean?
-		if unreadData(x, r.Sender) {
-			if f := x.lastData[r.Sender.Peer()]; x.hasPrev && f > x.senderPrev.frame {
-				ev(f, "the %s's last data, which the %s did not even acknowledge before its RST", receiver, sender)
-			} else {
-				ev(x.note.frame, "the %s's advertised window had shrunk from %d to %d: data waited unread", sender, x.win.max, x.win.last)
-			}
-			set(CauseAbort, "the %s reset an established connection instead of closing it with a FIN; it had received data its application had not read, so most likely it closed the socket with unread data (Linux sends a RST then)", sender)
-		} else if peerDataLast(x, r.Sender) {
-			set(CauseAbort, "the %s reset an established connection instead of closing it with a FIN, after data from the %s that it acknowledged: it closed the socket with that data unread, or read it and closed with SO_LINGER 0 (or exited); the wire cannot tell which", sender, receiver)
-		} else {
-			set(CauseAbort, "the %s reset an established connection instead of closing it with a FIN, with nothing left unread: an abortive close (SO_LINGER with timeout 0) or the process exited", sender)
-		}
+		addEvidence(out, x.prevAny.frame, "the last segment before %.1f s of silence", secs(idle))
+		setCause(out, CauseIdleTimeout, "the %s reset the connection unprompted after %.1f s of silence: an idle timeout (its application's, or a firewall's on its behalf)", sender, secs(idle))
+	case f.synchronized && f.accepted:
+		setAbortCause(r, x, f, out)
 	}
-	set(CauseUnknown, "none of the known patterns fits this RST")
-	if forged == 1 && out.Cause != CauseMiddlebox {
-		out.Detail += fmt.Sprintf(" (one sign of a third party, not enough to say: %s)", why[0])
-	}
+}
 
-	// Who saw "connection reset by peer".
+// setAbortCause sets the cause of a RST that aborted an established
+// connection, with what the evidence leans to: data left unread, data read
+// (or not) then an abortive close, or nothing unread at all.
+func setAbortCause(r *statemachine.Reset, x *rstCtx, f rstFacts, out *report.Reset) {
+	sender, receiver := f.sender, f.receiver
 	switch {
-	case out.Cause == CauseRefused:
-		out.AppSees = fmt.Sprintf("the %s's connect() fails with \"connection refused\" (ECONNREFUSED)", receiver)
-	case r.Verdict == statemachine.EvRSTIgnored:
-		out.AppSees = fmt.Sprintf("nobody: the %s ignores a RST outside its window", receiver)
-	case r.Verdict == statemachine.EvRSTChallenge:
-		out.AppSees = fmt.Sprintf("nobody yet: the %s answers with a challenge ACK and stays open (RFC 5961)", receiver)
-	case r.ReceiverState == statemachine.TimeWait || r.ReceiverState == statemachine.Closed:
-		out.AppSees = fmt.Sprintf("nobody: the %s had already closed", receiver)
+	case unreadData(x, r.Sender):
+		if last := x.lastData[r.Sender.Peer()]; x.hasPrev && last > x.senderPrev.frame {
+			addEvidence(out, last, "the %s's last data, which the %s did not even acknowledge before its RST", receiver, sender)
+		} else {
+			addEvidence(out, x.note.frame, "the %s's advertised window had shrunk from %d to %d: data waited unread", sender, x.win.max, x.win.last)
+		}
+		setCause(out, CauseAbort, "the %s reset an established connection instead of closing it with a FIN; it had received data its application had not read, so most likely it closed the socket with unread data (Linux sends a RST then)", sender)
+	case peerDataLast(x, r.Sender):
+		setCause(out, CauseAbort, "the %s reset an established connection instead of closing it with a FIN, after data from the %s that it acknowledged: it closed the socket with that data unread, or read it and closed with SO_LINGER 0 (or exited); the wire cannot tell which", sender, receiver)
 	default:
-		out.AppSees = fmt.Sprintf("the %s's application: \"connection reset by peer\" (ECONNRESET) on its next read or write", receiver)
+		setCause(out, CauseAbort, "the %s reset an established connection instead of closing it with a FIN, with nothing left unread: an abortive close (SO_LINGER with timeout 0) or the process exited", sender)
+	}
+}
+
+// appSees says whose application saw the RST, and how ("connection reset
+// by peer", "connection refused"), given its cause.
+func appSees(r *statemachine.Reset, cause string) string {
+	receiver := r.Sender.Peer().String()
+	switch {
+	case cause == CauseRefused:
+		return fmt.Sprintf("the %s's connect() fails with \"connection refused\" (ECONNREFUSED)", receiver)
+	case r.Verdict == statemachine.EvRSTIgnored:
+		return fmt.Sprintf("nobody: the %s ignores a RST outside its window", receiver)
+	case r.Verdict == statemachine.EvRSTChallenge:
+		return fmt.Sprintf("nobody yet: the %s answers with a challenge ACK and stays open (RFC 5961)", receiver)
+	case r.ReceiverState == statemachine.TimeWait || r.ReceiverState == statemachine.Closed:
+		return fmt.Sprintf("nobody: the %s had already closed", receiver)
+	default:
+		return fmt.Sprintf("the %s's application: \"connection reset by peer\" (ECONNRESET) on its next read or write", receiver)
 	}
 }
 

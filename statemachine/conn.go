@@ -457,7 +457,8 @@ func (c *Conn) rst(dir tcp.Dir, s *tcp.Segment) {
 			r.Verdict = EvRSTIgnored
 		}
 	}
-	if len(c.Resets) < MaxResets {
+	recorded := len(c.Resets) < MaxResets
+	if recorded {
 		c.Resets = append(c.Resets, r)
 	} else {
 		c.ResetsDropped++
@@ -486,6 +487,13 @@ func (c *Conn) rst(dir tcp.Dir, s *tcp.Segment) {
 		// Not exact: the receiver stays open and must answer with a
 		// challenge ACK. Nothing proves the sender aborted either: such RSTs
 		// are typically forged (blind reset attacks, RFC 5961 §3).
-		c.challengeWait[dir.Peer()] = len(c.Resets)
+		// The next challenge ACK answers this RST: it is credited to its
+		// record, or to none when the record was dropped at MaxResets (not
+		// to the last record kept, nor to an earlier RST still waiting).
+		if recorded {
+			c.challengeWait[dir.Peer()] = len(c.Resets)
+		} else {
+			c.challengeWait[dir.Peer()] = 0
+		}
 	}
 }

@@ -78,11 +78,17 @@ type Summary struct {
 // Finish classifies the connection. end is the capture's last timestamp (ns)
 // and idle the threshold (ns) beyond which a silent open connection is idle.
 func (c *Conn) Finish(lastTS, end, idle int64) Summary {
+	s := Summary{ClientState: c.H[tcp.Client].State, ServerState: c.H[tcp.Server].State}
+	s.Handshake = c.handshakeInfo()
+	s.Close = c.closeInfo(lastTS, end, idle)
+	return s
+}
+
+// handshakeInfo tells how the connection began: the handshake's frames,
+// timing and negotiated options, then its class.
+func (c *Conn) handshakeInfo() HandshakeInfo {
 	cl, sv := &c.H[tcp.Client], &c.H[tcp.Server]
-	var s Summary
-	s.ClientState, s.ServerState = cl.State, sv.State
-	h := &s.Handshake
-	h.RTTClient, h.RTTServer = -1, -1
+	h := HandshakeInfo{RTTClient: -1, RTTServer: -1}
 	if len(c.SynFrames) > 0 {
 		h.SynFrame = c.SynFrames[0]
 		h.SynRetrans = len(c.SynFrames) - 1
@@ -106,75 +112,66 @@ func (c *Conn) Finish(lastTS, end, idle int64) Summary {
 	h.SynData = c.SynDataBytes
 	h.TFO = c.SynDataBytes > 0
 	h.ECN = c.ECNSyn && c.ECNSynAck
+	h.Class = c.handshakeClass()
+	return h
+}
 
-	clientSyn := cl.SynSeen && !cl.SynInferred
-	established := cl.State >= Established || sv.State >= Established ||
-		(cl.SynAcked && sv.SynAcked)
-	refused := false
+// established reports whether the handshake completed: either endpoint
+// reached ESTABLISHED (or beyond), or both SYNs were acknowledged.
+func (c *Conn) established() bool {
+	cl, sv := &c.H[tcp.Client], &c.H[tcp.Server]
+	return cl.State >= Established || sv.State >= Established || (cl.SynAcked && sv.SynAcked)
+}
+
+// refused reports whether the server answered the client's SYN with a RST
+// that SYN-SENT accepts (or that cannot be checked), without a SYN of its
+// own.
+func (c *Conn) refused() bool {
+	sv := &c.H[tcp.Server]
 	for _, r := range c.Resets {
 		if r.Sender == tcp.Server && r.ReceiverState == SynSent && !sv.SynSeen &&
 			(r.Verdict == EvRSTAccepted || r.Verdict == EvRSTUnchecked) {
-			refused = true
+			return true
 		}
 	}
+	return false
+}
+
+// handshakeClass is the HS* class of how the connection began; the first
+// case that holds wins.
+func (c *Conn) handshakeClass() string {
+	cl, sv := &c.H[tcp.Client], &c.H[tcp.Server]
+	clientSyn := cl.SynSeen && !cl.SynInferred
+	established := c.established()
 	switch {
 	case c.MidStream:
-		h.Class = HSNotCaptured
+		return HSNotCaptured
 	case c.SimOpen:
-		h.Class = HSSimultaneous
-	case refused:
-		h.Class = HSRefused
+		return HSSimultaneous
+	case c.refused():
+		return HSRefused
 	case !clientSyn && sv.SynSeen:
-		h.Class = HSSynAckNoSyn
+		return HSSynAckNoSyn
 	case clientSyn && !sv.SynSeen && len(c.Resets) > 0 && c.Resets[0].Sender == tcp.Client:
-		h.Class = HSAborted
+		return HSAborted
 	case clientSyn && !sv.SynSeen:
-		h.Class = HSUnanswered
+		return HSUnanswered
 	case established && c.FirstIsSynAck:
-		h.Class = HSReordered
+		return HSReordered
 	case established:
-		h.Class = HSComplete
+		return HSComplete
 	default:
-		h.Class = HSIncomplete
+		return HSIncomplete
 	}
+}
 
-	// The close.
-	cs := &s.Close
-	// The RST that ended the connection: the first one that ends it (see
-	// Reset.ends), unless FINs had already closed both directions (a RST
-	// after that answers a late segment and ends nothing).
-	var fullClose int64
-	if cl.FinAcked && sv.FinAcked {
-		fullClose = max(cl.FinAckedAt, sv.FinAckedAt)
-	}
-	var eff *Reset
-	for i := range c.Resets {
-		r := &c.Resets[i]
-		if fullClose != 0 && r.Frame > fullClose {
-			break
-		}
-		if r.ends() {
-			eff = r
-			break
-		}
-	}
-	// first and second: whose FIN came first and second, if any.
-	var first, second tcp.Dir
-	hasFirst, hasSecond := true, true
-	switch {
-	case cl.FinSeen && sv.FinSeen:
-		if cl.FinFrame <= sv.FinFrame {
-			first, second = tcp.Client, tcp.Server
-		} else {
-			first, second = tcp.Server, tcp.Client
-		}
-	case cl.FinSeen:
-		first, hasSecond = tcp.Client, false
-	case sv.FinSeen:
-		first, hasSecond = tcp.Server, false
-	default:
-		hasFirst, hasSecond = false, false
-	}
+// closeInfo tells how the connection ended: the RST that ended it, the
+// FINs, the half-close, then its class. lastTS is the connection's last
+// packet, end the capture's, idle the threshold for CloseIdle (all ns).
+func (c *Conn) closeInfo(lastTS, end, idle int64) CloseInfo {
+	var cs CloseInfo
+	eff := c.endingReset()
+	first, second, hasFirst, hasSecond := c.finOrder()
 	if hasFirst {
 		f := &c.H[first]
 		cs.FirstFIN = f.FinFrame
@@ -202,21 +199,10 @@ func (c *Conn) Finish(lastTS, end, idle int64) Summary {
 		cs.ClosedBy = eff.Sender.String()
 		cs.SecondFIN, cs.HalfCloseData, cs.HalfCloseDur = 0, 0, 0
 	case hasSecond:
-		f, g := &c.H[first], &c.H[second]
-		switch {
-		case f.FinAcked && f.FinAckedAt == g.FinFrame:
-			cs.Class = CloseThreeWay
-		case f.FinAcked && f.FinAckedAt < g.FinFrame:
-			cs.Class = CloseFourWay
-		default:
-			cs.Class = CloseSimultaneous
-		}
-		if g.FinAcked {
-			cs.LastACK = g.FinAckedAt
-		}
+		cs.Class, cs.LastACK = c.finCloseClass(first, second)
 	case hasFirst:
 		cs.Class = CloseHalfClosed
-	case !established && !c.MidStream:
+	case !c.established() && !c.MidStream:
 		cs.Class = CloseNeverOpened
 	default:
 		cs.Class = CloseOpen
@@ -227,7 +213,67 @@ func (c *Conn) Finish(lastTS, end, idle int64) Summary {
 	if end > lastTS {
 		cs.IdleFor = float64(end-lastTS) / 1e9
 	}
-	return s
+	return cs
+}
+
+// endingReset is the RST that ended the connection: the first one that
+// ends it (see Reset.ends), unless FINs had already closed both directions
+// (a RST after that answers a late segment and ends nothing). nil if none.
+func (c *Conn) endingReset() *Reset {
+	cl, sv := &c.H[tcp.Client], &c.H[tcp.Server]
+	var fullClose int64
+	if cl.FinAcked && sv.FinAcked {
+		fullClose = max(cl.FinAckedAt, sv.FinAckedAt)
+	}
+	for i := range c.Resets {
+		r := &c.Resets[i]
+		if fullClose != 0 && r.Frame > fullClose {
+			break
+		}
+		if r.ends() {
+			return r
+		}
+	}
+	return nil
+}
+
+// finOrder tells whose FIN came first and whose second, if any (on a tie
+// in frame number, the client's first).
+func (c *Conn) finOrder() (first, second tcp.Dir, hasFirst, hasSecond bool) {
+	cl, sv := &c.H[tcp.Client], &c.H[tcp.Server]
+	switch {
+	case cl.FinSeen && sv.FinSeen:
+		if cl.FinFrame <= sv.FinFrame {
+			return tcp.Client, tcp.Server, true, true
+		}
+		return tcp.Server, tcp.Client, true, true
+	case cl.FinSeen:
+		return tcp.Client, 0, true, false
+	case sv.FinSeen:
+		return tcp.Server, 0, true, false
+	}
+	return 0, 0, false, false
+}
+
+// finCloseClass classifies a close where both sides sent a FIN, first's
+// before second's: three-way when the second FIN carries the ACK of the
+// first, four-way when that ACK came before it, simultaneous when the FINs
+// crossed. lastACK is the frame that acknowledged the second FIN (0 if not
+// captured).
+func (c *Conn) finCloseClass(first, second tcp.Dir) (class string, lastACK int64) {
+	f, g := &c.H[first], &c.H[second]
+	switch {
+	case f.FinAcked && f.FinAckedAt == g.FinFrame:
+		class = CloseThreeWay
+	case f.FinAcked && f.FinAckedAt < g.FinFrame:
+		class = CloseFourWay
+	default:
+		class = CloseSimultaneous
+	}
+	if g.FinAcked {
+		lastACK = g.FinAckedAt
+	}
+	return class, lastACK
 }
 
 // Done reports whether both endpoints are past the connection: each CLOSED

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -37,7 +38,7 @@ type AnalyzeOptions struct {
 	MaxConns  int // cap on connections held at once
 }
 
-func newAnalyzeCmd(io IO) *cobra.Command {
+func newAnalyzeCmd(stdio IO) *cobra.Command {
 	o := AnalyzeOptions{}
 	cmd := &cobra.Command{
 		Use:   "analyze FILE...",
@@ -51,7 +52,7 @@ TCP connection followed by a summary of what was read and skipped.`,
 		Args: needsInputs("analyze needs at least one capture file (or - for stdin)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Files = args
-			return RunAnalyze(o, io)
+			return RunAnalyze(o, stdio)
 		},
 	}
 	f := cmd.Flags()
@@ -74,13 +75,13 @@ TCP connection followed by a summary of what was read and skipped.`,
 }
 
 // RunAnalyze runs the analyze command.
-func RunAnalyze(o AnalyzeOptions, io IO) error {
+func RunAnalyze(o AnalyzeOptions, stdio IO) error {
 	switch o.Format {
 	case "text", "json", "csv":
 	default:
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--format must be text, json or csv, not %q", o.Format)}
 	}
-	useColor, err := colorMode(o.Color, io.OutTTY, io.Getenv)
+	useColor, err := colorMode(o.Color, stdio.OutTTY, stdio.Getenv)
 	if err != nil {
 		return err
 	}
@@ -118,7 +119,7 @@ func RunAnalyze(o AnalyzeOptions, io IO) error {
 	var stream *render.JSONStream
 	opened := func(_ capture.Source, names []string) {
 		if o.Format == "json" {
-			stream = render.NewJSONStream(io.Out)
+			stream = render.NewJSONStream(stdio.Out)
 			emit := stream.Conn
 			if kj != nil {
 				emit = func(c *report.Conn, a []*report.Anomaly) { kj.Conn(c); stream.Conn(c, a) }
@@ -126,7 +127,7 @@ func RunAnalyze(o AnalyzeOptions, io IO) error {
 			eng.Stream(names, emit)
 		}
 	}
-	names, code, closeInputs, err := runInputsOpen(o.Files, io, eng, o.Progress, opened)
+	names, code, closeInputs, err := runInputsOpen(o.Files, stdio, eng, o.Progress, opened)
 	if err != nil {
 		closeInputs()
 		return err
@@ -139,15 +140,15 @@ func RunAnalyze(o AnalyzeOptions, io IO) error {
 				kj.Conn(c)
 			}
 		}
-		rep.Summary.KernelEvents = kernelSummary(&o.Kernel, kj, io)
+		rep.Summary.KernelEvents = kernelSummary(&o.Kernel, kj, stdio)
 	}
 	switch o.Format {
 	case "json":
 		err = stream.Finish(&rep.Summary)
 	case "csv":
-		err = render.CSV(io.Out, rep)
+		err = render.CSV(stdio.Out, rep)
 	default:
-		err = render.Text(io.Out, rep, render.Options{Color: useColor, Anomalies: o.Anomalies, Summary: o.Summary})
+		err = render.Text(stdio.Out, rep, render.Options{Color: useColor, Anomalies: o.Anomalies, Summary: o.Summary})
 	}
 	if err != nil {
 		return writeFailed(err)
@@ -167,8 +168,8 @@ func RunAnalyze(o AnalyzeOptions, io IO) error {
 // through the engine, with a progress bar on a terminal. Damage is printed
 // on stderr; the returned code is the worst exit code so far (the error is
 // set only when nothing was readable).
-func runInputs(files []string, io IO, eng *analyze.Engine, progress string) ([]string, int, error) {
-	names, code, closeInputs, err := runInputsOpen(files, io, eng, progress, nil)
+func runInputs(files []string, stdio IO, eng *analyze.Engine, progress string) ([]string, int, error) {
+	names, code, closeInputs, err := runInputsOpen(files, stdio, eng, progress, nil)
 	closeInputs()
 	return names, code, err
 }
@@ -177,9 +178,9 @@ func runInputs(files []string, io IO, eng *analyze.Engine, progress string) ([]s
 // after the run (export references mapped bytes until its writer is done):
 // they call closeInputs when done. opened, if set, sees the merged source
 // before the run.
-func runInputsOpen(files []string, io IO, eng *analyze.Engine, progress string, opened func(capture.Source, []string)) (names []string, code int, closeInputs func(), err error) {
+func runInputsOpen(files []string, stdio IO, eng *analyze.Engine, progress string, opened func(capture.Source, []string)) (names []string, code int, closeInputs func(), err error) {
 	closeInputs = func() {}
-	srcs, names, code := openInputs(files, io, eng)
+	srcs, names, code := openInputs(files, stdio, eng)
 	if len(srcs) == 0 {
 		return nil, code, closeInputs, &ExitError{Code: code, Err: errors.New("no readable input")}
 	}
@@ -190,9 +191,9 @@ func runInputsOpen(files []string, io IO, eng *analyze.Engine, progress string, 
 	}
 
 	var bar *progressbar.ProgressBar
-	if progress != "never" && io.ErrTTY && src.Size() > 50<<20 {
+	if progress != "never" && stdio.ErrTTY && src.Size() > 50<<20 {
 		bar = progressbar.NewOptions64(src.Size(),
-			progressbar.OptionSetWriter(io.Err),
+			progressbar.OptionSetWriter(stdio.Err),
 			progressbar.OptionShowBytes(true),
 			progressbar.OptionSetDescription("reading"),
 			progressbar.OptionThrottle(100*time.Millisecond),
@@ -201,23 +202,35 @@ func runInputsOpen(files []string, io IO, eng *analyze.Engine, progress string, 
 		src = &progressSource{Source: src, bar: bar}
 	}
 	if err := eng.Run(src); err != nil {
-		fmt.Fprintln(io.Err, "tcptrace: "+err.Error())
+		printRunErrors(stdio.Err, err, eng.Errors())
 		if code == ExitOK {
 			code = ExitPartial
-		}
-		// Further errors (other files) are in the summary too; print them all.
-		for _, e := range eng.Errors()[1:] {
-			var ce *capture.Error
-			if errors.As(e, &ce) && ce.Kind == capture.ErrOpen {
-				continue // printed when opening
-			}
-			fmt.Fprintln(io.Err, "tcptrace: "+e.Error())
 		}
 	}
 	if bar != nil {
 		_ = bar.Finish()
 	}
 	return names, code, closeInputs, nil
+}
+
+// printRunErrors prints, one line each, the error Run returned (the first
+// damage it met), then the further errors the engine recorded (damage in
+// other files; they are in the summary too). Each is printed once: the
+// returned error is also among the recorded ones, and not necessarily the
+// first of them (files that could not be opened come before it), and
+// failures to open were printed when opening.
+func printRunErrors(w io.Writer, runErr error, recorded []error) {
+	fmt.Fprintln(w, "tcptrace: "+runErr.Error())
+	for _, e := range recorded {
+		if e == runErr {
+			continue // printed first
+		}
+		var ce *capture.Error
+		if errors.As(e, &ce) && ce.Kind == capture.ErrOpen {
+			continue // printed when opening
+		}
+		fmt.Fprintln(w, "tcptrace: "+e.Error())
+	}
 }
 
 // warnings lists what --strict turns into a failure.
@@ -240,14 +253,14 @@ func warnings(rep *report.Report) []string {
 
 // openInputs opens every file; failures are reported on stderr and recorded
 // in the engine, and the worst exit code so far is returned.
-func openInputs(files []string, io IO, eng *analyze.Engine) ([]capture.Source, []string, int) {
+func openInputs(files []string, stdio IO, eng *analyze.Engine) ([]capture.Source, []string, int) {
 	var srcs []capture.Source
 	var names []string
 	code := ExitOK
 	files = expandInputs(files)
 	if len(files) == 0 {
 		err := fmt.Errorf("no capture file in the given directories")
-		fmt.Fprintln(io.Err, "tcptrace: "+err.Error())
+		fmt.Fprintln(stdio.Err, "tcptrace: "+err.Error())
 		eng.AddError(err)
 		return nil, nil, ExitUnreadable
 	}
@@ -255,12 +268,12 @@ func openInputs(files []string, io IO, eng *analyze.Engine) ([]capture.Source, [
 		var s capture.Source
 		var err error
 		if name == "-" {
-			s, err = capture.OpenReader("-", io.In, 0)
+			s, err = capture.OpenReader("-", stdio.In, 0)
 		} else {
 			s, err = capture.Open(name)
 		}
 		if err != nil {
-			fmt.Fprintln(io.Err, "tcptrace: "+err.Error())
+			fmt.Fprintln(stdio.Err, "tcptrace: "+err.Error())
 			eng.AddError(err)
 			code = ExitUnreadable
 			continue

@@ -21,7 +21,7 @@ type ExportOptions struct {
 	Workers  int
 }
 
-func newExportCmd(io IO) *cobra.Command {
+func newExportCmd(stdio IO) *cobra.Command {
 	o := ExportOptions{}
 	cmd := &cobra.Command{
 		Use:   "export FILE... -o DIR",
@@ -39,7 +39,7 @@ addresses and ports, so nothing is written outside DIR.`,
 		Args: needsInputs("export needs a capture file (or - for stdin) and -o DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Files = args
-			return RunExport(o, io)
+			return RunExport(o, stdio)
 		},
 	}
 	f := cmd.Flags()
@@ -57,7 +57,7 @@ addresses and ports, so nothing is written outside DIR.`,
 const exportDropBehind = 32 << 20
 
 // RunExport runs the export command.
-func RunExport(o ExportOptions, io IO) error {
+func RunExport(o ExportOptions, stdio IO) error {
 	if o.Out == "" {
 		return &ExitError{Code: ExitUsage, Err: errors.New("export needs -o DIR")}
 	}
@@ -83,7 +83,7 @@ func RunExport(o ExportOptions, io IO) error {
 	// The writers send delivered bytes straight from the mapping of the
 	// capture, some way behind the reader: keep more of it resident.
 	defer capture.SetDropBehind(capture.SetDropBehind(exportDropBehind))
-	_, code, closeInputs, runErr := runInputsOpen(o.Files, io, eng, o.Progress, func(src capture.Source, _ []string) {
+	_, code, closeInputs, runErr := runInputsOpen(o.Files, stdio, eng, o.Progress, func(src capture.Source, _ []string) {
 		w.Stable = capture.IsStable(src)
 	})
 	eng.Report(nil) // finishes every connection: the last streams are written
@@ -96,6 +96,6 @@ func RunExport(o ExportOptions, io IO) error {
 		return runErr
 	}
 	files, bytes := w.Stats()
-	fmt.Fprintf(io.Err, "tcptrace: %d files, %d bytes written to %s\n", files, bytes, o.Out)
+	fmt.Fprintf(stdio.Err, "tcptrace: %d files, %d bytes written to %s\n", files, bytes, o.Out)
 	return inputStatus(code)
 }

@@ -22,7 +22,7 @@ type FollowOptions struct {
 	Progress string
 }
 
-func newFollowCmd(io IO) *cobra.Command {
+func newFollowCmd(stdio IO) *cobra.Command {
 	o := FollowOptions{}
 	cmd := &cobra.Command{
 		Use:   "follow FILE... --conn ID",
@@ -44,7 +44,7 @@ themselves, gaps left out (they are listed on stderr).`,
 		Args: needsInputs("follow needs a capture file (or - for stdin) and --conn ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Files = args
-			return RunFollow(o, io)
+			return RunFollow(o, stdio)
 		},
 	}
 	f := cmd.Flags()
@@ -58,7 +58,7 @@ themselves, gaps left out (they are listed on stderr).`,
 }
 
 // RunFollow runs the follow command.
-func RunFollow(o FollowOptions, io IO) error {
+func RunFollow(o FollowOptions, stdio IO) error {
 	if o.Conn < 1 {
 		return &ExitError{Code: ExitUsage, Err: errors.New("follow needs --conn ID (a connection ID from tcptrace analyze)")}
 	}
@@ -77,7 +77,7 @@ func RunFollow(o FollowOptions, io IO) error {
 	default:
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--dir must be client, server or both, not %q", o.Dir)}
 	}
-	useColor, err := colorMode(o.Color, io.OutTTY, io.Getenv)
+	useColor, err := colorMode(o.Color, stdio.OutTTY, stdio.Getenv)
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func RunFollow(o FollowOptions, io IO) error {
 		return err
 	}
 	cfg.History = followHistory
-	p := render.NewFollow(io.Out, io.Err, render.FollowOptions{As: o.As, Want: want, Color: useColor, Window: 2 * followHistory})
+	p := render.NewFollow(stdio.Out, stdio.Err, render.FollowOptions{As: o.As, Want: want, Color: useColor, Window: 2 * followHistory})
 	cfg.StreamsOnly = true
 	cfg.Tap = func(c *analyze.Conn) reassembly.Handler {
 		if c.ID != o.Conn {
@@ -97,7 +97,7 @@ func RunFollow(o FollowOptions, io IO) error {
 	}
 	eng := analyze.NewEngine(cfg)
 	eng.Select(analyze.Selection{IDs: map[int]bool{o.Conn: true}})
-	_, code, err := runInputs(o.Files, io, eng, o.Progress)
+	_, code, err := runInputs(o.Files, stdio, eng, o.Progress)
 	if err != nil {
 		return err
 	}

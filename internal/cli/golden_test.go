@@ -18,45 +18,45 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 type goldenRun struct {
 	suffix string // testdata/golden/<capture>.<suffix>
 	only   []string
-	run    func(file string, io IO) error
+	run    func(file string, stdio IO) error
 }
 
 var goldenRuns = []goldenRun{
-	{suffix: "text", run: func(f string, io IO) error { return analyzeGolden(f, "text", io) }},
-	{suffix: "json", run: func(f string, io IO) error { return analyzeGolden(f, "json", io) }},
-	{suffix: "csv", run: func(f string, io IO) error { return analyzeGolden(f, "csv", io) }},
-	{suffix: "timeline", run: func(f string, io IO) error {
-		return RunTimeline(TimelineOptions{Files: []string{f}, Format: "text", Color: "never", Width: 110, Progress: "never"}, io)
+	{suffix: "text", run: func(f string, stdio IO) error { return analyzeGolden(f, "text", stdio) }},
+	{suffix: "json", run: func(f string, stdio IO) error { return analyzeGolden(f, "json", stdio) }},
+	{suffix: "csv", run: func(f string, stdio IO) error { return analyzeGolden(f, "csv", stdio) }},
+	{suffix: "timeline", run: func(f string, stdio IO) error {
+		return RunTimeline(TimelineOptions{Files: []string{f}, Format: "text", Color: "never", Width: 110, Progress: "never"}, stdio)
 	}},
-	{suffix: "resets", run: func(f string, io IO) error {
-		return RunResets(ResetsOptions{Files: []string{f}, Format: "text", Color: "never", Progress: "never"}, io)
+	{suffix: "resets", run: func(f string, stdio IO) error {
+		return RunResets(ResetsOptions{Files: []string{f}, Format: "text", Color: "never", Progress: "never"}, stdio)
 	}},
-	{suffix: "resets.json", run: func(f string, io IO) error {
-		return RunResets(ResetsOptions{Files: []string{f}, Format: "json", Color: "never", Progress: "never"}, io)
+	{suffix: "resets.json", run: func(f string, stdio IO) error {
+		return RunResets(ResetsOptions{Files: []string{f}, Format: "json", Color: "never", Progress: "never"}, stdio)
 	}},
-	{suffix: "resets-summary", only: []string{"reset.pcap", "resets.pcap", "reset-causes.pcap"}, run: func(f string, io IO) error {
-		return RunResets(ResetsOptions{Files: []string{f}, Format: "text", Color: "never", Summary: true, Progress: "never"}, io)
+	{suffix: "resets-summary", only: []string{"reset.pcap", "resets.pcap", "reset-causes.pcap"}, run: func(f string, stdio IO) error {
+		return RunResets(ResetsOptions{Files: []string{f}, Format: "text", Color: "never", Summary: true, Progress: "never"}, stdio)
 	}},
-	{suffix: "timeline-explain", only: []string{"handshake-data-close.pcap", "closes.pcap", "streams.pcap", "resets.pcap"}, run: func(f string, io IO) error {
-		return RunTimeline(TimelineOptions{Files: []string{f}, Format: "text", Color: "never", Width: 110, Explain: true, Progress: "never"}, io)
+	{suffix: "timeline-explain", only: []string{"handshake-data-close.pcap", "closes.pcap", "streams.pcap", "resets.pcap"}, run: func(f string, stdio IO) error {
+		return RunTimeline(TimelineOptions{Files: []string{f}, Format: "text", Color: "never", Width: 110, Explain: true, Progress: "never"}, stdio)
 	}},
 	// follow of every connection: gaps and conflicting copies marked inline.
 	{suffix: "follow", only: []string{"streams.pcap", "injected-data.pcap"}, run: followAll},
 	// What a terminal shows: colours on.
-	{suffix: "timeline-tty", only: []string{"resets.pcap", "anomalies.pcap"}, run: func(f string, io IO) error {
-		io.OutTTY = true
-		return RunTimeline(TimelineOptions{Files: []string{f}, Format: "text", Color: "auto", Width: 110, Progress: "never"}, io)
+	{suffix: "timeline-tty", only: []string{"resets.pcap", "anomalies.pcap"}, run: func(f string, stdio IO) error {
+		stdio.OutTTY = true
+		return RunTimeline(TimelineOptions{Files: []string{f}, Format: "text", Color: "auto", Width: 110, Progress: "never"}, stdio)
 	}},
-	{suffix: "resets-tty", only: []string{"resets.pcap"}, run: func(f string, io IO) error {
-		io.OutTTY = true
-		return RunResets(ResetsOptions{Files: []string{f}, Format: "text", Color: "auto", Progress: "never"}, io)
+	{suffix: "resets-tty", only: []string{"resets.pcap"}, run: func(f string, stdio IO) error {
+		stdio.OutTTY = true
+		return RunResets(ResetsOptions{Files: []string{f}, Format: "text", Color: "auto", Progress: "never"}, stdio)
 	}},
 }
 
 // followAll runs follow on every connection of f in turn.
-func followAll(f string, io IO) error {
+func followAll(f string, stdio IO) error {
 	for id := 1; ; id++ {
-		err := RunFollow(FollowOptions{Files: []string{f}, Conn: id, As: "ascii", Dir: "both", Color: "never", Progress: "never"}, io)
+		err := RunFollow(FollowOptions{Files: []string{f}, Conn: id, As: "ascii", Dir: "both", Color: "never", Progress: "never"}, stdio)
 		if err != nil && id > 1 && strings.Contains(err.Error(), "no connection") {
 			return nil
 		}
@@ -66,8 +66,8 @@ func followAll(f string, io IO) error {
 	}
 }
 
-func analyzeGolden(f, format string, io IO) error {
-	return RunAnalyze(AnalyzeOptions{Files: []string{f}, Format: format, Color: "never", ReuseIdle: 60e9, Progress: "never"}, io)
+func analyzeGolden(f, format string, stdio IO) error {
+	return RunAnalyze(AnalyzeOptions{Files: []string{f}, Format: format, Color: "never", ReuseIdle: 60e9, Progress: "never"}, stdio)
 }
 
 // TestGolden runs `analyze` in every output format, `timeline` and `resets`
@@ -89,10 +89,10 @@ func TestGolden(t *testing.T) {
 			}
 			t.Run(name+"/"+g.suffix, func(t *testing.T) {
 				var out, errb bytes.Buffer
-				io := IO{Out: &out, Err: &errb, Getenv: func(string) string { return "" }}
+				stdio := IO{Out: &out, Err: &errb, Getenv: func(string) string { return "" }}
 				// Run from the repository root so file names read as users type them.
 				rel := filepath.ToSlash(filepath.Join("testdata/pcaps", name))
-				err := runInRoot(t, func() error { return g.run(rel, io) })
+				err := runInRoot(t, func() error { return g.run(rel, stdio) })
 				if err != nil {
 					t.Fatalf("%s %s: %v (stderr: %s)", g.suffix, rel, err, errb.String())
 				}

@@ -45,12 +45,12 @@ func (k *kernelFlags) joiner() (*analyze.KernelJoiner, error) {
 
 // kernelSummary is what the join did, for the summary record; it warns on
 // stderr when a trace with resets joined none of them (another clock?).
-func kernelSummary(k *kernelFlags, j *analyze.KernelJoiner, io IO) *report.KernelEvents {
+func kernelSummary(k *kernelFlags, j *analyze.KernelJoiner, stdio IO) *report.KernelEvents {
 	if j == nil {
 		return nil
 	}
 	if j.Events > 0 && j.Joined == 0 {
-		fmt.Fprintf(io.Err, "tcptrace: %s: none of its %d tcp_send_reset events matches a RST of the capture: recorded on another host, or with another clock (set trace_clock to realtime or tai, or give --kernel-clock-offset)\n", k.Events, j.Events)
+		fmt.Fprintf(stdio.Err, "tcptrace: %s: none of its %d tcp_send_reset events matches a RST of the capture: recorded on another host, or with another clock (set trace_clock to realtime or tai, or give --kernel-clock-offset)\n", k.Events, j.Events)
 	}
 	return j.Summary(k.Events)
 }

@@ -26,8 +26,8 @@ func TestResetsKernelEvents(t *testing.T) {
 		t.Skipf("kernel ground truth not found (it lives beside the repository): %v", err)
 	}
 	var out, errb bytes.Buffer
-	io := IO{Out: &out, Err: &errb, Getenv: func(string) string { return "" }}
-	if code := Main([]string{"resets", "--format", "json", "--kernel-events", trace, pcap}, io); code != ExitOK {
+	stdio := IO{Out: &out, Err: &errb, Getenv: func(string) string { return "" }}
+	if code := Main([]string{"resets", "--format", "json", "--kernel-events", trace, pcap}, stdio); code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	var sum struct {
@@ -74,8 +74,8 @@ func TestKernelEventsErrors(t *testing.T) {
 		{bad, "bad.txt: line 1: tcp_send_reset: src"},
 	} {
 		var out, errb bytes.Buffer
-		io := IO{Out: &out, Err: &errb, Getenv: func(string) string { return "" }}
-		code := Main([]string{"resets", "--kernel-events", tc.trace, "../../testdata/pcaps/reset.pcap"}, io)
+		stdio := IO{Out: &out, Err: &errb, Getenv: func(string) string { return "" }}
+		code := Main([]string{"resets", "--kernel-events", tc.trace, "../../testdata/pcaps/reset.pcap"}, stdio)
 		if code != ExitUnreadable || !strings.Contains(errb.String(), tc.want) {
 			t.Errorf("%s: exit %d, %q; want exit %d naming %q", tc.trace, code, errb.String(), ExitUnreadable, tc.want)
 		}

@@ -47,7 +47,7 @@ type LiveOptions struct {
 	Idle     time.Duration
 }
 
-func newLiveCmd(io IO) *cobra.Command {
+func newLiveCmd(stdio IO) *cobra.Command {
 	o := LiveOptions{}
 	cmd := &cobra.Command{
 		Use:   "live -i IFACE [flags]",
@@ -71,7 +71,7 @@ tracefs access for the kernel's word).`,
   tcptrace live -i any --format json --duration 1h > conns.jsonl`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return RunLive(o, io)
+			return RunLive(o, stdio)
 		},
 	}
 	f := cmd.Flags()
@@ -132,21 +132,21 @@ type kernelFeed interface {
 }
 
 // RunLive runs the live command.
-func RunLive(o LiveOptions, io IO) error {
-	if _, err := textOrJSON(o.Format, o.Color, io); err != nil {
+func RunLive(o LiveOptions, stdio IO) error {
+	if _, err := textOrJSON(o.Format, o.Color, stdio); err != nil {
 		return err
 	}
 	if len(o.Ifaces) == 0 {
 		return &ExitError{Code: ExitUsage, Err: errors.New("live needs an interface: -i IFACE (or -i any); interfaces: " + strings.Join(interfaceNames(), ", "))}
 	}
-	r, err := openLive(o, io)
+	r, err := openLive(o, stdio)
 	if err != nil {
 		return err
 	}
 	if o.Kernel != "off" {
 		if tr, err := kernelev.OpenTracer(); err != nil {
 			r.kOff = err.Error()
-			fmt.Fprintf(io.Err, "tcptrace: the kernel's reasons for its RSTs are off: %v\n", err)
+			fmt.Fprintf(stdio.Err, "tcptrace: the kernel's reasons for its RSTs are off: %v\n", err)
 		} else {
 			r.kernel = tr
 		}
@@ -157,7 +157,7 @@ func RunLive(o LiveOptions, io IO) error {
 	if r.kernel == nil {
 		kw = "off"
 	}
-	fmt.Fprintf(io.Err, "tcptrace: %s; the kernel's reasons for its RSTs: %s\n", r.listening, kw)
+	fmt.Fprintf(stdio.Err, "tcptrace: %s; the kernel's reasons for its RSTs: %s\n", r.listening, kw)
 	r.stop = make(chan struct{})
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -172,12 +172,8 @@ func RunLive(o LiveOptions, io IO) error {
 	}()
 	r.now = func() int64 { return time.Now().UnixNano() }
 	r.hold = 300 * time.Millisecond
-	return runLive(o, io, r)
+	return runLive(o, stdio, r)
 }
-
-// errEnd is io.EOF: the end of the capture (the parameter io hides the
-// package inside runLive).
-var errEnd = io.EOF
 
 // slot is one frame copied out of the capture for the analysis.
 type slot struct {
@@ -195,8 +191,8 @@ type liveBatch struct {
 // capture (and writes -w), the caller's goroutine owns the engine: it feeds
 // the frames, sweeps on the wall clock while the link is quiet, joins the
 // kernel's events and prints each connection when it is finished.
-func runLive(o LiveOptions, io IO, r *liveRun) error {
-	useColor, _ := textOrJSON(o.Format, o.Color, io)
+func runLive(o LiveOptions, stdio IO, r *liveRun) error {
+	useColor, _ := textOrJSON(o.Format, o.Color, stdio)
 	cfg := analyze.DefaultConfig()
 	cfg.Workers = 1
 	cfg.MaxConns = o.MaxConns
@@ -208,14 +204,14 @@ func runLive(o LiveOptions, io IO, r *liveRun) error {
 	if r.kernel != nil {
 		kj.Offset = 0 // the tracer already shifted its events to the capture's clock
 	}
-	out := &liveOut{w: bufio.NewWriterSize(io.Out, 64<<10), o: o, color: useColor, kj: kj, kernel: r.kernel != nil, hold: r.hold, now: r.now}
+	out := &liveOut{w: bufio.NewWriterSize(stdio.Out, 64<<10), o: o, color: useColor, kj: kj, kernel: r.kernel != nil, hold: r.hold, now: r.now}
 	if o.Format == "json" {
 		out.enc = json.NewEncoder(out.w)
 		out.enc.SetEscapeHTML(false)
 	}
 	eng.Stream(r.names, out.add)
 
-	status := o.Status != "never" && io.ErrTTY
+	status := o.Status != "never" && stdio.ErrTTY
 	batches := make(chan liveBatch, 4)
 	free := make(chan []*slot, 4)
 	var seen int64
@@ -260,7 +256,7 @@ func runLive(o LiveOptions, io IO, r *liveRun) error {
 							break
 						}
 					}
-					err, why = errEnd, "count"
+					err, why = io.EOF, "count"
 					break
 				}
 				if time.Now().After(deadline) {
@@ -306,7 +302,7 @@ func runLive(o LiveOptions, io IO, r *liveRun) error {
 			n := eng.CaptureLoss()
 			dropConns += n
 			if !status {
-				fmt.Fprintf(io.Err, "tcptrace: the kernel dropped %d packets (%d in all; its ring was full): %d open connections are marked incomplete_capture\n", d-lastDrops, d, n)
+				fmt.Fprintf(stdio.Err, "tcptrace: the kernel dropped %d packets (%d in all; its ring was full): %d open connections are marked incomplete_capture\n", d-lastDrops, d, n)
 			}
 			lastDrops = d
 		}
@@ -327,7 +323,7 @@ loop:
 				if b.why != "" {
 					stopWhy = b.why
 				}
-				if b.err != errEnd {
+				if b.err != io.EOF {
 					readErr = b.err
 					stopWhy = "error"
 				}
@@ -355,7 +351,7 @@ loop:
 			checkDrops()
 			if !saidSuper && r.src.SuperFrames() > 0 {
 				saidSuper = true
-				fmt.Fprintln(io.Err, "tcptrace: packets larger than the MTU (GRO/TSO super-frames): analyzed as they are, one segment each (counted in the summary)")
+				fmt.Fprintln(stdio.Err, "tcptrace: packets larger than the MTU (GRO/TSO super-frames): analyzed as they are, one segment each (counted in the summary)")
 			}
 			eng.Idle(now)
 			if err := out.flush(now, false); err != nil {
@@ -363,7 +359,7 @@ loop:
 			}
 			if status && now-lastStatus >= 5e8 {
 				rate := float64(seen-lastSeen) / (float64(now-lastStatus) / 1e9)
-				fmt.Fprintf(io.Err, "\r\033[K%d packets (%.0f/s) · %d connections open, %d reported · %d dropped by the kernel", seen, rate, eng.Open(), out.conns, lastDrops)
+				fmt.Fprintf(stdio.Err, "\r\033[K%d packets (%.0f/s) · %d connections open, %d reported · %d dropped by the kernel", seen, rate, eng.Open(), out.conns, lastDrops)
 				lastSeen, lastStatus = seen, now
 			}
 		case <-durC:
@@ -373,7 +369,7 @@ loop:
 		}
 	}
 	if status {
-		fmt.Fprint(io.Err, "\r\033[K")
+		fmt.Fprint(stdio.Err, "\r\033[K")
 	}
 	if !stopped {
 		r.src.Close() // -c, an error or the end of the input: the counters' end
@@ -647,7 +643,7 @@ func interfaceNames() []string {
 
 // openLive opens the interfaces (internal/live) with the capture filter
 // compiled for each, and the -w file.
-func openLive(o LiveOptions, io IO) (*liveRun, error) {
+func openLive(o LiveOptions, stdio IO) (*liveRun, error) {
 	opt := live.Options{Snaplen: o.Snaplen}
 	if o.Filter != "" {
 		// Compile once up front, so that a bad filter is a usage error

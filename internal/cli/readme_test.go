@@ -29,8 +29,8 @@ func TestReadmeResets(t *testing.T) {
 		args := strings.Fields(strings.TrimPrefix(cmdLine, "$ tcptrace "))
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			var out, errb bytes.Buffer
-			io := IO{Out: &out, Err: &errb, Getenv: func(string) string { return "" }}
-			if code := runInRootCode(t, func() int { return Main(args, io) }); code != ExitOK {
+			stdio := IO{Out: &out, Err: &errb, Getenv: func(string) string { return "" }}
+			if code := runInRootCode(t, func() int { return Main(args, stdio) }); code != ExitOK {
 				t.Fatalf("exit %d: %s", code, errb.String())
 			}
 			if diff := cmp.Diff(trimLines(want), trimLines(out.String())); diff != "" {

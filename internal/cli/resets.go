@@ -48,7 +48,7 @@ func parseCauses(s string) ([]string, error) {
 	return out, nil
 }
 
-func newResetsCmd(io IO) *cobra.Command {
+func newResetsCmd(stdio IO) *cobra.Command {
 	o := ResetsOptions{}
 	cmd := &cobra.Command{
 		Use:   "resets FILE...",
@@ -85,7 +85,7 @@ first, with their count and frames.`,
 		Args: needsInputs("resets needs at least one capture file (or - for stdin)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Files = args
-			return RunResets(o, io)
+			return RunResets(o, stdio)
 		},
 	}
 	f := cmd.Flags()
@@ -101,8 +101,8 @@ first, with their count and frames.`,
 }
 
 // RunResets runs the resets command.
-func RunResets(o ResetsOptions, io IO) error {
-	useColor, err := textOrJSON(o.Format, o.Color, io)
+func RunResets(o ResetsOptions, stdio IO) error {
+	useColor, err := textOrJSON(o.Format, o.Color, stdio)
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func RunResets(o ResetsOptions, io IO) error {
 	if err != nil {
 		return err
 	}
-	rep, code, err := analyzeForReport(o.Files, io, o.Filter, o.Conns, o.Progress, nil)
+	rep, code, err := analyzeForReport(o.Files, stdio, o.Filter, o.Conns, o.Progress, nil)
 	if err != nil {
 		return err
 	}
@@ -122,13 +122,13 @@ func RunResets(o ResetsOptions, io IO) error {
 		for _, c := range rep.Conns {
 			kj.Conn(c)
 		}
-		rep.Summary.KernelEvents = kernelSummary(&o.Kernel, kj, io)
+		rep.Summary.KernelEvents = kernelSummary(&o.Kernel, kj, stdio)
 	}
 	ro := render.Options{Color: useColor, Summary: o.Summary, Causes: causes}
 	if o.Format == "json" {
-		err = render.ResetsJSON(io.Out, rep, ro)
+		err = render.ResetsJSON(stdio.Out, rep, ro)
 	} else {
-		err = render.Resets(io.Out, rep, ro)
+		err = render.Resets(stdio.Out, rep, ro)
 	}
 	if err != nil {
 		return writeFailed(err)
@@ -139,7 +139,7 @@ func RunResets(o ResetsOptions, io IO) error {
 // analyzeForReport runs the full analysis with a selection and returns the
 // report and the worst exit code of the inputs. tune, if set, adjusts the
 // configuration.
-func analyzeForReport(files []string, io IO, filterExpr, conns, progress string, tune func(*analyze.Config)) (*report.Report, int, error) {
+func analyzeForReport(files []string, stdio IO, filterExpr, conns, progress string, tune func(*analyze.Config)) (*report.Report, int, error) {
 	cfg := analyze.DefaultConfig()
 	if tune != nil {
 		tune(&cfg)
@@ -150,7 +150,7 @@ func analyzeForReport(files []string, io IO, filterExpr, conns, progress string,
 		return nil, 0, err
 	}
 	eng.Select(sel)
-	names, code, err := runInputs(files, io, eng, progress)
+	names, code, err := runInputs(files, stdio, eng, progress)
 	if err != nil {
 		return nil, code, err
 	}

@@ -62,7 +62,7 @@ func termWidth() int {
 }
 
 // NewRoot builds the command tree.
-func NewRoot(io IO) *cobra.Command {
+func NewRoot(stdio IO) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "tcptrace",
 		Short: "Replay and explain every TCP connection of a capture",
@@ -71,19 +71,19 @@ connection, and reports how each began, carried data and ended.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetIn(io.In)
-	root.SetOut(io.Out)
-	root.SetErr(io.Err)
+	root.SetIn(stdio.In)
+	root.SetOut(stdio.Out)
+	root.SetErr(stdio.Err)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
 	})
-	root.AddCommand(newAnalyzeCmd(io), newFollowCmd(io), newExportCmd(io), newResetsCmd(io), newTimelineCmd(io), newLiveCmd(io))
+	root.AddCommand(newAnalyzeCmd(stdio), newFollowCmd(stdio), newExportCmd(stdio), newResetsCmd(stdio), newTimelineCmd(stdio), newLiveCmd(stdio))
 	return root
 }
 
 // Main runs the CLI with args and returns the process exit code.
-func Main(args []string, io IO) int {
-	root := NewRoot(io)
+func Main(args []string, stdio IO) int {
+	root := NewRoot(stdio)
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {
@@ -92,12 +92,12 @@ func Main(args []string, io IO) int {
 	var ee *ExitError
 	if errors.As(err, &ee) {
 		if ee.Err != nil && ee.Err.Error() != "" {
-			fmt.Fprintln(io.Err, "tcptrace: "+ee.Err.Error())
+			fmt.Fprintln(stdio.Err, "tcptrace: "+ee.Err.Error())
 		}
 		return ee.Code
 	}
 	// cobra's own errors (unknown command, missing args) are usage errors.
-	fmt.Fprintln(io.Err, "tcptrace: "+err.Error())
+	fmt.Fprintln(stdio.Err, "tcptrace: "+err.Error())
 	return ExitUsage
 }
 
@@ -117,11 +117,11 @@ func colorMode(mode string, tty bool, getenv func(string) string) (bool, error) 
 
 // textOrJSON checks a --format that is text or json and decides colour
 // (never for JSON).
-func textOrJSON(format, color string, io IO) (useColor bool, err error) {
+func textOrJSON(format, color string, stdio IO) (useColor bool, err error) {
 	if format != "text" && format != "json" {
 		return false, &ExitError{Code: ExitUsage, Err: fmt.Errorf("--format must be text or json, not %q", format)}
 	}
-	useColor, err = colorMode(color, io.OutTTY, io.Getenv)
+	useColor, err = colorMode(color, stdio.OutTTY, stdio.Getenv)
 	return useColor && format == "text", err
 }
 

@@ -22,7 +22,7 @@ type TimelineOptions struct {
 	Progress string
 }
 
-func newTimelineCmd(io IO) *cobra.Command {
+func newTimelineCmd(stdio IO) *cobra.Command {
 	o := TimelineOptions{}
 	cmd := &cobra.Command{
 		Use:   "timeline FILE... --conn ID",
@@ -43,7 +43,7 @@ TCP from real traffic.`,
 		Args: needsInputs("timeline needs a capture file (or - for stdin)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Files = args
-			return RunTimeline(o, io)
+			return RunTimeline(o, stdio)
 		},
 	}
 	f := cmd.Flags()
@@ -60,12 +60,12 @@ TCP from real traffic.`,
 }
 
 // RunTimeline runs the timeline command.
-func RunTimeline(o TimelineOptions, io IO) error {
-	useColor, err := textOrJSON(o.Format, o.Color, io)
+func RunTimeline(o TimelineOptions, stdio IO) error {
+	useColor, err := textOrJSON(o.Format, o.Color, stdio)
 	if err != nil {
 		return err
 	}
-	rep, code, err := analyzeForReport(o.Files, io, o.Filter, o.Conns, o.Progress, func(c *analyze.Config) {
+	rep, code, err := analyzeForReport(o.Files, stdio, o.Filter, o.Conns, o.Progress, func(c *analyze.Config) {
 		c.Rows, c.Explain = true, o.Explain
 	})
 	if err != nil {
@@ -73,16 +73,16 @@ func RunTimeline(o TimelineOptions, io IO) error {
 	}
 	width := o.Width
 	if width <= 0 {
-		width = io.Width
+		width = stdio.Width
 	}
 	if width <= 0 {
 		width = 110
 	}
 	opts := render.TimelineOptions{Color: useColor, Width: width, Abs: o.Abs, NoFold: o.NoFold, Explain: o.Explain}
 	if o.Format == "json" {
-		err = render.TimelineJSON(io.Out, rep.Conns, opts)
+		err = render.TimelineJSON(stdio.Out, rep.Conns, opts)
 	} else {
-		err = render.Timeline(io.Out, rep.Conns, opts)
+		err = render.Timeline(stdio.Out, rep.Conns, opts)
 	}
 	if err != nil {
 		return writeFailed(err)
