@@ -29,7 +29,7 @@ const (
 	SevError Severity = "error"
 )
 
-// Checks no other tool makes (Wireshark-named kinds are in wireshark.go).
+// Checks no other tool makes (Wireshark-named kinds: wiresharkFlags, docs/wireshark-flags.md).
 const (
 	KAckUnsentData   Kind = "ack_unsent_data"            // an ACK for bytes the peer had not yet sent
 	KDataAfterFIN    Kind = "data_after_fin"             // data beyond the sender's own FIN
@@ -125,7 +125,7 @@ type sig struct {
 }
 
 // scale returns the window shift that applies to windows sent by dir, and
-// whether it is known (both SYNs seen; ARCHITECTURE principle 6).
+// whether it is known (both SYNs seen; docs/principles.md#window-scale).
 func scale(c *Conn, d tcp.Dir) (int, bool) {
 	return statemachine.Scale(&c.SM.H[d], &c.SM.H[d.Peer()])
 }

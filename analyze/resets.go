@@ -512,7 +512,7 @@ func keepAlivesUnanswered(c *Conn, sender tcp.Dir, x *rstCtx) int {
 }
 
 // forgery lists the signals for and against a third party having sent the
-// RST (Weaver, Sommer & Paxson, NDSS 2009; TCP-REFERENCE.md §6), judged
+// RST (Weaver, Sommer & Paxson, NDSS 2009; docs/json.md, signals), judged
 // against the claimed sender's own packets before and after it. It returns
 // the number of independent signals of forgery.
 func forgery(c *Conn, r *statemachine.Reset, x *rstCtx, prevAck *rstCtx, out *report.Reset) int {

@@ -92,8 +92,9 @@ const DefaultHistory = 16 << 10
 // 0.8 GiB of analysis state at ~8 KB per connection (connBlock).
 const DefaultMaxConns = 100_000
 
-// Role reasons: how the client of a connection was chosen (ARCHITECTURE.md
-// principle 4: SYN sender; else SYN-ACK receiver; else ports; else first packet).
+// Role reasons: how the client of a connection was chosen
+// (docs/principles.md#client-and-server: SYN sender; else SYN-ACK receiver;
+// else ports; else first packet).
 const (
 	RoleSYN         = "syn"
 	RoleSYNACK      = "syn-ack"
@@ -389,9 +390,9 @@ func (t *Table) Add(s *tcp.Segment) (*Conn, tcp.Dir) {
 }
 
 // startsNew decides whether segment s, on a tuple whose current connection is
-// c, opens a new connection (ARCHITECTURE.md principle 3: a closed connection
-// absorbs trailing ACKs and retransmissions; only a SYN with a new ISN starts
-// a new one).
+// c, opens a new connection (docs/principles.md#connection-reuse: a closed
+// connection absorbs trailing ACKs and retransmissions; only a SYN with a new
+// ISN starts a new one).
 func (t *Table) startsNew(c *Conn, s *tcp.Segment) bool {
 	if s.Flags&(tcp.SYN|tcp.ACK) != tcp.SYN {
 		return false // only a bare SYN opens a connection

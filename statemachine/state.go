@@ -82,8 +82,8 @@ type Half struct {
 }
 
 // rcvWindow returns the receive window this endpoint advertised, in bytes, and
-// whether the scale is known (ARCHITECTURE principle 6: only when both SYNs
-// carried the option).
+// whether the scale is known (docs/principles.md#window-scale: only when both
+// SYNs were seen; see Scale).
 func (h *Half) rcvWindow(peer *Half) (uint32, bool) {
 	if sh, ok := Scale(h, peer); ok {
 		return uint32(h.Window) << sh, true

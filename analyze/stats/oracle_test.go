@@ -290,7 +290,7 @@ const (
 		"and create a new one; we see one connection with both directions"
 	whyIdleSplit = "tcptrace starts a new connection after more than 4 minutes of silence on the tuple even without " +
 		"a SYN (trace.c FindTTP rule 1); no SYN with a new ISN separates the parts (the sequence numbers continue or " +
-		"repeat), so we keep one connection (ARCHITECTURE principle 3)"
+		"repeat), so we keep one connection (docs/principles.md#connection-reuse)"
 	whyFINSplit = "tcptrace starts a new connection at the server's SYN-ACK because the client had already sent a FIN " +
 		"(FindTTP rule 2: a SYN after a FIN, with a sequence number beyond the other side's window end, which is 0 " +
 		"before that side ever ACKed); the SYN-ACK acknowledges the client's ISN, so it belongs to the same connection"
@@ -299,7 +299,7 @@ const (
 	whyRSTSplit = "tcptrace starts a new connection at the server's SYN-ACK that follows the RSTs (FindTTP rule 2: a " +
 		"SYN after a FIN/RST with a sequence number outside the old window; both evasion captures send RST and FIN " +
 		"before the SYN-ACK); the client's ISN continues, and only a " +
-		"bare SYN with a new ISN opens a new connection (ARCHITECTURE principle 3), so this is one connection"
+		"bare SYN with a new ISN opens a new connection (docs/principles.md#connection-reuse), so this is one connection"
 )
 
 // knownDiffs explains every remaining difference from tcptrace 6.6.7, per

@@ -1,6 +1,7 @@
 // Package stats computes tcptrace's per-connection, per-direction statistics
 // (the `tcptrace -l -r` list: packet, byte, retransmission, window and RTT
 // figures) with tcptrace 6.6.7's definitions, from decoded segments.
+// docs/statistics.md defines each figure beside its tcptrace label.
 //
 // The semantics follow tcptrace's trace.c (dotrace) and rexmit.c
 // statement by statement, including its choices (SYN and FIN count in

@@ -1,7 +1,9 @@
 // Package wsflags computes Wireshark's per-frame TCP analysis flags
 // (tcp.analysis.*) with the conditions and precedence of Wireshark 4.0's
-// tcp_analyze_sequence_number (../shared/TCP-REFERENCE.md §1), so that users
-// can cross-check tcptrace in the tool they know. Pure: no I/O, no clock.
+// tcp_analyze_sequence_number (docs/wireshark-flags.md gives each flag's
+// condition, the order of the checks and where this package differs), so
+// that users can cross-check tcptrace in the tool they know. Pure: no I/O,
+// no clock.
 package wsflags
 
 import (
@@ -126,7 +128,9 @@ func (a *Analyzer) Step(d tcp.Dir, s *tcp.Segment) Result {
 	var r Result
 	var f Flag
 
-	// Window scaling: known once both SYNs were seen (RFC 7323).
+	// Window scaling: known once both SYNs were seen (RFC 7323). The window
+	// field is shifted only when both SYNs offered a shift above 0, and a
+	// SYN's own window is never shifted.
 	if fl&tcp.SYN != 0 {
 		fwd.synSeen = true
 		if s.Opts.HasWScale {
@@ -149,47 +153,67 @@ func (a *Analyzer) Step(d tcp.Dir, s *tcp.Segment) Result {
 	}
 
 	zwp := false
-	// ZERO WINDOW PROBE
+	// The checks run in Wireshark's order; a goto finishedFwd skips the rest
+	// of the duplicate-ACK family. "No S/F/R" below means none of SYN, FIN,
+	// RST; "next expected" is fwd.nextseq, the highest seq+len this side sent
+	// (SYN and FIN count one; RSTs and zero-window probes do not move it).
+	//
+	// ZERO WINDOW PROBE: exactly 1 byte of payload at the next expected
+	// sequence number while the receiver's last advertised window was 0. Such
+	// a probe does not move nextseq on.
 	if seglen == 1 && fwd.nextseqSet && seq == fwd.nextseq && rev.windowSet && rev.window == 0 {
 		f |= ZeroWindowProbe
 		zwp = true
 		goto finishedFwd
 	}
-	// ZERO WINDOW
+	// ZERO WINDOW: the sender advertises a window of 0; no S/F/R.
 	if win == 0 && !sfr {
 		f |= ZeroWindow
 	}
-	// LOST SEGMENT (previous segment not captured)
+	// LOST SEGMENT (previous segment not captured): the segment starts beyond
+	// the next expected sequence number, so something before it was not
+	// captured; never on a RST.
 	if fwd.nextseqSet && fwd.nextseq.LessThan(seq) && fl&tcp.RST == 0 {
 		f |= LostSegment
 	}
-	// KEEP ALIVE
+	// KEEP ALIVE: 0 or 1 byte at one below the next expected sequence
+	// number; no S/F/R. A keep-alive is never also a retransmission (below).
 	if seglen <= 1 && !sfr && fwd.nextseqSet && fwd.nextseq-1 == seq {
 		f |= KeepAlive
 	}
-	// WINDOW UPDATE
+	// WINDOW UPDATE: no payload, no S/F/R, at the next expected sequence
+	// number, the same ACK as this side's previous one, and a non-zero window
+	// that differs from this side's previous window.
 	if seglen == 0 && win != 0 && fwd.windowSet && win != fwd.window && fwd.nextseqSet && seq == fwd.nextseq &&
 		fwd.lastackSet && ack == fwd.lastack && !sfr {
 		f |= WindowUpdate
 	}
-	// WINDOW FULL
+	// WINDOW FULL: payload that ends exactly at the receiver's right window
+	// edge (its last ACK + its last window), both window scales known (both
+	// SYNs seen); no S/F/R.
 	if seglen > 0 && rev.scale >= 0 && fwd.scale >= 0 && rev.lastackSet && rev.windowSet &&
 		seq.Add(seglen) == rev.lastack.Add(seqnum.Size(rev.window)) && !sfr {
 		f |= WindowFull
 	}
-	// KEEP ALIVE ACK
+	// KEEP ALIVE ACK: what would be a duplicate ACK (below) when the peer's
+	// previous segment was a keep-alive; it replaces the duplicate ACK.
 	if seglen == 0 && win != 0 && fwd.windowSet && win == fwd.window && fwd.nextseqSet && seq == fwd.nextseq &&
 		fwd.lastackSet && ack == fwd.lastack && rev.lastFlags&KeepAlive != 0 && !sfr {
 		f |= KeepAliveAck
 		goto finishedFwd
 	}
-	// ZERO WINDOW PROBE ACK
+	// ZERO WINDOW PROBE ACK: no payload, no S/F/R, at the next expected
+	// sequence number, the same ACK as before and a window of 0 again, when
+	// the peer's previous segment was a zero-window probe.
 	if seglen == 0 && win == 0 && fwd.windowSet && win == fwd.window && fwd.nextseqSet && seq == fwd.nextseq &&
 		fwd.lastackSet && ack == fwd.lastack && rev.lastFlags&ZeroWindowProbe != 0 && !sfr {
 		f |= ZeroWindowProbeAck
 		goto finishedFwd
 	}
-	// DUPLICATE ACK
+	// DUPLICATE ACK: no payload, no S/F/R, at the next expected sequence
+	// number, with the same ACK and the same non-zero window as this side's
+	// previous segment. Numbered 1, 2, 3 … (DupAckNum) since this side's last
+	// segment with another ACK number (DupAckOf).
 	if seglen == 0 && win != 0 && fwd.windowSet && win == fwd.window && fwd.nextseqSet && seq == fwd.nextseq &&
 		fwd.lastackSet && ack == fwd.lastack && !sfr {
 		fwd.dupacks++
@@ -207,23 +231,38 @@ finishedFwd:
 		fwd.dupacks = 0
 		fwd.lastNonDup = s.Frame
 	}
-	// ACKED LOST PACKET
+	// ACKED LOST PACKET (ack_lost_segment, "ACKed segment that wasn't
+	// captured"): ACK set, and the ACK is beyond the highest contiguous
+	// sequence number seen from the peer (maxToAck). Reported once per hole:
+	// maxToAck then jumps to the peer's nextseq.
 	if rev.maxToAckSet && fl&tcp.ACK != 0 && rev.maxToAck.LessThan(ack) {
 		f |= AckLostSegment
 		rev.maxToAck = rev.nextseq
 	}
 
 	// RETRANSMISSION family, when the segment carries sequence space below
-	// what this side already sent.
+	// what this side already sent: payload, SYN or FIN, starting below the
+	// next expected sequence number, and not a keep-alive. The first that
+	// holds wins: spurious, fast, out of order, plain retransmission.
 	if (seglen > 0 || fl&(tcp.SYN|tcp.FIN) != 0) && fwd.nextseqSet && seq.LessThan(fwd.nextseq) && f&KeepAlive == 0 {
 		switch {
 		// Wireshark marks spurious and fast retransmissions as
 		// retransmissions too (both tcp.analysis fields are set).
+		//
+		// SPURIOUS RETRANSMISSION: payload the peer had already
+		// acknowledged (seq+len ≤ the peer's last ACK).
 		case seglen > 0 && rev.lastackSet && seq.Add(seglen).LessThanEq(rev.lastack):
 			f |= SpuriousRetransmission | Retransmission
+		// FAST RETRANSMISSION: the peer sent at least 2 duplicate ACKs,
+		// its last ACK is this segment's seq, and this segment comes less
+		// than FastRetx (20 ms) after the peer's last ACK.
 		case rev.dupacks >= 2 && rev.lastackSet && rev.lastack == seq && t < rev.lastackTime+int64(a.cfg.FastRetx):
 			f |= FastRetransmission | Retransmission
 		default:
+			// OUT OF ORDER: less than the handshake RTT (SYN → first ACK;
+			// OutOfOrder, 3 ms, when unknown) after this side's nextseq last
+			// advanced, and not ending exactly at nextseq; otherwise a plain
+			// RETRANSMISSION.
 			thr := int64(a.cfg.OutOfOrder)
 			if a.rtt > 0 {
 				thr = a.rtt

@@ -2,7 +2,7 @@
 // table, what Zeek would log for it in conn.log: the conn_state (S0, S1, SF,
 // REJ, S2, S3, RSTO, RSTR, RSTOS0, RSTRH, SH, SHR, OTH) and the history
 // string, in Zeek's originator/responder frame, so that tcptrace output can
-// be joined with a Zeek conn.log.
+// be joined with a Zeek conn.log. docs/zeek.md states the rules in words.
 //
 // The Tracker replays Zeek's TCP analysis (zeek/zeek
 // src/packet_analysis/protocol/tcp/TCPSessionAdapter.cc, TCP_Endpoint.cc,
