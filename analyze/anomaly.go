@@ -15,38 +15,38 @@ import (
 	"github.com/tcptrace/tcptrace/tcp"
 )
 
-// Kind names an anomaly. The names are stable: JSON output and tests compare
+// anomKind names an anomaly. The names are stable: JSON output and tests compare
 // kinds, never prose. Wireshark's tcp.analysis.* flags keep Wireshark's names.
-type Kind string
+type anomKind string
 
-// Severity of an anomaly, Wireshark's scale.
-type Severity string
+// severity of an anomaly, Wireshark's scale.
+type severity string
 
 const (
-	SevChat  Severity = "chat"
-	SevNote  Severity = "note"
-	SevWarn  Severity = "warn"
-	SevError Severity = "error"
+	sevChat  severity = "chat"
+	sevNote  severity = "note"
+	sevWarn  severity = "warn"
+	sevError severity = "error"
 )
 
 // Checks no other tool makes (Wireshark-named kinds: wiresharkFlags, docs/wireshark-flags.md).
 const (
-	KAckUnsentData   Kind = "ack_unsent_data"            // an ACK for bytes the peer had not yet sent
-	KDataAfterFIN    Kind = "data_after_fin"             // data beyond the sender's own FIN
-	KAfterRST        Kind = "after_rst"                  // a segment after the connection was reset
-	KOutsideWindow   Kind = "outside_window"             // data beyond the receiver's advertised window
-	KWindowShrink    Kind = "window_shrink"              // the right edge of the window moved back
-	KSYNNewISN       Kind = "syn_new_isn"                // a SYN with a new ISN on a live connection
-	KFINChangedSeq   Kind = "fin_changed_seq"            // a FIN again, at a different sequence number
-	KFINInvalidSeq   Kind = "fin_invalid_seq"            // a FIN in sequence space already used (ignored by any stack)
-	KRSTInWindow     Kind = "rst_in_window"              // a RST inside the window but not exact: challenge ACK expected (RFC 5961)
-	KRSTOutOfWindow  Kind = "rst_out_of_window"          // a RST the receiver ignores
-	KBadChecksum     Kind = "bad_checksum"               // TCP checksum wrong (only with --checksum; offload is normal)
-	KTTLChange       Kind = "ttl_change"                 // the sender's IP TTL/hop limit changed
-	KIPIDBreak       Kind = "ipid_break"                 // the sender's IPv4 ID left its sequence
-	KDuplicateFrame  Kind = "duplicate_frame"            // the same segment twice in a row (SPAN/hardware duplicate)
-	KZeroWindowProbe Kind = "zero_window_probe"          // also raised for Linux's probe at snd.una-1 (tshark: keep_alive)
-	KConflictRetx    Kind = "conflicting_retransmission" // a retransmission whose bytes differ from the original
+	kAckUnsentData   anomKind = "ack_unsent_data"            // an ACK for bytes the peer had not yet sent
+	kDataAfterFIN    anomKind = "data_after_fin"             // data beyond the sender's own FIN
+	kAfterRST        anomKind = "after_rst"                  // a segment after the connection was reset
+	kOutsideWindow   anomKind = "outside_window"             // data beyond the receiver's advertised window
+	kWindowShrink    anomKind = "window_shrink"              // the right edge of the window moved back
+	kSYNNewISN       anomKind = "syn_new_isn"                // a SYN with a new ISN on a live connection
+	kFINChangedSeq   anomKind = "fin_changed_seq"            // a FIN again, at a different sequence number
+	kFINInvalidSeq   anomKind = "fin_invalid_seq"            // a FIN in sequence space already used (ignored by any stack)
+	kRSTInWindow     anomKind = "rst_in_window"              // a RST inside the window but not exact: challenge ACK expected (RFC 5961)
+	kRSTOutOfWindow  anomKind = "rst_out_of_window"          // a RST the receiver ignores
+	kBadChecksum     anomKind = "bad_checksum"               // TCP checksum wrong (only with --checksum; offload is normal)
+	kTTLChange       anomKind = "ttl_change"                 // the sender's IP TTL/hop limit changed
+	kIPIDBreak       anomKind = "ipid_break"                 // the sender's IPv4 ID left its sequence
+	kDuplicateFrame  anomKind = "duplicate_frame"            // the same segment twice in a row (SPAN/hardware duplicate)
+	kZeroWindowProbe anomKind = "zero_window_probe"          // also raised for Linux's probe at snd.una-1 (tshark: keep_alive)
+	kConflictRetx    anomKind = "conflicting_retransmission" // a retransmission whose bytes differ from the original
 )
 
 // severities is the severity of every anomaly kind, in one table: the
@@ -54,24 +54,24 @@ const (
 // their names, wsflags.Flag.Name) with Wireshark's severities.
 // zero_window_probe is both Wireshark's flag and the name tcptrace gives
 // Linux's probe at snd.una-1 (KZeroWindowProbe): one kind, one severity.
-var severities = map[Kind]Severity{
+var severities = map[anomKind]severity{
 	// tcptrace's own checks.
-	KAckUnsentData: SevError, KDataAfterFIN: SevWarn, KAfterRST: SevNote, KOutsideWindow: SevWarn,
-	KWindowShrink: SevWarn, KSYNNewISN: SevWarn, KFINChangedSeq: SevWarn, KFINInvalidSeq: SevWarn,
-	KRSTInWindow: SevWarn, KRSTOutOfWindow: SevWarn, KBadChecksum: SevNote, KTTLChange: SevNote,
-	KIPIDBreak: SevNote, KDuplicateFrame: SevNote, KConflictRetx: SevError,
+	kAckUnsentData: sevError, kDataAfterFIN: sevWarn, kAfterRST: sevNote, kOutsideWindow: sevWarn,
+	kWindowShrink: sevWarn, kSYNNewISN: sevWarn, kFINChangedSeq: sevWarn, kFINInvalidSeq: sevWarn,
+	kRSTInWindow: sevWarn, kRSTOutOfWindow: sevWarn, kBadChecksum: sevNote, kTTLChange: sevNote,
+	kIPIDBreak: sevNote, kDuplicateFrame: sevNote, kConflictRetx: sevError,
 
 	// Wireshark's flags.
-	KZeroWindowProbe: SevNote, "zero_window": SevWarn, "lost_segment": SevWarn, "keep_alive": SevNote,
-	"window_update": SevChat, "window_full": SevWarn, "keep_alive_ack": SevNote, "zero_window_probe_ack": SevNote,
-	"duplicate_ack": SevNote, "ack_lost_segment": SevWarn, "spurious_retransmission": SevNote,
-	"fast_retransmission": SevNote, "out_of_order": SevWarn, "retransmission": SevNote, "reused_ports": SevNote,
+	kZeroWindowProbe: sevNote, "zero_window": sevWarn, "lost_segment": sevWarn, "keep_alive": sevNote,
+	"window_update": sevChat, "window_full": sevWarn, "keep_alive_ack": sevNote, "zero_window_probe_ack": sevNote,
+	"duplicate_ack": sevNote, "ack_lost_segment": sevWarn, "spurious_retransmission": sevNote,
+	"fast_retransmission": sevNote, "out_of_order": sevWarn, "retransmission": sevNote, "reused_ports": sevNote,
 }
 
-// Anomaly is one deviation, with the frame that shows it.
-type Anomaly struct {
-	Kind     Kind
-	Severity Severity
+// anomaly is one deviation, with the frame that shows it.
+type anomaly struct {
+	Kind     anomKind
+	Severity severity
 	Dir      tcp.Dir // direction of the segment
 	Frame    int64
 	File     int
@@ -94,7 +94,7 @@ type checker struct {
 	recent      [2][recentN]recentSeg // last data segments of each direction, for conflicting retransmissions
 	recentIP    [2][recentN]recentIP  // their TTL and IP ID (apart: the scan reads recent only)
 	recentI     [2]int
-	conflict    Anomaly         // a conflicting retransmission found by conflicting, reported by flushConflict
+	conflict    anomaly         // a conflicting retransmission found by conflicting, reported by flushConflict
 	conflictSet bool            // conflict holds one
 	sent        [2]seqnum.Value // highest sequence number each direction sent
 	sentSet     [2]bool
@@ -106,7 +106,7 @@ type checker struct {
 	pendTS      [2]int64
 	resetAt     int64 // frame of the first RST that ended the connection
 	checksums   bool
-	stable      bool // payload bytes outlive the run (Table.StablePayload)
+	stable      bool // payload bytes outlive the run (Table.stablePayload)
 }
 
 // sig is what duplicate compares of the previous segment of a direction.
@@ -132,7 +132,7 @@ func scale(c *Conn, d tcp.Dir) (int, bool) {
 
 // raiseFunc reports an anomaly of the given kind on the segment being
 // checked, with the frames it relates to.
-type raiseFunc func(kind Kind, detail string, related ...int64)
+type raiseFunc func(kind anomKind, detail string, related ...int64)
 
 // check runs the own checks on segment s of direction d, after the state
 // machine has stepped (evs are its events); pre holds what the checks need
@@ -142,9 +142,9 @@ type raiseFunc func(kind Kind, detail string, related ...int64)
 // the sender's IP pattern on RSTs, the checksum; then, on segments that are
 // neither SYN nor RST, conflicting retransmissions, the windows and the
 // ACKs of data not yet sent.
-func (k *checker) check(c *Conn, d tcp.Dir, s *tcp.Segment, evs []statemachine.Event, pre preState, add func(Anomaly)) {
-	raise := func(kind Kind, detail string, related ...int64) {
-		add(Anomaly{Kind: kind, Severity: severities[kind], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS, Related: related, Detail: detail})
+func (k *checker) check(c *Conn, d tcp.Dir, s *tcp.Segment, evs []statemachine.Event, pre preState, add func(anomaly)) {
+	raise := func(kind anomKind, detail string, related ...int64) {
+		add(anomaly{Kind: kind, Severity: severities[kind], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS, Related: related, Detail: detail})
 	}
 	rst := s.Flags&tcp.RST != 0
 	syn := s.Flags&tcp.SYN != 0
@@ -153,7 +153,7 @@ func (k *checker) check(c *Conn, d tcp.Dir, s *tcp.Segment, evs []statemachine.E
 	dataAfterFIN(s, pre, raise)
 	k.ipPattern(c, d, s, raise)
 	if k.checksums && !zeek.TCPChecksumOK(s) {
-		raise(KBadChecksum, "TCP checksum does not match (normal for the sender's own packets with checksum offload)")
+		raise(kBadChecksum, "TCP checksum does not match (normal for the sender's own packets with checksum offload)")
 	}
 	if syn || rst {
 		return
@@ -171,7 +171,7 @@ func (k *checker) check(c *Conn, d tcp.Dir, s *tcp.Segment, evs []statemachine.E
 // that ended the connection.
 func (k *checker) stateEvents(c *Conn, d tcp.Dir, s *tcp.Segment, evs []statemachine.Event, raise raiseFunc) {
 	if k.resetAt != 0 && s.Flags&tcp.RST == 0 {
-		raise(KAfterRST, fmt.Sprintf("segment after the RST of frame %d", k.resetAt), k.resetAt)
+		raise(kAfterRST, fmt.Sprintf("segment after the RST of frame %d", k.resetAt), k.resetAt)
 	}
 	for _, e := range evs {
 		switch e.Kind {
@@ -181,24 +181,24 @@ func (k *checker) stateEvents(c *Conn, d tcp.Dir, s *tcp.Segment, evs []statemac
 			}
 		case statemachine.EvRSTChallenge:
 			r := c.SM.Resets[len(c.SM.Resets)-1]
-			raise(KRSTInWindow, fmt.Sprintf("RST seq %d is %d bytes past rcv.nxt %d, inside the %d-byte window: the receiver must answer with a challenge ACK",
+			raise(kRSTInWindow, fmt.Sprintf("RST seq %d is %d bytes past rcv.nxt %d, inside the %d-byte window: the receiver must answer with a challenge ACK",
 				uint32(r.Seq), seqnum.Diff(r.Expected, r.Seq), uint32(r.Expected), r.Window))
 		case statemachine.EvRSTIgnored:
 			r := c.SM.Resets[len(c.SM.Resets)-1]
 			switch r.ReceiverState {
 			case statemachine.Listen:
-				raise(KRSTOutOfWindow, "RST to a listening endpoint: ignored (RFC 9293 §3.10.7.2)")
+				raise(kRSTOutOfWindow, "RST to a listening endpoint: ignored (RFC 9293 §3.10.7.2)")
 			case statemachine.SynSent:
-				raise(KRSTOutOfWindow, fmt.Sprintf("RST answering a SYN without acknowledging it (ack %d, expected %d): ignored (RFC 9293 §3.10.7.3)", uint32(r.Ack), uint32(r.Expected)))
+				raise(kRSTOutOfWindow, fmt.Sprintf("RST answering a SYN without acknowledging it (ack %d, expected %d): ignored (RFC 9293 §3.10.7.3)", uint32(r.Ack), uint32(r.Expected)))
 			default:
-				raise(KRSTOutOfWindow, fmt.Sprintf("RST seq %d is outside the receiver's window (rcv.nxt %d): ignored", uint32(r.Seq), uint32(r.Expected)))
+				raise(kRSTOutOfWindow, fmt.Sprintf("RST seq %d is outside the receiver's window (rcv.nxt %d): ignored", uint32(r.Seq), uint32(r.Expected)))
 			}
 		case statemachine.EvSYNNewISN:
-			raise(KSYNNewISN, fmt.Sprintf("SYN with ISN %d on a live connection whose ISN was %d (frame %d)", uint32(s.Seq), uint32(c.SM.H[d].ISN), e.Related), e.Related)
+			raise(kSYNNewISN, fmt.Sprintf("SYN with ISN %d on a live connection whose ISN was %d (frame %d)", uint32(s.Seq), uint32(c.SM.H[d].ISN), e.Related), e.Related)
 		case statemachine.EvFINMoved:
-			raise(KFINChangedSeq, fmt.Sprintf("FIN at a different sequence number than the FIN of frame %d", e.Related), e.Related)
+			raise(kFINChangedSeq, fmt.Sprintf("FIN at a different sequence number than the FIN of frame %d", e.Related), e.Related)
 		case statemachine.EvFINInvalid:
-			raise(KFINInvalidSeq, "FIN at a sequence number already used: no stack accepts it")
+			raise(kFINInvalidSeq, "FIN at a sequence number already used: no stack accepts it")
 		}
 	}
 }
@@ -209,7 +209,7 @@ func dataAfterFIN(s *tcp.Segment, pre preState, raise raiseFunc) {
 	if pre.finSeen && s.Flags&tcp.RST == 0 && s.Len > 0 {
 		end := s.Seq.Add(seqnum.Size(s.Len))
 		if pre.finSeq.LessThan(end) {
-			raise(KDataAfterFIN, fmt.Sprintf("data up to seq %d after the FIN at %d (frame %d)", uint32(end), uint32(pre.finSeq), pre.finFrame), pre.finFrame)
+			raise(kDataAfterFIN, fmt.Sprintf("data up to seq %d after the FIN at %d (frame %d)", uint32(end), uint32(pre.finSeq), pre.finFrame), pre.finFrame)
 		}
 	}
 }
@@ -222,7 +222,7 @@ func dataAfterFIN(s *tcp.Segment, pre preState, raise raiseFunc) {
 func (k *checker) ipPattern(c *Conn, d tcp.Dir, s *tcp.Segment, raise raiseFunc) {
 	if k.seen[d] && s.Flags&tcp.RST != 0 {
 		if s.TTL != k.ttl[d] {
-			raise(KTTLChange, fmt.Sprintf("RST with TTL %d, the sender's other segments had %d", s.TTL, k.ttl[d]))
+			raise(kTTLChange, fmt.Sprintf("RST with TTL %d, the sender's other segments had %d", s.TTL, k.ttl[d]))
 		}
 		// Only against a sender whose IDs follow a counter (its habits so
 		// far): random IDs jump by nature.
@@ -230,7 +230,7 @@ func (k *checker) ipPattern(c *Conn, d tcp.Dir, s *tcp.Segment, raise raiseFunc)
 			// Either way by more than 2048: reordering moves IDs a little
 			// back, a stack's own counter does not jump that far.
 			if fwd := uint16(s.IPID - k.ipid[d]); fwd > 2048 && fwd < 65536-2048 {
-				raise(KIPIDBreak, fmt.Sprintf("RST with IP ID %d, the sender's previous segment had %d", s.IPID, k.ipid[d]))
+				raise(kIPIDBreak, fmt.Sprintf("RST with IP ID %d, the sender's previous segment had %d", s.IPID, k.ipid[d]))
 			}
 		}
 	}
@@ -250,7 +250,7 @@ func (k *checker) outsideWindow(d tcp.Dir, s *tcp.Segment, pre preState, raise r
 	probe := s.Len == 1 && pre.peerWindow == 0
 	over := seqnum.Diff(k.edge[peer], end)
 	if k.edge[peer].LessThan(end) && !probe && over <= int64(k.maxWin[peer]) {
-		raise(KOutsideWindow, fmt.Sprintf("data up to seq %d, %d bytes beyond the receiver's window edge %d",
+		raise(kOutsideWindow, fmt.Sprintf("data up to seq %d, %d bytes beyond the receiver's window edge %d",
 			uint32(end), seqnum.Diff(k.edge[peer], end), uint32(k.edge[peer])))
 	}
 }
@@ -274,7 +274,7 @@ func (k *checker) ackField(c *Conn, d tcp.Dir, s *tcp.Segment, raise raiseFunc) 
 		}
 		// A step back smaller than one unit of the scale is rounding.
 		if k.edgeSet[d] && edge.LessThan(k.edge[d]) && seqnum.Diff(edge, k.edge[d]) >= int64(1)<<sh {
-			raise(KWindowShrink, fmt.Sprintf("window right edge moved back %d bytes, to %d", seqnum.Diff(edge, k.edge[d]), uint32(edge)))
+			raise(kWindowShrink, fmt.Sprintf("window right edge moved back %d bytes, to %d", seqnum.Diff(edge, k.edge[d]), uint32(edge)))
 		}
 		if !k.edgeSet[d] || k.edge[d].LessThan(edge) || edge.LessThan(k.edge[d]) {
 			k.edge[d], k.edgeSet[d] = edge, true
@@ -295,14 +295,14 @@ func (k *checker) ackField(c *Conn, d tcp.Dir, s *tcp.Segment, raise raiseFunc) 
 // were acknowledged before they existed, reported on the ACK's frame
 // (ack_unsent_data). Any data segment from this side ends the wait,
 // reported or not.
-func (k *checker) settlePendingAck(d tcp.Dir, s *tcp.Segment, add func(Anomaly)) {
+func (k *checker) settlePendingAck(d tcp.Dir, s *tcp.Segment, add func(anomaly)) {
 	peer := d.Peer()
 	f := k.pendFrame[peer]
 	if f == 0 || s.Len == 0 {
 		return
 	}
 	if k.sentSet[d] && k.sent[d].LessThanEq(s.Seq) && s.Seq.LessThan(k.pendAck[peer]) {
-		add(Anomaly{Kind: KAckUnsentData, Severity: severities[KAckUnsentData], Dir: peer, Frame: f, File: k.pendFile[peer], TS: k.pendTS[peer], Related: []int64{s.Frame},
+		add(anomaly{Kind: kAckUnsentData, Severity: severities[kAckUnsentData], Dir: peer, Frame: f, File: k.pendFile[peer], TS: k.pendTS[peer], Related: []int64{s.Frame},
 			Detail: fmt.Sprintf("ACK %d acknowledged bytes first sent afterwards, in frame %d (seq %d)", uint32(k.pendAck[peer]), s.Frame, uint32(s.Seq))})
 	}
 	k.pendFrame[peer] = 0
@@ -404,9 +404,9 @@ func (k *checker) conflicting(c *Conn, d tcp.Dir, s *tcp.Segment) {
 		r := &rs[m]
 		if (p != nil && !bytes.Equal(unsafe.Slice(r.p, r.n), s.Payload)) || (p == nil && r.hash != h) {
 			ip := k.recentIP[d][m]
-			off := c.R[d].Offset(s.Seq)
+			off := c.stream[d].Offset(s.Seq)
 			cp := c.judgeCopies(d, copyIP{r.frame, ip.ttl, ip.ipid}, copyIP{s.Frame, s.TTL, uint16(s.IPID)}, off, int64(s.Len))
-			k.conflict = Anomaly{Kind: KConflictRetx, Severity: severities[KConflictRetx], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS,
+			k.conflict = anomaly{Kind: kConflictRetx, Severity: severities[kConflictRetx], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS,
 				Related: []int64{r.frame}, Detail: conflictDetail(cp, uint32(s.Seq)), Copies: cp}
 			k.conflictSet = true
 		}
@@ -473,14 +473,14 @@ var wsDetail = map[string]string{
 // anomalies of their own: the copy was not sent again, so it counts in no
 // retransmission or duplicate-ACK total (docs/json.md).
 func (c *Conn) duplicateFrame(d tcp.Dir, s *tcp.Segment, of int64) {
-	res := c.WS.Step(d, s)
+	res := c.ws.Step(d, s)
 	detail := fmt.Sprintf("identical to frame %d (SPAN or hardware duplicate): one packet captured twice, counted once", of)
 	var ws []string
 	res.Flags.Each(func(f wsflags.Flag) { ws = append(ws, f.Name()) })
 	if len(ws) > 0 {
 		detail += "; Wireshark flags it " + strings.Join(ws, ", ")
 	}
-	c.addAnomaly(Anomaly{Kind: KDuplicateFrame, Severity: severities[KDuplicateFrame], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS,
+	c.addAnomaly(anomaly{Kind: kDuplicateFrame, Severity: severities[kDuplicateFrame], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS,
 		Related: []int64{of}, Detail: detail})
 }
 
@@ -489,11 +489,11 @@ func (c *Conn) duplicateFrame(d tcp.Dir, s *tcp.Segment, of int64) {
 // Wireshark calls a keep-alive; when the receiver's window is zero we call it
 // a zero-window probe.
 func (c *Conn) wiresharkFlags(d tcp.Dir, s *tcp.Segment, pre preState) {
-	res := c.WS.Step(d, s)
+	res := c.ws.Step(d, s)
 	add := func(kind, detail string) {
-		c.addAnomaly(Anomaly{Kind: Kind(kind), Severity: severities[Kind(kind)], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS, Detail: detail})
+		c.addAnomaly(anomaly{Kind: anomKind(kind), Severity: severities[anomKind(kind)], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS, Detail: detail})
 	}
-	if c.Reused && c.Packets[0]+c.Packets[1] == 1 {
+	if c.reused && c.Packets[0]+c.Packets[1] == 1 {
 		add("reused_ports", wsDetail["reused_ports"])
 	}
 	res.Flags.Each(func(f wsflags.Flag) {
@@ -501,7 +501,7 @@ func (c *Conn) wiresharkFlags(d tcp.Dir, s *tcp.Segment, pre preState) {
 		detail := wsDetail[name]
 		switch {
 		case f == wsflags.KeepAlive && pre.peerWindow == 0 && c.SM.H[d.Peer()].WinSet:
-			name, detail = string(KZeroWindowProbe), "zero-window probe at snd.una-1 (Linux; Wireshark calls it a keep-alive)"
+			name, detail = string(kZeroWindowProbe), "zero-window probe at snd.una-1 (Linux; Wireshark calls it a keep-alive)"
 		case f == wsflags.DuplicateAck:
 			detail = fmt.Sprintf("duplicate ACK #%d of frame %d", res.DupAckNum, res.DupAckOf)
 		}

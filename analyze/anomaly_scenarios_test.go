@@ -107,7 +107,7 @@ func TestBadChecksumScenario(t *testing.T) {
 	rep := e.Report([]string{"anomalies.pcap"})
 	var got []string
 	for _, a := range rep.Anomalies {
-		if a.Kind == string(KBadChecksum) {
+		if a.Kind == string(kBadChecksum) {
 			got = append(got, fmt.Sprintf("conn %d frame %d", a.Conn, a.Frame))
 		}
 	}

@@ -141,8 +141,8 @@ func benchTableStable(b *testing.B, cfg Config, stable bool) {
 	var n int64
 	for b.Loop() {
 		t := NewTable(cfg)
-		t.StablePayload = stable
-		t.Streaming(func(*Conn) {})
+		t.stablePayload = stable
+		t.streaming(func(*Conn) {})
 		for i := range segs {
 			t.Add(&segs[i])
 		}
@@ -159,7 +159,7 @@ func BenchmarkStateMachine(b *testing.B) {
 	conn := make([]int, len(segs))
 	dir := make([]tcp.Dir, len(segs))
 	t := NewTable(DefaultConfig())
-	t.Streaming(func(*Conn) {})
+	t.streaming(func(*Conn) {})
 	ids := map[*Conn]int{}
 	for i := range segs {
 		c, d := t.Add(&segs[i])
@@ -192,8 +192,8 @@ func BenchmarkTableSteadyState(b *testing.B) {
 	srv := netip.MustParseAddrPort("10.0.0.2:80")
 	payload := make([]byte, 1000)
 	t := NewTable(DefaultConfig())
-	t.StablePayload = true
-	t.Streaming(func(*Conn) {})
+	t.stablePayload = true
+	t.streaming(func(*Conn) {})
 	ts := int64(1e18)
 	seg := func(from, to netip.AddrPort, fl tcp.Flags, seq, ack uint32, p []byte) *tcp.Segment {
 		ts += 1000

@@ -44,40 +44,40 @@ type Conn struct {
 // identity is which connection this is.
 type identity struct {
 	ID  int
-	Key Key
-	// VLANs per direction: they differ when the two directions of one
+	key connKey
+	// vlans: the VLAN tags per direction. They differ when the two directions of one
 	// connection cross the capture point on different VLANs (asymmetric
 	// routing, router on a stick); then both keys lead to this connection.
-	VLANs          [2]tcp.VLANs
-	keys           []Key
+	vlans          [2]tcp.VLANs
+	keys           []connKey
 	Client, Server netip.AddrPort
-	RoleBy         string // how the roles were decided (RoleSYN…)
-	Reused         bool   // a new connection on the tuple of an earlier one
+	roleBy         string // how the roles were decided (roleSYN…)
+	reused         bool   // a new connection on the tuple of an earlier one
 }
 
 // extent is where the connection begins and ends in the input.
 type extent struct {
-	FirstFile, LastFile   int
+	firstFile, lastFile   int
 	FirstFrame, LastFrame int64
-	FirstTS, LastTS       int64
+	firstTS, lastTS       int64
 }
 
 // counters are what each direction sent.
 type counters struct {
-	Packets, Bytes, SYN, FIN, RST [2]int64
-	Truncated                     int64
-	SYNACK                        bool // the server sent a SYN-ACK
-	ISN                           [2]seqnum.Value
-	ISNSet                        [2]bool
+	Packets, nbytes, syns, fins, rsts [2]int64
+	truncated                         int64
+	synAck                            bool // the server sent a SYN-ACK
+	isn                               [2]seqnum.Value
+	isnSet                            [2]bool
 }
 
 // replays are the analyses each segment goes through (Table.Add says in
 // which order). All but SM are nil with Config.StreamsOnly.
 type replays struct {
 	SM    *statemachine.Conn // the replay of both endpoints
-	Zeek  *zeek.Tracker      // Zeek's conn_state and history for the same packets
-	Stats *stats.Conn        // tcptrace-style per-direction statistics and RTT
-	WS    *wsflags.Analyzer  // Wireshark's tcp.analysis flags
+	zeek  *zeek.Tracker      // Zeek's conn_state and history for the same packets
+	stats *stats.Conn        // tcptrace-style per-direction statistics and RTT
+	ws    *wsflags.Analyzer  // Wireshark's tcp.analysis flags
 	chk   *checker           // the checks of anomaly.go
 	diag  *diag              // what the diagnosis of resets needs
 	ip    [2]ipHabits        // each direction's TTLs and IP IDs (which copy of a conflict looks forged)
@@ -85,11 +85,11 @@ type replays struct {
 
 // byteStreams are the reassembled byte streams.
 type byteStreams struct {
-	R      [2]*reassembly.Stream // the reassembled byte stream of each direction
+	stream [2]*reassembly.Stream // the reassembled byte stream of each direction
 	budget reassembly.Budget
 	sh     streams            // the streams' handler
 	tap    reassembly.Handler // Config.Tap's handler, fed after sh
-	Gaps   []dirGap           // the first gaps, in stream order per direction
+	gaps   []dirGap           // the first gaps, in stream order per direction
 	// confFrame: the later copy of the last conflicting_retransmission of
 	// each direction (one anomaly per copy).
 	confFrame [2]int64
@@ -97,23 +97,23 @@ type byteStreams struct {
 
 // findings are what the analysis concluded about the connection.
 type findings struct {
-	Anomalies []Anomaly      // in frame order
-	AnomCount map[Kind]int64 // per kind
-	// AnomDropped counts anomalies beyond MaxAnomalyRecords, counted but not kept.
-	AnomDropped int64
-	Matched     bool // a segment matched the user's filter (or there is none)
-	// EvictedEarly: finished because the table was full (Config.MaxConns),
+	anomalies []anomaly          // in frame order
+	anomCount map[anomKind]int64 // per kind
+	// anomDropped counts anomalies beyond maxAnomalyRecords, counted but not kept.
+	anomDropped int64
+	matched     bool // a segment matched the user's filter (or there is none)
+	// evictedEarly: finished because the table was full (Config.MaxConns),
 	// not because it ended or went idle.
-	EvictedEarly bool
-	// CaptureLoss: a live capture's kernel dropped packets while this
+	evictedEarly bool
+	// captureLoss: a live capture's kernel dropped packets while this
 	// connection was open (Engine.CaptureLoss).
-	CaptureLoss bool
+	captureLoss bool
 }
 
 // timelineRows are the timeline's (Config.Rows).
 type timelineRows struct {
-	rows rowState // what the next row needs to know of the ones before
-	Rows []report.Row
+	rows     rowState // what the next row needs to know of the ones before
+	timeline []report.Row
 }
 
 // tableBook is the table's bookkeeping of a connection.
@@ -133,5 +133,5 @@ func (c *Conn) Dir(s *tcp.Segment) tcp.Dir {
 
 // Closed reports whether the connection ended: FINs both ways or a RST.
 func (c *Conn) Closed() bool {
-	return (c.FIN[tcp.Client] > 0 && c.FIN[tcp.Server] > 0) || c.RST[tcp.Client]+c.RST[tcp.Server] > 0
+	return (c.fins[tcp.Client] > 0 && c.fins[tcp.Server] > 0) || c.rsts[tcp.Client]+c.rsts[tcp.Server] > 0
 }

@@ -76,8 +76,8 @@ func (e *Engine) Open() int { return e.tbl.table.lru.Len() }
 func (e *Engine) CaptureLoss() int {
 	n := 0
 	for _, c := range e.tbl.table.Live() {
-		if !c.CaptureLoss {
-			c.CaptureLoss = true
+		if !c.captureLoss {
+			c.captureLoss = true
 			n++
 		}
 	}
@@ -91,7 +91,7 @@ func (e *Engine) Select(sel Selection) { e.sel = sel }
 // reading goes on with what remains readable; the returned error is the
 // first such damage, or nil.
 func (e *Engine) Run(src capture.Source) error {
-	e.tbl.table.StablePayload = capture.IsStable(src)
+	e.tbl.table.stablePayload = capture.IsStable(src)
 	if e.shardable() {
 		return e.runSharded(src)
 	}

@@ -268,7 +268,7 @@ func TestFollowMatchesTshark(t *testing.T) {
 						s++
 						continue
 					}
-					if o.conn.R[0].Stats.RSTData+o.conn.R[1].Stats.RSTData > 0 {
+					if o.conn.stream[0].Stats.RSTData+o.conn.stream[1].Stats.RSTData > 0 {
 						// Wireshark's Follow shows a RST's payload; no
 						// application receives it, so tcptrace does not.
 						s++

@@ -113,7 +113,7 @@ func TestConflictingCopies(t *testing.T) {
 			for i, rep := range []*report.Report{mapped, analyzeBytes(data, path, DefaultConfig())} {
 				var got []*report.Anomaly
 				for _, a := range rep.Anomalies {
-					if a.Kind == string(KConflictRetx) {
+					if a.Kind == string(kConflictRetx) {
 						got = append(got, a)
 					}
 				}
@@ -226,7 +226,7 @@ func TestInjectedDataScenario(t *testing.T) {
 	}
 	got := map[string]int{}
 	for _, a := range rep.Anomalies {
-		if a.Kind != string(KConflictRetx) {
+		if a.Kind != string(kConflictRetx) {
 			continue
 		}
 		p := ports[a.Conn]

@@ -29,7 +29,7 @@ func TestSpanDuplicates(t *testing.T) {
 	anoms := map[int][]*report.Anomaly{}
 	for _, a := range rep.Anomalies {
 		anoms[a.Conn] = append(anoms[a.Conn], a)
-		if a.Kind == string(KDuplicateFrame) {
+		if a.Kind == string(kDuplicateFrame) {
 			drop[a.Frame] = true
 		}
 	}
@@ -84,7 +84,7 @@ func TestSpanDuplicates(t *testing.T) {
 			}
 			var dups [][2]int64
 			for _, a := range anoms[c.ID] {
-				if a.Kind == string(KDuplicateFrame) {
+				if a.Kind == string(kDuplicateFrame) {
 					dups = append(dups, [2]int64{a.Frame, a.Related[0]})
 				}
 			}
@@ -106,7 +106,7 @@ func TestSpanDuplicates(t *testing.T) {
 			noDup := func(m map[string]int64) map[string]int64 {
 				out := map[string]int64{}
 				for k, v := range m {
-					if k != string(KDuplicateFrame) {
+					if k != string(kDuplicateFrame) {
 						out[k] = v
 					}
 				}

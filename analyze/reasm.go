@@ -34,8 +34,8 @@ func (h *streams) Data(dir tcp.Dir, off int64, b []byte, frame int64, file int) 
 
 // Gap implements reassembly.Handler.
 func (h *streams) Gap(dir tcp.Dir, g reassembly.Gap) {
-	if len(h.c.Gaps) < maxGapsKept {
-		h.c.Gaps = append(h.c.Gaps, dirGap{dir, g})
+	if len(h.c.gaps) < maxGapsKept {
+		h.c.gaps = append(h.c.gaps, dirGap{dir, g})
 	}
 	if h.c.tap != nil {
 		h.c.tap.Gap(dir, g)
@@ -51,9 +51,9 @@ func (h *streams) Conflict(dir tcp.Dir, x reassembly.Conflict) {
 	if c.confFrame[dir] != x.Frame {
 		c.confFrame[dir] = x.Frame
 		cp := c.JudgeConflict(dir, x)
-		c.addAnomaly(Anomaly{
-			Kind: KConflictRetx, Severity: severities[KConflictRetx], Dir: dir, Frame: x.Frame, File: x.File, TS: c.LastTS,
-			Related: []int64{x.FirstFrame}, Detail: conflictDetail(cp, uint32(c.R[dir].Seq(x.Off))), Copies: cp,
+		c.addAnomaly(anomaly{
+			Kind: kConflictRetx, Severity: severities[kConflictRetx], Dir: dir, Frame: x.Frame, File: x.File, TS: c.lastTS,
+			Related: []int64{x.FirstFrame}, Detail: conflictDetail(cp, uint32(c.stream[dir].Seq(x.Off))), Copies: cp,
 		})
 	}
 	if h.c.tap != nil {
@@ -76,9 +76,9 @@ type dirGap struct {
 
 // reasmReport turns the streams' results into the connection record's.
 func reasmReport(c *Conn) (*report.Reassembly, []report.Gap) {
-	r := report.Reassembly{Client: c.R[tcp.Client].Stats, Server: c.R[tcp.Server].Stats}
+	r := report.Reassembly{Client: c.stream[tcp.Client].Stats, Server: c.stream[tcp.Server].Stats}
 	var gaps []report.Gap
-	for _, g := range c.Gaps {
+	for _, g := range c.gaps {
 		gaps = append(gaps, report.Gap{Dir: g.dir.String(), Offset: g.Off, Len: g.Len, Reason: g.Reason.String(), Frame: g.Frame, FileIdx: g.File})
 	}
 	return &r, gaps

@@ -22,44 +22,44 @@ func (t *tableSide) record(c *Conn) (*report.Conn, []*report.Anomaly) {
 		ID:          c.ID,
 		Client:      c.Client.String(),
 		Server:      c.Server.String(),
-		VLAN:        c.VLANs[tcp.Client].String(),
-		RoleBy:      c.RoleBy,
+		VLAN:        c.vlans[tcp.Client].String(),
+		RoleBy:      c.roleBy,
 		FirstFrame:  c.FirstFrame,
 		LastFrame:   c.LastFrame,
-		Start:       FormatTS(c.FirstTS),
-		StartNS:     c.FirstTS,
-		LastNS:      c.LastTS,
-		FirstIdx:    c.FirstFile,
-		LastIdx:     c.LastFile,
-		Duration:    float64(c.LastTS-c.FirstTS) / 1e9,
+		Start:       formatTS(c.firstTS),
+		StartNS:     c.firstTS,
+		LastNS:      c.lastTS,
+		FirstIdx:    c.firstFile,
+		LastIdx:     c.lastFile,
+		Duration:    float64(c.lastTS-c.firstTS) / 1e9,
 		Packets:     report.Dir{Client: c.Packets[tcp.Client], Server: c.Packets[tcp.Server]},
-		Bytes:       report.Dir{Client: c.Bytes[tcp.Client], Server: c.Bytes[tcp.Server]},
-		SYN:         report.Dir{Client: c.SYN[tcp.Client], Server: c.SYN[tcp.Server]},
-		FIN:         report.Dir{Client: c.FIN[tcp.Client], Server: c.FIN[tcp.Server]},
-		RST:         report.Dir{Client: c.RST[tcp.Client], Server: c.RST[tcp.Server]},
-		Truncated:   c.Truncated,
-		Reused:      c.Reused,
-		Evicted:     c.EvictedEarly,
-		CaptureLoss: c.CaptureLoss,
-		AnomDropped: c.AnomDropped,
+		Bytes:       report.Dir{Client: c.nbytes[tcp.Client], Server: c.nbytes[tcp.Server]},
+		SYN:         report.Dir{Client: c.syns[tcp.Client], Server: c.syns[tcp.Server]},
+		FIN:         report.Dir{Client: c.fins[tcp.Client], Server: c.fins[tcp.Server]},
+		RST:         report.Dir{Client: c.rsts[tcp.Client], Server: c.rsts[tcp.Server]},
+		Truncated:   c.truncated,
+		Reused:      c.reused,
+		Evicted:     c.evictedEarly,
+		CaptureLoss: c.captureLoss,
+		AnomDropped: c.anomDropped,
 	}
 	fillState(rc, c, t.clk.clock, int64(t.cfg.Idle))
 	rc.Reassembly, rc.Gaps = reasmReport(c)
-	if len(c.Rows) > 0 {
-		rc.Rows = c.Rows
+	if len(c.timeline) > 0 {
+		rc.Rows = c.timeline
 		for i := range rc.Rows {
-			rc.Rows[i].Time = FormatTS(rc.Rows[i].TS)
-			rc.Rows[i].Rel = float64(rc.Rows[i].TS-c.FirstTS) / 1e9
+			rc.Rows[i].Time = formatTS(rc.Rows[i].TS)
+			rc.Rows[i].Rel = float64(rc.Rows[i].TS-c.firstTS) / 1e9
 		}
 	}
-	st := c.Stats.Result(t.clk.clock)
+	st := c.stats.Result(t.clk.clock)
 	rc.Stats = &report.DirPair{Client: st.Dir[tcp.Client], Server: st.Dir[tcp.Server]}
 	rc.RTTms = connRTT(rc, st)
 	diagnose(c, rc)
 	if c.Packets[tcp.Client] == 0 {
-		rc.VLAN = c.VLANs[tcp.Server].String()
-	} else if c.Packets[tcp.Server] > 0 && c.VLANs[tcp.Server] != c.VLANs[tcp.Client] {
-		rc.ServerVLAN = c.VLANs[tcp.Server].String()
+		rc.VLAN = c.vlans[tcp.Server].String()
+	} else if c.Packets[tcp.Server] > 0 && c.vlans[tcp.Server] != c.vlans[tcp.Client] {
+		rc.ServerVLAN = c.vlans[tcp.Server].String()
 		if rc.ServerVLAN == "" {
 			rc.ServerVLAN = "none"
 		}
@@ -67,21 +67,21 @@ func (t *tableSide) record(c *Conn) (*report.Conn, []*report.Anomaly) {
 			rc.VLAN = "none"
 		}
 	}
-	for k, n := range c.AnomCount {
+	for k, n := range c.anomCount {
 		if rc.Anomalies == nil {
 			rc.Anomalies = map[string]int64{}
 		}
 		rc.Anomalies[string(k)] = n
 	}
 	var anoms []*report.Anomaly
-	for _, a := range c.Anomalies {
+	for _, a := range c.anomalies {
 		detail := a.Detail
-		if c.CaptureLoss && (a.Kind == "lost_segment" || a.Kind == "ack_lost_segment") {
+		if c.captureLoss && (a.Kind == "lost_segment" || a.Kind == "ack_lost_segment") {
 			// The capture itself lost packets: not evidence of the network's.
 			detail += " (the capture dropped packets while this connection was open: incomplete capture, not necessarily a network loss)"
 		}
 		anoms = append(anoms, &report.Anomaly{
-			Type: "anomaly", Conn: c.ID, Frame: a.Frame, Time: FormatTS(a.TS), TS: a.TS, Kind: string(a.Kind),
+			Type: "anomaly", Conn: c.ID, Frame: a.Frame, Time: formatTS(a.TS), TS: a.TS, Kind: string(a.Kind),
 			Severity: string(a.Severity), Dir: a.Dir.String(), Related: a.Related, Detail: detail, Copies: a.Copies, FileIdx: a.File,
 		})
 	}
@@ -140,21 +140,21 @@ func (e *Engine) Report(files []string) *report.Report {
 		e.tbl.clk.clock = max(e.tbl.clk.clock, e.rd.lastTS)
 		e.tbl.finishAll()
 	}
-	peak := e.tbl.table.Pool().Peak()
+	peak := e.tbl.table.globalPool().Peak()
 	if e.sh != nil {
 		peak = e.sh.peak
 	}
 	created, evicted := 0, 0
 	var rs report.ReasmSummary
 	for _, t := range tables {
-		created += t.table.Created()
-		evicted += t.table.Evicted
+		created += t.table.created()
+		evicted += t.table.evicted
 		rs.Delivered += t.reasm.Delivered
 		rs.OutOfOrder += t.reasm.OutOfOrder
 		rs.Duplicate += t.reasm.Duplicate
 		rs.GapBytes += t.reasm.GapBytes
 		rs.Gaps += t.reasm.Gaps
-		rs.BudgetFlushes += t.table.Pool().Flushes
+		rs.BudgetFlushes += t.table.globalPool().Flushes
 	}
 	r := &report.Report{Conns: e.out.done, Anomalies: e.out.anoms}
 	for _, rc := range r.Conns {
@@ -210,14 +210,14 @@ func (e *Engine) Report(files []string) *report.Report {
 		s.Errors = append(s.Errors, err.Error())
 	}
 	if e.rd.frames > 0 {
-		s.First, s.Last = FormatTS(e.rd.firstTS), FormatTS(e.rd.lastTS)
+		s.First, s.Last = formatTS(e.rd.firstTS), formatTS(e.rd.lastTS)
 	}
 	return r
 }
 
-// FormatTS renders a capture time as RFC 3339 in UTC with microseconds or
+// formatTS renders a capture time as RFC 3339 in UTC with microseconds or
 // nanoseconds as needed.
-func FormatTS(ns int64) string {
+func formatTS(ns int64) string {
 	// time.Format("2006-01-02T15:04:05.000000000Z") by hand: it is called
 	// for every record and anomaly, and parsing the layout each time was
 	// a tenth of building a record. Years of int64 nanoseconds have 4 digits.
@@ -243,7 +243,7 @@ func FormatTS(ns int64) string {
 
 // fillState adds the state machine's verdict to a connection record.
 func fillState(rc *report.Conn, c *Conn, end, idle int64) {
-	sm := c.SM.Finish(c.LastTS, end, idle)
+	sm := c.SM.Finish(c.lastTS, end, idle)
 	h := sm.Handshake
 	rh := &report.Handshake{
 		Class: h.Class, SynFrame: h.SynFrame, SynAckFrame: h.SynAckFrame, AckFrame: h.AckFrame,
@@ -272,7 +272,7 @@ func fillState(rc *report.Conn, c *Conn, end, idle int64) {
 		HalfCloseDur: cl.HalfCloseDur, IdleFor: cl.IdleFor,
 	}
 	rc.ClosedBy = cl.ClosedBy
-	z := c.Zeek.Result()
+	z := c.zeek.Result()
 	rc.ConnState, rc.History, rc.ZeekFlipped = z.ConnState, z.History, !z.OrigIsClient
 	rc.ClientState, rc.ServerState = sm.ClientState.String(), sm.ServerState.String()
 	rc.State = h.Class + ", " + cl.Class
@@ -288,7 +288,7 @@ func fillState(rc *report.Conn, c *Conn, end, idle int64) {
 	for _, r := range c.SM.Resets {
 		verdict, accepted := verdictNames(r.Verdict)
 		rc.Resets = append(rc.Resets, report.Reset{
-			Frame: r.Frame, Time: FormatTS(r.TS), TS: r.TS, Accepted: accepted,
+			Frame: r.Frame, Time: formatTS(r.TS), TS: r.TS, Accepted: accepted,
 			Sender: r.Sender.String(), SenderState: r.SenderState.String(),
 			ReceiverState: r.ReceiverState.String(), Verdict: verdict, Seq: uint32(r.Seq),
 			Expected: uint32(r.Expected), Window: r.Window, WindowKnown: r.WindowKnown,

@@ -22,11 +22,11 @@ const (
 	CauseUnknown         = "unknown"
 )
 
-// IdleSuspect is how long a connection must have been silent for the
+// idleSuspect is how long a connection must have been silent for the
 // segment after the silence to count as "the first packet after a long
 // idle" (NAT and firewall idle timeouts are minutes; 30 s catches the
 // shortest common ones).
-const IdleSuspect = 30e9
+const idleSuspect = 30e9
 
 // lastN is how many recent segments a connection remembers for the
 // diagnosis of its resets.
@@ -341,13 +341,13 @@ func (g *diag) snapshot(c *Conn, d tcp.Dir, n segNote, senderFIN bool) rstCtx {
 // as the kernel prints them: the vocabulary of linux_reason (inferred from
 // the wire) and kernel_reason (read from the kernel's tcp_send_reset).
 const (
-	LinuxNoSocket       = "NO_SOCKET"
-	LinuxFlags          = "TCP_FLAGS"
-	LinuxAbortOnClose   = "TCP_ABORT_ON_CLOSE"
-	LinuxState          = "TCP_STATE"
-	LinuxAbortOnData    = "TCP_ABORT_ON_DATA"
-	LinuxTimewait       = "TCP_TIMEWAIT_SOCKET"
-	LinuxKeepaliveTmout = "TCP_KEEPALIVE_TIMEOUT"
+	linuxNoSocket       = "NO_SOCKET"
+	linuxFlags          = "TCP_FLAGS"
+	linuxAbortOnClose   = "TCP_ABORT_ON_CLOSE"
+	linuxState          = "TCP_STATE"
+	linuxAbortOnData    = "TCP_ABORT_ON_DATA"
+	linuxTimewait       = "TCP_TIMEWAIT_SOCKET"
+	linuxKeepaliveTmout = "TCP_KEEPALIVE_TIMEOUT"
 )
 
 // diagnose classifies every RST of c and fills the report's reset records
@@ -423,7 +423,7 @@ func linuxReason(c *Conn, r *statemachine.Reset, x *rstCtx, answersSYN bool) str
 	switch {
 	case answersSYN && x.note.flags&tcp.ACK != 0 && !x.maxSet:
 		// No socket took the SYN: a closed port.
-		return LinuxNoSocket
+		return linuxNoSocket
 	case reply && x.hasAnswer:
 		// New data for an endpoint that closed first (an orphan, or its
 		// FIN-WAIT-2 mini-socket); old duplicates only get an ACK there.
@@ -437,17 +437,17 @@ func linuxReason(c *Conn, r *statemachine.Reset, x *rstCtx, answersSYN bool) str
 		case closedFirst && x.senderFIN && newData && (x.finAckedAt == 0 || x.finAckedAt >= ans.frame):
 			// An orphan in FIN-WAIT-1, or one whose FIN this very segment
 			// acknowledges, got new data: tcp_rcv_state_process resets.
-			return LinuxAbortOnData
+			return linuxAbortOnData
 		case closedFirst && x.senderFIN && newData:
 			// The FIN was acknowledged before: the orphan had become a
 			// FIN-WAIT-2 mini-socket (tcp_time_wait), which resets new data.
-			return LinuxTimewait
+			return linuxTimewait
 		case ans.flags&tcp.ACK != 0 && ans.flags&tcp.SYN == 0 && r.Sender == tcp.Server:
 			// No connection, but the server's port has a listener, which
 			// resets an ACK it has no request for.
-			return LinuxFlags
+			return linuxFlags
 		default:
-			return LinuxNoSocket
+			return linuxNoSocket
 		}
 	case active:
 		switch r.SenderState {
@@ -456,18 +456,18 @@ func linuxReason(c *Conn, r *statemachine.Reset, x *rstCtx, answersSYN bool) str
 			return ""
 		}
 		if keepAlivesUnanswered(c, r.Sender, x) >= 2 {
-			return LinuxKeepaliveTmout
+			return linuxKeepaliveTmout
 		}
 		switch {
 		case unreadData(x, r.Sender):
-			return LinuxAbortOnClose
+			return linuxAbortOnClose
 		case peerDataLast(x, r.Sender):
 			// It received data last and acknowledged it: read and then
 			// aborted (TCP_STATE), or never read (TCP_ABORT_ON_CLOSE): a
 			// growing window looks the same either way.
 			return ""
 		}
-		return LinuxState
+		return linuxState
 	}
 	return ""
 }
@@ -499,8 +499,8 @@ func keepAlivesUnanswered(c *Conn, sender tcp.Dir, x *rstCtx) int {
 		since = x.answers.frame
 	}
 	n := 0
-	for i := len(c.Anomalies) - 1; i >= 0; i-- {
-		a := &c.Anomalies[i]
+	for i := len(c.anomalies) - 1; i >= 0; i-- {
+		a := &c.anomalies[i]
 		if a.Frame <= since {
 			break
 		}
@@ -675,7 +675,7 @@ func describeAround(x *rstCtx, out *report.Reset) {
 	out.LastDataFrames = &report.Dir{Client: x.lastData[0], Server: x.lastData[1]}
 	for _, s := range x.recent {
 		out.Recent = append(out.Recent, report.SegBrief{
-			Frame: s.frame, Sender: s.dir.String(), Flags: s.flags.String(), Len: s.len, TS: s.ts, Time: FormatTS(s.ts),
+			Frame: s.frame, Sender: s.dir.String(), Flags: s.flags.String(), Len: s.len, TS: s.ts, Time: formatTS(s.ts),
 		})
 	}
 }
@@ -756,10 +756,10 @@ func setPatternCause(c *Conn, r *statemachine.Reset, x *rstCtx, f rstFacts, out 
 		} else {
 			setCause(out, CauseResetAfterClose, "the %s had already closed (%s) and reset the connection instead of finishing the close", sender, r.SenderState)
 		}
-	case f.idleBefore >= IdleSuspect && f.prompt:
+	case f.idleBefore >= idleSuspect && f.prompt:
 		addEvidence(out, ans.frame, "the first segment after %.1f s of silence", secs(f.idleBefore))
 		setCause(out, CauseIdleTimeout, "the connection was idle for %.1f s; the first segment after that was answered by a RST: a NAT or firewall on the path (or the %s) had likely forgotten the connection", secs(f.idleBefore), sender)
-	case f.prompt && (!x.hasPrev || f.senderSilence >= IdleSuspect) && (ans.len > 0 || isKeepAlive(ans)):
+	case f.prompt && (!x.hasPrev || f.senderSilence >= idleSuspect) && (ans.len > 0 || isKeepAlive(ans)):
 		what := "data"
 		if ans.len == 0 {
 			what = "a keep-alive"
@@ -771,7 +771,7 @@ func setPatternCause(c *Conn, r *statemachine.Reset, x *rstCtx, f rstFacts, out 
 		// with no socket for a segment answers (RFC 9293 §3.10.7.1).
 		addEvidence(out, ans.frame, "the %s's segment, answered from its own ACK field", receiver)
 		setCause(out, CauseHalfOpen, "the %s answered frame %d as a stack with no connection does (a bare RST whose seq is that segment's ACK): it no longer knew the connection, which it still had for the %s", sender, ans.frame, receiver)
-	case !f.prompt && x.hasPrevAny && x.note.ts-x.prevAny.ts >= IdleSuspect:
+	case !f.prompt && x.hasPrevAny && x.note.ts-x.prevAny.ts >= idleSuspect:
 		idle := x.note.ts - x.prevAny.ts
 		addEvidence(out, x.prevAny.frame, "the last segment before %.1f s of silence", secs(idle))
 		setCause(out, CauseIdleTimeout, "the %s reset the connection unprompted after %.1f s of silence: an idle timeout (its application's, or a firewall's on its behalf)", sender, secs(idle))

@@ -134,28 +134,28 @@ func TestResetPatterns(t *testing.T) {
 		// wrong ACK, SYN-SENT drops it and the handshake goes on.
 		{"reset-patterns.pcap", 2, want{"server", CauseMiddlebox, "", []string{"ttl", "ip_id", "ack_beyond_sent", "sender_alive"}, 0, "out_of_window"}},
 		{"reset-patterns.pcap", 13, want{"server", CauseMiddlebox, "", []string{"ttl", "sender_alive", "timing"}, 0, "accepted"}},
-		{"reset-patterns.pcap", 15, want{"client", CauseUnknown, LinuxNoSocket, nil, 0, "accepted"}},
+		{"reset-patterns.pcap", 15, want{"client", CauseUnknown, linuxNoSocket, nil, 0, "accepted"}},
 		// Random IP IDs are no evidence.
-		{"reset-patterns.pcap", 26, want{"server", CauseAbort, LinuxState, nil, 0, "accepted"}},
+		{"reset-patterns.pcap", 26, want{"server", CauseAbort, linuxState, nil, 0, "accepted"}},
 		// Unprompted after 120 s of silence: an idle timeout, not half-open.
-		{"reset-patterns.pcap", 33, want{"server", CauseIdleTimeout, LinuxState, nil, 0, "accepted"}},
+		{"reset-patterns.pcap", 33, want{"server", CauseIdleTimeout, linuxState, nil, 0, "accepted"}},
 		// Request and FIN retransmitted with backoff, then a RST.
 		{"reset-patterns.pcap", 43, want{"client", CauseRetransTimeout, "", nil, 0, "accepted"}},
 		// A refused SYN and its retries.
-		{"reset-patterns.pcap", 45, want{"server", CauseRefused, LinuxNoSocket, nil, 0, "accepted"}},
-		{"reset-patterns.pcap", 47, want{"server", CauseRefused, LinuxNoSocket, nil, 45, "accepted"}},
-		{"reset-patterns.pcap", 49, want{"server", CauseRefused, LinuxNoSocket, nil, 45, "accepted"}},
+		{"reset-patterns.pcap", 45, want{"server", CauseRefused, linuxNoSocket, nil, 0, "accepted"}},
+		{"reset-patterns.pcap", 47, want{"server", CauseRefused, linuxNoSocket, nil, 45, "accepted"}},
+		{"reset-patterns.pcap", 49, want{"server", CauseRefused, linuxNoSocket, nil, 45, "accepted"}},
 		// A host talking to itself: signals, but no middlebox.
-		{"reset-patterns.pcap", 56, want{"server", CauseAbort, LinuxState, []string{"ttl", "ip_id"}, 0, "accepted"}},
+		{"reset-patterns.pcap", 56, want{"server", CauseAbort, linuxState, []string{"ttl", "ip_id"}, 0, "accepted"}},
 		// 5 s after acknowledged data: an abort with unread data, not half-open.
-		{"reset-patterns.pcap", 65, want{"server", CauseAbort, LinuxAbortOnClose, nil, 0, "accepted"}},
+		{"reset-patterns.pcap", 65, want{"server", CauseAbort, linuxAbortOnClose, nil, 0, "accepted"}},
 		// The older scenarios.
-		{"resets.pcap", 5, want{"server", CauseAbort, LinuxAbortOnClose, nil, 0, "accepted"}},
+		{"resets.pcap", 5, want{"server", CauseAbort, linuxAbortOnClose, nil, 0, "accepted"}},
 		{"resets.pcap", 17, want{"server", CauseMiddlebox, "", []string{"seq_beyond_sent", "sender_alive"}, 0, "in_window"}},
-		{"resets.pcap", 61, want{"server", CauseResetAfterClose, LinuxFlags, nil, 0, "out_of_window"}},
+		{"resets.pcap", 61, want{"server", CauseResetAfterClose, linuxFlags, nil, 0, "out_of_window"}},
 		{"anomalies.pcap", 64, want{"server", CauseMiddlebox, "", []string{"ttl", "ip_id"}, 0, "accepted"}},
-		{"reset-causes.pcap", 18, want{"server", CauseHalfOpen, LinuxFlags, nil, 0, "unchecked"}},
-		{"reset.pcap", 2, want{"server", CauseRefused, LinuxNoSocket, nil, 0, "accepted"}},
+		{"reset-causes.pcap", 18, want{"server", CauseHalfOpen, linuxFlags, nil, 0, "unchecked"}},
+		{"reset.pcap", 2, want{"server", CauseRefused, linuxNoSocket, nil, 0, "accepted"}},
 	} {
 		r := analyzeFile(t, filepath.Join("../testdata/pcaps", tc.file))
 		var got *want

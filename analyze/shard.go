@@ -180,7 +180,7 @@ func (e *Engine) runSharded(src capture.Source) error {
 	var wg sync.WaitGroup
 	for j, sub := range e.sh.subs {
 		ins[j], outs[j] = make(chan *round, roundQueue), make(chan *shardOut, roundQueue)
-		sub.table.StablePayload = stable
+		sub.table.stablePayload = stable
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -267,7 +267,7 @@ func (rd *reader) readRounds(src capture.Source, ins []chan *round, free chan *r
 // reader said, and reports what it created and finished.
 func (sh *shard) run(j int, in <-chan *round, out chan<- *shardOut) {
 	defer close(out)
-	pool := sh.table.Pool()
+	pool := sh.table.globalPool()
 	for r := range in {
 		b := &r.b[j]
 		o := &shardOut{r: r}
@@ -291,11 +291,11 @@ func (sh *shard) run(j int, in <-chan *round, out chan<- *shardOut) {
 			s := &b.segs[i]
 			sh.clk.clock, sh.pos, sh.phase = b.clock[i], b.pos[i], 0
 			sh.table.pos = int(b.pos[i])
-			created := sh.table.Created()
+			created := sh.table.created()
 			u := pool.Used()
 			pool.StartStep()
 			sh.add(s)
-			if sh.table.Created() != created {
+			if sh.table.created() != created {
 				o.creates = append(o.creates, b.pos[i])
 			}
 			if pool.StepPeak() > u || pool.Used() != u {

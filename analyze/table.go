@@ -68,7 +68,7 @@ type Config struct {
 // DefaultConfig returns the defaults used by the CLI.
 func DefaultConfig() Config {
 	return Config{ReuseIdle: 60 * time.Second, Idle: 5 * time.Minute, EvictIdle: 30 * time.Minute,
-		ConnBudget: DefaultConnBudget, GlobalBudget: DefaultGlobalBudget, History: DefaultHistory, Workers: runtime.NumCPU(),
+		ConnBudget: defaultConnBudget, GlobalBudget: defaultGlobalBudget, History: defaultHistory, Workers: runtime.NumCPU(),
 		MaxConns: DefaultMaxConns}
 }
 
@@ -76,17 +76,17 @@ func DefaultConfig() Config {
 // hole on each of many connections, and a global cap that keeps the process
 // within the memory target of a large capture.
 const (
-	DefaultConnBudget   = 8 << 20
-	DefaultGlobalBudget = 64 << 20
+	defaultConnBudget   = 8 << 20
+	defaultGlobalBudget = 64 << 20
 )
 
-// DefaultHistory is how many delivered bytes each stream keeps by default
+// defaultHistory is how many delivered bytes each stream keeps by default
 // to compare later copies with (conflicting_retransmission): an injector's
 // copy and the real one race, so the first is recent when the second comes.
 // With a mapped file the history holds references (about 12 pieces of 48
 // bytes for full-sized segments); otherwise it copies every delivered byte
 // and holds up to about twice this per stream, so it is kept small.
-const DefaultHistory = 16 << 10
+const defaultHistory = 16 << 10
 
 // DefaultMaxConns is the default cap on connections held at once: about
 // 0.8 GiB of analysis state at ~8 KB per connection (connBlock).
@@ -96,39 +96,39 @@ const DefaultMaxConns = 100_000
 // (docs/principles.md#client-and-server: SYN sender; else SYN-ACK receiver;
 // else ports; else first packet).
 const (
-	RoleSYN         = "syn"
-	RoleSYNACK      = "syn-ack"
-	RolePort        = "port"
-	RoleFirstPacket = "first-packet"
+	roleSYN         = "syn"
+	roleSYNACK      = "syn-ack"
+	rolePort        = "port"
+	roleFirstPacket = "first-packet"
 )
 
-// Key identifies a tuple: the two endpoints in canonical order plus the VLAN
+// connKey identifies a tuple: the two endpoints in canonical order plus the VLAN
 // tags, so that the same 4-tuple on two VLANs is two connections.
-type Key struct {
+type connKey struct {
 	A, B netip.AddrPort
 	VLAN tcp.VLANs
 }
 
-// KeyOf returns the canonical key of a segment (both directions map to the
+// keyOf returns the canonical key of a segment (both directions map to the
 // same key).
-func KeyOf(s *tcp.Segment) Key {
+func keyOf(s *tcp.Segment) connKey {
 	a, b := s.Src, s.Dst
 	if b.Compare(a) < 0 {
 		a, b = b, a
 	}
-	return Key{A: a, B: b, VLAN: s.VLAN}
+	return connKey{A: a, B: b, VLAN: s.VLAN}
 }
 
-// tupleKey is a Key without the VLAN tags.
+// tupleKey is a connKey without the VLAN tags.
 type tupleKey struct{ A, B netip.AddrPort }
 
 // Table maps tuples to their current connection. It is owned by one
 // goroutine: no locking.
 type Table struct {
 	cfg   Config
-	live  map[Key]*Conn
+	live  map[connKey]*Conn
 	tuple map[tupleKey]*Conn // latest connection of a tuple, whatever its VLAN
-	tombs map[Key]int64      // tuples of evicted connections → their last packet time
+	tombs map[connKey]int64  // tuples of evicted connections → their last packet time
 	all   []*Conn            // every connection, in order of creation (= ID order), unless dropAll
 	// dropAll: the owner takes connections as they are evicted (Sweep) and
 	// the table keeps no reference to them, so memory follows the number of
@@ -149,11 +149,11 @@ type Table struct {
 	// in front of the live map: an entry is used only if its connection is
 	// live and has the key (then live[key] is that connection).
 	recent [1 << recentBits]*Conn
-	// Evicted counts connections finished early because the table was full.
-	Evicted int
-	// StablePayload: segments' payload bytes stay valid for the whole run
+	// evicted counts connections finished early because the table was full.
+	evicted int
+	// stablePayload: segments' payload bytes stay valid for the whole run
 	// (capture.IsStable), so checks may keep references instead of hashes.
-	StablePayload bool
+	stablePayload bool
 	// posIDs: a shard's table (shard.go) numbers a connection with pos, the
 	// place of the segment that creates it among all the run's segments.
 	posIDs bool
@@ -163,26 +163,26 @@ type Table struct {
 	createdSince int
 }
 
-// Pool returns the global reassembly budget.
-func (t *Table) Pool() *reassembly.Pool { return &t.pool }
+// globalPool returns the global reassembly budget.
+func (t *Table) globalPool() *reassembly.Pool { return &t.pool }
 
 // NewTable returns an empty table.
 func NewTable(cfg Config) *Table {
-	return &Table{cfg: cfg, live: make(map[Key]*Conn, 1024), tuple: make(map[tupleKey]*Conn, 1024), tombs: map[Key]int64{}, nextID: 1,
+	return &Table{cfg: cfg, live: make(map[connKey]*Conn, 1024), tuple: make(map[tupleKey]*Conn, 1024), tombs: map[connKey]int64{}, nextID: 1,
 		pool: reassembly.Pool{Limit: cfg.GlobalBudget}, odd: map[*Conn]struct{}{}, maxTS: math.MinInt64}
 }
 
 // Conns returns every connection in ID order (only when the table keeps
-// them all: see Streaming).
+// them all: see streaming).
 func (t *Table) Conns() []*Conn { return t.all }
 
-// Streaming makes the table forget connections once they are evicted: by
+// streaming makes the table forget connections once they are evicted: by
 // Sweep, or when a new connection takes over their tuple (then retire
 // receives them). The caller collects the rest from Live.
-func (t *Table) Streaming(retire func(*Conn)) { t.dropAll, t.all, t.retire = true, nil, retire }
+func (t *Table) streaming(retire func(*Conn)) { t.dropAll, t.all, t.retire = true, nil, retire }
 
-// Created is the number of connections created so far.
-func (t *Table) Created() int { return t.nextID - 1 }
+// created is the number of connections created so far.
+func (t *Table) created() int { return t.nextID - 1 }
 
 // Sweep evicts the connections that are done with: closed ones silent for
 // longer than closedIdle, open ones silent for longer than openIdle (capture
@@ -198,7 +198,7 @@ func (t *Table) Sweep(now, closedIdle, openIdle int64, fn func(*Conn)) {
 	t.createdSince = 0
 	var out []*Conn
 	due := func(c *Conn) bool {
-		idle := now - c.LastTS
+		idle := now - c.lastTS
 		return idle > openIdle || (idle > closedIdle && c.SM.Done())
 	}
 	for e := t.lru.Front(); e != nil; e = e.Next() {
@@ -206,7 +206,7 @@ func (t *Table) Sweep(now, closedIdle, openIdle int64, fn func(*Conn)) {
 		if c.bk.odd {
 			continue // visited below
 		}
-		if idle := now - c.LastTS; idle <= closedIdle && idle <= openIdle {
+		if idle := now - c.lastTS; idle <= closedIdle && idle <= openIdle {
 			break // every later connection is at least as recent
 		}
 		if due(c) {
@@ -222,7 +222,7 @@ func (t *Table) Sweep(now, closedIdle, openIdle int64, fn func(*Conn)) {
 	for _, c := range out {
 		t.evict(c)
 		for _, k := range c.keys {
-			t.bury(k, c.LastTS)
+			t.bury(k, c.lastTS)
 		}
 		fn(c)
 	}
@@ -262,7 +262,7 @@ func (t *Table) evict(c *Conn) {
 			*slot = nil // no reference to a finished connection's state
 		}
 	}
-	tk := tupleKey{c.Key.A, c.Key.B}
+	tk := tupleKey{c.key.A, c.key.B}
 	if t.tuple[tk] == c {
 		delete(t.tuple, tk)
 	}
@@ -271,7 +271,7 @@ func (t *Table) evict(c *Conn) {
 // Add files a segment into its connection, creating the connection (or a new
 // one on a reused tuple) when needed, and returns it with the direction.
 func (t *Table) Add(s *tcp.Segment) (*Conn, tcp.Dir) {
-	k := KeyOf(s)
+	k := keyOf(s)
 	slot := &t.recent[recentSlot(k)]
 	c := *slot
 	if c == nil || c.bk.lru == nil || !c.hasKey(k) {
@@ -286,41 +286,41 @@ func (t *Table) Add(s *tcp.Segment) (*Conn, tcp.Dir) {
 			t.retire(c)
 		}
 		n := t.create(k, s)
-		n.Reused = true
+		n.reused = true
 		c = n
 	} else if c == nil {
 		c = t.create(k, s)
 		if _, ok := t.tombs[k]; ok {
-			c.Reused = true
+			c.reused = true
 			delete(t.tombs, k)
 		}
 	}
 	*slot = c
 	d := c.Dir(s)
 	if c.Packets[d] == 0 {
-		c.VLANs[d] = s.VLAN
+		c.vlans[d] = s.VLAN
 	}
-	c.LastFile, c.LastFrame, c.LastTS = s.File, s.Frame, s.TS
+	c.lastFile, c.LastFrame, c.lastTS = s.File, s.Frame, s.TS
 	t.touch(c)
 	c.Packets[d]++
-	c.Bytes[d] += int64(s.Len)
+	c.nbytes[d] += int64(s.Len)
 	if s.Notes&tcp.NoteTruncated != 0 {
-		c.Truncated++
+		c.truncated++
 	}
 	if s.Flags&tcp.SYN != 0 {
-		c.SYN[d]++
-		if !c.ISNSet[d] {
-			c.ISN[d], c.ISNSet[d] = s.Seq, true
+		c.syns[d]++
+		if !c.isnSet[d] {
+			c.isn[d], c.isnSet[d] = s.Seq, true
 		}
 		if s.Flags&tcp.ACK != 0 && d == tcp.Server {
-			c.SYNACK = true
+			c.synAck = true
 		}
 	}
 	if s.Flags&tcp.FIN != 0 {
-		c.FIN[d]++
+		c.fins[d]++
 	}
 	if s.Flags&tcp.RST != 0 {
-		c.RST[d]++
+		c.rsts[d]++
 	}
 	// The order of what follows matters; each step says what it needs.
 	//
@@ -344,7 +344,7 @@ func (t *Table) Add(s *tcp.Segment) (*Conn, tcp.Dir) {
 		// flags of this frame, Zeek's history, the statistics or reassembly.
 		dup = true
 		c.duplicateFrame(d, s, of)
-		c.Stats.Duplicate(d, s)
+		c.stats.Duplicate(d, s)
 	} else {
 		// 3. What the checks compare with is taken before the state
 		//    machine moves: both endpoints' windows, ACKs and states
@@ -364,8 +364,8 @@ func (t *Table) Add(s *tcp.Segment) (*Conn, tcp.Dir) {
 		//    result), then Zeek's and C tcptrace's emulations, which keep
 		//    their own state and read only the segment.
 		c.wiresharkFlags(d, s, pre)
-		c.Zeek.Step(d, s)
-		c.Stats.Step(d, s)
+		c.zeek.Step(d, s)
+		c.stats.Step(d, s)
 	}
 	if !dup {
 		// 7. Reassembly, then the conflict the checks found on this
@@ -373,12 +373,12 @@ func (t *Table) Add(s *tcp.Segment) (*Conn, tcp.Dir) {
 		//    precisely (byte offsets), and flushConflict adds the checks'
 		//    one only when reassembly did not report this frame. Then the
 		//    ACK releases the peer's stream, after this segment's own data.
-		c.R[d].Segment(s)
+		c.stream[d].Segment(s)
 		if c.chk != nil && c.chk.conflictSet {
 			c.chk.flushConflict(c)
 		}
 		if s.Flags&tcp.ACK != 0 {
-			c.R[d.Peer()].Acked(s.Ack, s.Frame, s.File)
+			c.stream[d.Peer()].Acked(s.Ack, s.Frame, s.File)
 		}
 	}
 	// 8. The timeline's row last: it shows the states after the segment
@@ -398,35 +398,35 @@ func (t *Table) startsNew(c *Conn, s *tcp.Segment) bool {
 		return false // only a bare SYN opens a connection
 	}
 	d := c.Dir(s)
-	if c.ISNSet[d] && c.ISN[d] == s.Seq {
+	if c.isnSet[d] && c.isn[d] == s.Seq {
 		return false // the same SYN again: a retransmission
 	}
 	if c.Closed() {
 		return true
 	}
-	if s.TS-c.LastTS > int64(t.cfg.ReuseIdle) {
+	if s.TS-c.lastTS > int64(t.cfg.ReuseIdle) {
 		return true
 	}
-	if c.ISNSet[d] {
+	if c.isnSet[d] {
 		// A new ISN from the same side: a new attempt when the first was never
 		// answered; on a live, answered connection it stays (an anomaly).
-		return c.SYN[d.Peer()] == 0
+		return c.syns[d.Peer()] == 0
 	}
 	// No SYN seen from this side yet: a SYN cannot appear inside a connection
 	// that already carried data or a FIN (mid-stream capture of an older one).
-	return c.Bytes[tcp.Client]+c.Bytes[tcp.Server] > 0 || c.FIN[tcp.Client]+c.FIN[tcp.Server] > 0
+	return c.nbytes[tcp.Client]+c.nbytes[tcp.Server] > 0 || c.fins[tcp.Client]+c.fins[tcp.Server] > 0
 }
 
 // joinOtherVLAN finds the connection of the same tuple on another VLAN that
 // this segment's direction has not used yet: the first packet of a direction
 // that crosses the capture point on its own VLAN. The same tuple carrying
 // both directions on each of two VLANs stays two connections.
-func (t *Table) joinOtherVLAN(k Key, s *tcp.Segment) *Conn {
+func (t *Table) joinOtherVLAN(k connKey, s *tcp.Segment) *Conn {
 	o := t.tuple[tupleKey{k.A, k.B}]
-	if o == nil || o.Key.VLAN == k.VLAN || len(o.keys) > 1 {
+	if o == nil || o.key.VLAN == k.VLAN || len(o.keys) > 1 {
 		return nil
 	}
-	if o.Packets[o.Dir(s)] != 0 || s.TS-o.LastTS > int64(t.cfg.ReuseIdle) {
+	if o.Packets[o.Dir(s)] != 0 || s.TS-o.lastTS > int64(t.cfg.ReuseIdle) {
 		return nil
 	}
 	o.keys = append(o.keys, k)
@@ -438,7 +438,7 @@ func (t *Table) joinOtherVLAN(k Key, s *tcp.Segment) *Conn {
 // one on it as a reuse). The memory is bounded like the table: beyond
 // MaxConns remembered tuples, new ones are not remembered (the only loss is
 // the reused_tuple mark).
-func (t *Table) bury(k Key, ts int64) {
+func (t *Table) bury(k connKey, ts int64) {
 	if t.cfg.MaxConns > 0 && len(t.tombs) >= t.cfg.MaxConns {
 		if _, ok := t.tombs[k]; !ok {
 			return
@@ -449,13 +449,13 @@ func (t *Table) bury(k Key, ts int64) {
 
 const recentBits = 12
 
-func recentSlot(k Key) uint32 {
+func recentSlot(k connKey) uint32 {
 	return (uint32(k.A.Port())*0x9E3779B1 ^ uint32(k.B.Port())*0x85EBCA77) >> (32 - recentBits)
 }
 
 // hasKey reports whether k is one of c's keys.
-func (c *Conn) hasKey(k Key) bool {
-	if c.Key == k {
+func (c *Conn) hasKey(k connKey) bool {
+	if c.key == k {
 		return true
 	}
 	for _, o := range c.keys[1:] {
@@ -474,8 +474,8 @@ func (t *Table) touch(c *Conn) {
 		t.lru.MoveToBack(c.bk.lru)
 	}
 	switch {
-	case c.LastTS >= t.maxTS:
-		t.maxTS = c.LastTS
+	case c.lastTS >= t.maxTS:
+		t.maxTS = c.lastTS
 		if c.bk.odd {
 			delete(t.odd, c)
 			c.bk.odd = false
@@ -493,10 +493,10 @@ func (t *Table) makeRoom() {
 		c := t.lru.Front().Value.(*Conn)
 		t.evict(c)
 		for _, k := range c.keys {
-			t.bury(k, c.LastTS)
+			t.bury(k, c.lastTS)
 		}
-		c.EvictedEarly = true
-		t.Evicted++
+		c.evictedEarly = true
+		t.evicted++
 		if t.retire != nil {
 			t.retire(c)
 		}
@@ -504,7 +504,7 @@ func (t *Table) makeRoom() {
 }
 
 // connBlock is the state of one connection in a single allocation. The
-// table recycles blocks of finished connections (Table.Recycle): the steady
+// table recycles blocks of finished connections (Table.recycle): the steady
 // state allocates no connection state.
 type connBlock struct {
 	c    Conn
@@ -527,18 +527,18 @@ const maxFreeBlocks = 4096
 // last sweep (Sweep trims the rest).
 const minFreeBlocks = 256
 
-// Recycle gives the state of a finished connection back for a new one. The
+// recycle gives the state of a finished connection back for a new one. The
 // caller must hold no reference into it: its report records are built and
 // no tap or timeline row refers to it (Config.Tap and Config.Rows runs do
 // not recycle).
-func (t *Table) Recycle(c *Conn) {
+func (t *Table) recycle(c *Conn) {
 	if c.bk.blk == nil || t.cfg.Tap != nil || t.cfg.Rows || len(t.free) >= maxFreeBlocks {
 		return
 	}
 	t.free = append(t.free, c.bk.blk)
 }
 
-func (t *Table) create(k Key, s *tcp.Segment) *Conn {
+func (t *Table) create(k connKey, s *tcp.Segment) *Conn {
 	t.makeRoom()
 	id := t.nextID
 	if t.posIDs {
@@ -553,42 +553,42 @@ func (t *Table) create(k Key, s *tcp.Segment) *Conn {
 	}
 	c := &b.c
 	*c = Conn{
-		identity:    identity{ID: id, Key: k, keys: append(c.keys[:0], k)},
-		extent:      extent{FirstFile: s.File, FirstFrame: s.Frame, FirstTS: s.TS},
-		byteStreams: byteStreams{Gaps: c.Gaps[:0]},
-		findings:    findings{Anomalies: c.Anomalies[:0], AnomCount: c.AnomCount},
+		identity:    identity{ID: id, key: k, keys: append(c.keys[:0], k)},
+		extent:      extent{firstFile: s.File, FirstFrame: s.Frame, firstTS: s.TS},
+		byteStreams: byteStreams{gaps: c.gaps[:0]},
+		findings:    findings{anomalies: c.anomalies[:0], anomCount: c.anomCount},
 		bk:          tableBook{blk: b},
 	}
-	clear(c.AnomCount)
+	clear(c.anomCount)
 	b.sm.Init()
 	c.SM = &b.sm
 	if !t.cfg.StreamsOnly {
 		b.zk.Init(zeek.DefaultConfig())
 		b.ws.Init(wsflags.DefaultConfig())
-		b.st, b.chk, b.diag = stats.Conn{}, checker{checksums: t.cfg.Checksums, stable: t.StablePayload}, diag{}
-		c.Zeek, c.Stats, c.WS, c.chk, c.diag = &b.zk, &b.st, &b.ws, &b.chk, &b.diag
+		b.st, b.chk, b.diag = stats.Conn{}, checker{checksums: t.cfg.Checksums, stable: t.stablePayload}, diag{}
+		c.zeek, c.stats, c.ws, c.chk, c.diag = &b.zk, &b.st, &b.ws, &b.chk, &b.diag
 	}
 	t.nextID++
 	switch {
 	case s.Flags&(tcp.SYN|tcp.ACK) == tcp.SYN:
-		c.Client, c.Server, c.RoleBy = s.Src, s.Dst, RoleSYN
+		c.Client, c.Server, c.roleBy = s.Src, s.Dst, roleSYN
 	case s.Flags&(tcp.SYN|tcp.ACK) == tcp.SYN|tcp.ACK:
-		c.Client, c.Server, c.RoleBy = s.Dst, s.Src, RoleSYNACK
+		c.Client, c.Server, c.roleBy = s.Dst, s.Src, roleSYNACK
 	default:
 		switch serverSide(s.Src.Port(), s.Dst.Port()) {
 		case 0:
-			c.Client, c.Server, c.RoleBy = s.Dst, s.Src, RolePort
+			c.Client, c.Server, c.roleBy = s.Dst, s.Src, rolePort
 		case 1:
-			c.Client, c.Server, c.RoleBy = s.Src, s.Dst, RolePort
+			c.Client, c.Server, c.roleBy = s.Src, s.Dst, rolePort
 		default:
-			c.Client, c.Server, c.RoleBy = s.Src, s.Dst, RoleFirstPacket
+			c.Client, c.Server, c.roleBy = s.Src, s.Dst, roleFirstPacket
 		}
 	}
 	c.budget.Limit, c.sh.c = t.cfg.ConnBudget, c
-	rc := reassembly.Config{History: t.cfg.History, Stable: t.StablePayload}
+	rc := reassembly.Config{History: t.cfg.History, Stable: t.stablePayload}
 	b.r[tcp.Client].Init(tcp.Client, rc, &c.sh, &c.budget, &t.pool)
 	b.r[tcp.Server].Init(tcp.Server, rc, &c.sh, &c.budget, &t.pool)
-	c.R = [2]*reassembly.Stream{&b.r[tcp.Client], &b.r[tcp.Server]}
+	c.stream = [2]*reassembly.Stream{&b.r[tcp.Client], &b.r[tcp.Server]}
 	if t.cfg.Tap != nil {
 		c.tap = t.cfg.Tap(c)
 	}
@@ -640,18 +640,18 @@ func serverSide(p0, p1 uint16) int {
 }
 
 // addAnomaly records an anomaly of this connection.
-func (c *Conn) addAnomaly(a Anomaly) {
-	if c.AnomCount == nil {
-		c.AnomCount = map[Kind]int64{}
+func (c *Conn) addAnomaly(a anomaly) {
+	if c.anomCount == nil {
+		c.anomCount = map[anomKind]int64{}
 	}
-	c.AnomCount[a.Kind]++
-	if len(c.Anomalies) >= MaxAnomalyRecords {
-		c.AnomDropped++
+	c.anomCount[a.Kind]++
+	if len(c.anomalies) >= maxAnomalyRecords {
+		c.anomDropped++
 		return
 	}
-	c.Anomalies = append(c.Anomalies, a)
+	c.anomalies = append(c.anomalies, a)
 }
 
-// MaxAnomalyRecords is how many anomaly records a connection keeps (its
+// maxAnomalyRecords is how many anomaly records a connection keeps (its
 // per-kind counts stay exact): a connection cannot hold memory per packet.
-const MaxAnomalyRecords = 10_000
+const maxAnomalyRecords = 10_000

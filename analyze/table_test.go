@@ -95,36 +95,36 @@ func TestTable(t *testing.T) {
 		conns []want
 	}{
 		{"handshake and close", cat(handshake, closeFIN),
-			[]want{{cli, RoleSYN, 1, 6, [2]int64{4, 2}, false}}},
+			[]want{{cli, roleSYN, 1, 6, [2]int64{4, 2}, false}}},
 		{"syn-ack first (reordered handshake)", []segSpec{s2c(SA, 500, 101, 0), c2s(S, 100, 0, 0), c2s(A, 101, 501, 0)},
-			[]want{{cli, RoleSYNACK, 1, 3, [2]int64{2, 1}, false}}},
+			[]want{{cli, roleSYNACK, 1, 3, [2]int64{2, 1}, false}}},
 		{"mid-stream: server port by number", []segSpec{s2c(PA, 500, 101, 10), c2s(A, 101, 510, 0)},
-			[]want{{cli, RolePort, 1, 2, [2]int64{1, 1}, false}}},
+			[]want{{cli, rolePort, 1, 2, [2]int64{1, 1}, false}}},
 		{"mid-stream: ports say nothing, first packet is client", []segSpec{
 			{netip.MustParseAddrPort("10.0.0.1:5555"), netip.MustParseAddrPort("10.0.0.2:7777"), PA, 1, 1, 10, 0, nil}},
-			[]want{{netip.MustParseAddrPort("10.0.0.1:5555"), RoleFirstPacket, 1, 1, [2]int64{1, 0}, false}}},
+			[]want{{netip.MustParseAddrPort("10.0.0.1:5555"), roleFirstPacket, 1, 1, [2]int64{1, 0}, false}}},
 		{"retransmitted SYN stays", []segSpec{c2s(S, 100, 0, 0), c2s(S, 100, 0, 0).after(time.Second), s2c(SA, 500, 101, 0).after(1001 * time.Millisecond)},
-			[]want{{cli, RoleSYN, 1, 3, [2]int64{2, 1}, false}}},
+			[]want{{cli, roleSYN, 1, 3, [2]int64{2, 1}, false}}},
 		{"port reuse after close, trailing ACK absorbed", cat(handshake, closeFIN,
 			[]segSpec{s2c(FA, 501, 102, 0)}, // retransmitted FIN after the close
 			[]segSpec{c2s(S, 9000, 0, 0), s2c(SA, 7000, 9001, 0), c2s(A, 9001, 7001, 0)}),
-			[]want{{cli, RoleSYN, 1, 7, [2]int64{4, 3}, false}, {cli, RoleSYN, 8, 10, [2]int64{2, 1}, true}}},
+			[]want{{cli, roleSYN, 1, 7, [2]int64{4, 3}, false}, {cli, roleSYN, 8, 10, [2]int64{2, 1}, true}}},
 		{"new ISN after refused SYN", []segSpec{c2s(S, 100, 0, 0), s2c(RA, 0, 101, 0), c2s(S, 200, 0, 0), s2c(RA, 0, 201, 0)},
-			[]want{{cli, RoleSYN, 1, 2, [2]int64{1, 1}, false}, {cli, RoleSYN, 3, 4, [2]int64{1, 1}, true}}},
+			[]want{{cli, roleSYN, 1, 2, [2]int64{1, 1}, false}, {cli, roleSYN, 3, 4, [2]int64{1, 1}, true}}},
 		{"new ISN on a live answered connection stays", cat(handshake, []segSpec{c2s(S, 7777, 0, 0)}),
-			[]want{{cli, RoleSYN, 1, 4, [2]int64{3, 1}, false}}},
+			[]want{{cli, roleSYN, 1, 4, [2]int64{3, 1}, false}}},
 		{"new ISN after long idle", cat(handshake, []segSpec{c2s(S, 7777, 0, 0).after(10 * time.Minute)}),
-			[]want{{cli, RoleSYN, 1, 3, [2]int64{2, 1}, false}, {cli, RoleSYN, 4, 4, [2]int64{1, 0}, true}}},
+			[]want{{cli, roleSYN, 1, 3, [2]int64{2, 1}, false}, {cli, roleSYN, 4, 4, [2]int64{1, 0}, true}}},
 		{"SYN after mid-stream data opens a new connection", []segSpec{s2c(PA, 500, 101, 10), c2s(S, 9000, 0, 0)},
-			[]want{{cli, RolePort, 1, 1, [2]int64{0, 1}, false}, {cli, RoleSYN, 2, 2, [2]int64{1, 0}, true}}},
+			[]want{{cli, rolePort, 1, 1, [2]int64{0, 1}, false}, {cli, roleSYN, 2, 2, [2]int64{1, 0}, true}}},
 		{"simultaneous open is one connection", []segSpec{c2s(S, 100, 0, 0), s2c(S, 500, 0, 0), c2s(SA, 100, 501, 0), s2c(SA, 500, 101, 0)},
-			[]want{{cli, RoleSYN, 1, 4, [2]int64{2, 2}, false}}},
+			[]want{{cli, roleSYN, 1, 4, [2]int64{2, 2}, false}}},
 		{"same tuple on two VLANs is two connections", []segSpec{
 			c2s(S, 100, 0, 0).onVLAN(10), c2s(S, 100, 0, 0).onVLAN(20), s2c(SA, 500, 101, 0).onVLAN(10), s2c(SA, 500, 101, 0).onVLAN(20)},
-			[]want{{cli, RoleSYN, 1, 3, [2]int64{1, 1}, false}, {cli, RoleSYN, 2, 4, [2]int64{1, 1}, false}}},
+			[]want{{cli, roleSYN, 1, 3, [2]int64{1, 1}, false}, {cli, roleSYN, 2, 4, [2]int64{1, 1}, false}}},
 		{"directions on different VLANs are one connection", []segSpec{
 			c2s(S, 100, 0, 0).onVLAN(81), s2c(SA, 500, 101, 0).onVLAN(80), c2s(A, 101, 501, 0).onVLAN(81)},
-			[]want{{cli, RoleSYN, 1, 3, [2]int64{2, 1}, false}}},
+			[]want{{cli, roleSYN, 1, 3, [2]int64{2, 1}, false}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -134,10 +134,10 @@ func TestTable(t *testing.T) {
 			}
 			for i, w := range tt.conns {
 				c := got[i]
-				if c.ID != i+1 || c.Client != w.client || c.RoleBy != w.roleBy || c.FirstFrame != w.first ||
-					c.LastFrame != w.last || c.Packets != w.pk || c.Reused != w.reused {
+				if c.ID != i+1 || c.Client != w.client || c.roleBy != w.roleBy || c.FirstFrame != w.first ||
+					c.LastFrame != w.last || c.Packets != w.pk || c.reused != w.reused {
 					t.Errorf("conn %d: got id=%d client=%s role=%s frames=%d-%d pk=%v reused=%v; want client=%s role=%s frames=%d-%d pk=%v reused=%v",
-						i, c.ID, c.Client, c.RoleBy, c.FirstFrame, c.LastFrame, c.Packets, c.Reused,
+						i, c.ID, c.Client, c.roleBy, c.FirstFrame, c.LastFrame, c.Packets, c.reused,
 						w.client, w.roleBy, w.first, w.last, w.pk, w.reused)
 				}
 			}
@@ -201,7 +201,7 @@ func TestSweepMatchesFullScan(t *testing.T) {
 				if k != c.keys[0] {
 					continue
 				}
-				idle := sweepAt - c.LastTS
+				idle := sweepAt - c.lastTS
 				if idle > openIdle || (idle > closedIdle && c.SM.Done()) {
 					want = append(want, c.ID)
 				}
@@ -226,7 +226,7 @@ func TestFormatTS(t *testing.T) {
 	}
 	for _, ns := range vals {
 		want := time.Unix(0, ns).UTC().Format("2006-01-02T15:04:05.000000000Z")
-		if got := FormatTS(ns); got != want {
+		if got := formatTS(ns); got != want {
 			t.Fatalf("FormatTS(%d) = %s, want %s", ns, got, want)
 		}
 	}

@@ -24,7 +24,7 @@ type tableSide struct {
 // newTableSide makes a table side whose reported connections go to deliver.
 func newTableSide(cfg Config, sel *Selection, deliver func(*report.Conn, []*report.Anomaly)) *tableSide {
 	t := &tableSide{cfg: cfg, sel: sel, table: NewTable(cfg)}
-	t.table.Streaming(t.finalize)
+	t.table.streaming(t.finalize)
 	t.put = func(_ int, rc *report.Conn, anoms []*report.Anomaly) {
 		if rc != nil {
 			deliver(rc, anoms)
@@ -45,8 +45,8 @@ func (t *tableSide) segment(s *tcp.Segment) {
 // add files s into its connection and notes whether it matches the filter.
 func (t *tableSide) add(s *tcp.Segment) {
 	c, _ := t.table.Add(s)
-	if !c.Matched && t.sel.Filter.Match(s) {
-		c.Matched = true
+	if !c.matched && t.sel.Filter.Match(s) {
+		c.matched = true
 	}
 }
 
@@ -74,7 +74,7 @@ func (t *tableSide) finishAll() {
 // finalize turns a connection the table is done with into its report
 // records, and lets the table forget its state.
 func (t *tableSide) finalize(c *Conn) {
-	for _, st := range c.R {
+	for _, st := range c.stream {
 		st.Flush(0, 0)
 		st.Release()
 		t.reasm.Delivered += st.Stats.Delivered
@@ -90,11 +90,11 @@ func (t *tableSide) finalize(c *Conn) {
 	}
 	var rc *report.Conn
 	var anoms []*report.Anomaly
-	if !t.cfg.StreamsOnly && c.Matched && (len(t.sel.IDs) == 0 || t.sel.IDs[c.ID]) {
+	if !t.cfg.StreamsOnly && c.matched && (len(t.sel.IDs) == 0 || t.sel.IDs[c.ID]) {
 		rc, anoms = t.record(c)
 	}
 	t.put(c.ID, rc, anoms)
-	t.table.Recycle(c)
+	t.table.recycle(c)
 }
 
 // sweepClock is a run's clock, advanced by each segment in capture order.

@@ -36,7 +36,7 @@ type rowSnap struct {
 }
 
 func (c *Conn) rowBefore(d tcp.Dir) rowSnap {
-	return rowSnap{trans: len(c.SM.Transitions), anoms: len(c.Anomalies), ooo: c.R[d].Stats.OutOfOrder,
+	return rowSnap{trans: len(c.SM.Transitions), anoms: len(c.anomalies), ooo: c.stream[d].Stats.OutOfOrder,
 		states: [2]statemachine.State{c.SM.H[0].State, c.SM.H[1].State}}
 }
 
@@ -73,7 +73,7 @@ func (c *Conn) rowAfter(d tcp.Dir, s *tcp.Segment, b rowSnap, explain bool) {
 			Frame: t.Frame, Endpoint: t.Endpoint.String(), From: t.From.String(), To: t.To.String(),
 		})
 	}
-	for _, a := range c.Anomalies[b.anoms:] {
+	for _, a := range c.anomalies[b.anoms:] {
 		row.Anomalies = append(row.Anomalies, report.RowAnomaly{Kind: string(a.Kind), Severity: string(a.Severity), Detail: a.Detail})
 	}
 	if explain {
@@ -85,7 +85,7 @@ func (c *Conn) rowAfter(d tcp.Dir, s *tcp.Segment, b rowSnap, explain bool) {
 			rs.pend[d] = append(rs.pend[d], pendSeg{end: s.Seq.Add(seqnum.Size(s.Len)), ts: s.TS, frame: s.Frame})
 		}
 	}
-	c.Rows = append(c.Rows, row)
+	c.timeline = append(c.timeline, row)
 }
 
 // explain says in plain words which TCP rule a row shows.
@@ -120,7 +120,7 @@ func (c *Conn) explain(d tcp.Dir, s *tcp.Segment, b rowSnap, row *report.Row) []
 	}
 	if s.Len > 0 && fl&tcp.RST == 0 {
 		add("%d bytes of data, relative seq %d to %d; the %s will acknowledge them with ack %d.", s.Len, row.Seq, row.Seq+uint32(s.Len)-1, peer, row.Seq+uint32(s.Len))
-		if c.R[d].Stats.OutOfOrder > b.ooo {
+		if c.stream[d].Stats.OutOfOrder > b.ooo {
 			add("These bytes arrived ahead of a hole: the %s holds them back, undelivered, until the missing bytes arrive; its ACK stays at the start of the hole meanwhile.", peer)
 		}
 	}
