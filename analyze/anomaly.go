@@ -82,7 +82,10 @@ type anomaly struct {
 }
 
 // checker runs the checks of one connection. It keeps a few values per
-// direction, never per packet.
+// direction, never per packet, and reads each direction's sequence space
+// from the state machine (c.SM.H[d], and pre from before the step) rather
+// than keeping its own copy: docs/architecture.md says where a new check
+// goes and which facts it reads.
 type checker struct {
 	ttl         [2]uint8
 	ipid        [2]uint32

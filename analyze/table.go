@@ -1,6 +1,7 @@
 // Package analyze is tcptrace's engine: it feeds decoded segments into a
 // connection table that finds every TCP connection (direction, roles, port
-// reuse) and builds the report model.
+// reuse) and builds the report model. docs/architecture.md follows one
+// segment through it and says which goroutine owns which type.
 package analyze
 
 import (
