@@ -141,18 +141,31 @@ func skipIfRace(t *testing.T) {
 	}
 }
 
-// TestAdversarialSYNFlood: a million SYNs from distinct tuples. The table
-// holds at most MaxConns; the rest are finished early and counted.
+// volume returns n, or a tenth of it under -short: the same eviction and
+// counting rules on fewer connections, for a fast edit loop. The peak-heap
+// bounds are only tight at the full volume, which go test without -short
+// (CI) runs.
+func volume(t *testing.T, n int) int {
+	if testing.Short() {
+		t.Logf("-short: %d instead of %d", n/10, n)
+		return n / 10
+	}
+	return n
+}
+
+// TestAdversarialSYNFlood: a million SYNs from distinct tuples (a tenth
+// under -short). The table holds at most MaxConns; the rest are finished
+// early and counted.
 func TestAdversarialSYNFlood(t *testing.T) {
 	skipIfRace(t)
-	const n = 1_000_000
+	n := volume(t, 1_000_000)
 	syn := template(t, func(c *pcapgen.Conn) { c.Segment(true, pcapgen.SYN, nil) })[0]
 	w := newPcapWriter()
 	for i := range n {
 		w.frame(time.Duration(i)*time.Microsecond, patch(syn, i))
 	}
 	cfg := DefaultConfig()
-	cfg.MaxConns = 50_000
+	cfg.MaxConns = n / 20
 	rep, records, peak := runStreaming(t, w.Bytes(), cfg)
 	limit := uint64(cfg.MaxConns)*perConn + uint64(w.Cap()) + 64<<20
 	t.Logf("SYN flood: %d frames, %d connections reported, %d evicted early, peak heap %.0f MiB", rep.Summary.Frames, records, rep.Summary.ConnsEvicted, float64(peak)/(1<<20))
@@ -171,11 +184,11 @@ func TestAdversarialSYNFlood(t *testing.T) {
 // tests (measured: ~11 KB with the full analysis).
 const perConn = 14 << 10
 
-// TestAdversarialNeverClosed: 100,000 connections that open, send a
-// request and never close, all alive at the end.
+// TestAdversarialNeverClosed: 100,000 connections (a tenth under -short)
+// that open, send a request and never close, all alive at the end.
 func TestAdversarialNeverClosed(t *testing.T) {
 	skipIfRace(t)
-	const n = 100_000
+	n := volume(t, 100_000)
 	frames := template(t, func(c *pcapgen.Conn) {
 		c.Handshake()
 		c.ClientSend([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
@@ -188,7 +201,7 @@ func TestAdversarialNeverClosed(t *testing.T) {
 		}
 	}
 	cfg := DefaultConfig()
-	cfg.MaxConns = 20_000
+	cfg.MaxConns = n / 5
 	rep, records, peak := runStreaming(t, w.Bytes(), cfg)
 	limit := uint64(cfg.MaxConns)*perConn + uint64(w.Cap()) + 64<<20
 	t.Logf("never closed: %d connections, %d evicted early, peak heap %.0f MiB", records, rep.Summary.ConnsEvicted, float64(peak)/(1<<20))
@@ -201,10 +214,11 @@ func TestAdversarialNeverClosed(t *testing.T) {
 }
 
 // TestAdversarialReassemblyBomb: one connection, a hole, then a million
-// one-byte segments above it in random order. The budgets hold.
+// one-byte segments above it in random order (a tenth under -short: the cap
+// on buffered ranges bites either way). The budgets hold.
 func TestAdversarialReassemblyBomb(t *testing.T) {
 	skipIfRace(t)
-	const n = 1_000_000
+	n := volume(t, 1_000_000)
 	frames := template(t, func(c *pcapgen.Conn) {
 		c.Handshake()
 		c.Segment(true, pcapgen.ACK|pcapgen.PSH, []byte{'x'})

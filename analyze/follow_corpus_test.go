@@ -168,6 +168,9 @@ var followKnownDiffs = map[string]string{
 // and order of appearance (tshark numbers streams as they appear, as
 // tcptrace numbers connections).
 func TestFollowMatchesTshark(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the Follow comparison runs tshark on every corpus capture (~30 s); reassembly's own tests and the scenario goldens still run")
+	}
 	files := corpusFiles(t)
 	if _, err := exec.LookPath("tshark"); err != nil {
 		t.Skip("tshark not installed (Debian package tshark; .ci/run installs it): skipping the follow conformance test")

@@ -5,6 +5,14 @@
 // Linux; overlapping bytes that differ are reported as conflicts), and holes
 // that never fill reported as gaps with their offset and length.
 //
+// It is the reassembler behind tcptrace's stream column, follow and export,
+// and it is meant to be embedded in other programs: it needs only the
+// standard library and the public packages tcp, seqnum and report. Make one
+// Stream per direction with NewStream and a Handler that receives the bytes in
+// order, the gaps, the conflicts and the FIN; pass it each tcp.Segment of its
+// direction (Stream.Segment) and, optionally, the peer's acknowledgements
+// (Stream.Acked); call Stream.Flush at the end of the input (see the Example).
+//
 // Offsets are 64-bit positions in the stream: offset 0 is the first byte
 // after the SYN (or, for a stream whose SYN was not captured, the first
 // sequence number seen). They never wrap, so everything past the conversion

@@ -2,6 +2,11 @@
 // §3.4, "serial number arithmetic" of RFC 1982). It is the only place in
 // tcptrace where sequence numbers are compared: never use < on them directly,
 // because they wrap at 2³².
+//
+// It has no dependencies and is public so that any program can use it on its
+// own, and so that one embedding tcptrace's statemachine or reassembly can
+// build the tcp.Segments they take: their sequence numbers are Values and
+// lengths in sequence space are Sizes.
 package seqnum
 
 // Value is a TCP sequence or acknowledgement number.

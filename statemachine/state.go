@@ -2,6 +2,15 @@
 // sees it: one Half per endpoint with its RFC 9293 state, inferred only from
 // what each side sends and acknowledges. Conn.Step is pure: no I/O, no clock,
 // no logging; every transition is an Event naming the frame that caused it.
+//
+// It is the state machine behind tcptrace's state column, and it is meant to
+// be embedded in other programs (an IDS, a proxy's connection log, a test of a
+// TCP stack's behaviour on the wire): it needs only the standard library and
+// the public packages tcp and seqnum, not tcptrace's decoder. Make a Conn with
+// New, pass each tcp.Segment of one connection to Conn.Step with the side that
+// sent it, read the returned Events (state changes, RFC 5961 verdicts on RSTs)
+// and the two Halves, and call Conn.Finish at the end for how the connection
+// began and ended (see the Example). A Conn is not safe for concurrent use.
 package statemachine
 
 import "github.com/tcptrace/tcptrace/seqnum"

@@ -4,6 +4,13 @@
 // of a connection sent it (Dir). The decoder (internal/decode) fills Segments
 // from captured frames; statemachine.Conn.Step, reassembly.Stream.Segment and
 // analyze.Table.Add take them.
+//
+// A program that embeds the state machine or the reassembler fills Segments
+// itself, from whatever decoder it has: they read the sequence and
+// acknowledgement numbers, Flags, Len and Payload (Len beyond the captured
+// Payload is a snaplen cut), the options of SYNs, and Frame and TS to name and
+// time their evidence (a reassembly Conflict also reports TTL and IPID). The
+// package needs only the standard library and seqnum.
 package tcp
 
 import (
