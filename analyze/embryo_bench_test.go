@@ -43,7 +43,7 @@ func BenchmarkEmbryonicConn(b *testing.B) {
 				var m0, m1 runtime.MemStats
 				runtime.ReadMemStats(&m0)
 				t := NewTable(cfg)
-				t.Streaming(func(*Conn) {})
+				t.streaming(func(*Conn) {})
 				for i := range segs {
 					t.Add(&segs[i])
 				}

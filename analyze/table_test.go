@@ -197,12 +197,9 @@ func TestSweepMatchesFullScan(t *testing.T) {
 			}
 			sweepAt := now - rng.Int64N(int64(20e9))
 			var want []int
-			for k, c := range tb.live {
-				if k != c.keys[0] {
-					continue
-				}
+			for _, c := range tb.Live() {
 				idle := sweepAt - c.lastTS
-				if idle > openIdle || (idle > closedIdle && c.SM.Done()) {
+				if idle > openIdle || (idle > closedIdle && c.done()) {
 					want = append(want, c.ID)
 				}
 			}
