@@ -41,6 +41,7 @@ type Conn struct {
 
 // connState is what the analyses keep of a connection.
 type connState struct {
+	blk *connBlock // the allocation it lives in
 	replays
 	byteStreams
 	findings
@@ -56,26 +57,27 @@ type identity struct {
 	// VLANs (asymmetric routing, router on a stick); then both keys lead to
 	// this connection.
 	vlans  [2]tcp.VLANs
-	key    connKey   // the key it was created with
-	extra  []connKey // the other keys that lead to it (joinOtherVLAN)
-	roleBy string    // how the roles were decided (roleSYN…)
-	reused bool      // a new connection on the tuple of an earlier one
+	key    connKey  // the key it was created with
+	extra  *connKey // the other key that leads to it (joinOtherVLAN), if any
+	roleBy role     // how the roles were decided
+	reused bool     // a new connection on the tuple of an earlier one
 }
 
 // extent is where the connection begins and ends in the input.
 type extent struct {
-	firstFile, lastFile   int
+	firstFile, lastFile   int32
 	FirstFrame, LastFrame int64
 	firstTS, lastTS       int64
 }
 
 // counters are what each direction sent.
 type counters struct {
-	Packets, nbytes, syns, fins, rsts [2]int64
-	truncated                         int64
-	isn                               [2]seqnum.Value
-	isnSet                            [2]bool
-	synAck                            bool // the server sent a SYN-ACK
+	Packets, nbytes  [2]int64
+	syns, fins, rsts [2]uint32
+	truncated        int64
+	isn              [2]seqnum.Value
+	isnSet           [2]bool
+	synAck           bool // the server sent a SYN-ACK
 }
 
 // marks are what the engine noted about the connection.
@@ -133,11 +135,10 @@ type tableBook struct {
 	// sameTuple: the next older live connection of the same tuple (on
 	// another VLAN) in Table.live's chain.
 	sameTuple *Conn
-	blk       *connBlock // the allocation connState lives in (nil while embryonic)
-	live      bool       // in the table
-	odd       bool       // in Table.odd: last touched with a time older than the newest
-	latest    bool       // the latest connection created on its tuple (joinOtherVLAN)
-	done      bool       // embryonic: its held segments leave both endpoints done (statemachine.Conn.Done)
+	live      bool // in the table
+	odd       bool // in Table.odd: last touched with a time older than the newest
+	latest    bool // the latest connection created on its tuple (joinOtherVLAN)
+	done      bool // embryonic: its held segments leave both endpoints done (statemachine.Conn.Done)
 }
 
 // Dir returns the direction of s within c.

@@ -5,6 +5,7 @@
 package analyze
 
 import (
+	"encoding/binary"
 	"math"
 	"runtime"
 	"sort"
@@ -94,12 +95,19 @@ const DefaultMaxConns = 100_000
 // Role reasons: how the client of a connection was chosen
 // (docs/principles.md#client-and-server: SYN sender; else SYN-ACK receiver;
 // else ports; else first packet).
+type role uint8
+
 const (
-	roleSYN         = "syn"
-	roleSYNACK      = "syn-ack"
-	rolePort        = "port"
-	roleFirstPacket = "first-packet"
+	roleSYN role = iota
+	roleSYNACK
+	rolePort
+	roleFirstPacket
 )
+
+// String is the role reason's name in the records (docs/json.md, role_by).
+func (r role) String() string {
+	return [...]string{"syn", "syn-ack", "port", "first-packet"}[r]
+}
 
 // connKey identifies a tuple: the two endpoints in canonical order plus the VLAN
 // tags, so that the same 4-tuple on two VLANs is two connections.
@@ -115,6 +123,17 @@ type tupleKey struct {
 	a, b   [16]byte // addresses (IPv4 as IPv4-mapped)
 	pa, pb uint16   // ports
 	v4     uint8    // 1: a is IPv4, 2: b is IPv4
+}
+
+// hash mixes the tuple into 64 bits (the table's map key).
+func (k *tupleKey) hash() uint64 {
+	h := binary.LittleEndian.Uint64(k.a[:8])*0x9E3779B97F4A7C15 ^ binary.LittleEndian.Uint64(k.a[8:])*0xC2B2AE3D27D4EB4F ^
+		binary.LittleEndian.Uint64(k.b[:8])*0x165667B19E3779F9 ^ binary.LittleEndian.Uint64(k.b[8:])*0x85EBCA77C2B2AE63 ^
+		(uint64(k.pa)<<24|uint64(k.pb)<<8|uint64(k.v4))*0x27D4EB2F165667C5
+	h ^= h >> 29
+	h *= 0xBF58476D1CE4E5B9
+	h ^= h >> 32
+	return h
 }
 
 // keyOf returns the canonical key of a segment (both directions map to the
@@ -140,10 +159,12 @@ func keyOf(s *tcp.Segment) connKey {
 // goroutine: no locking.
 type Table struct {
 	cfg Config
-	// live: the live connections of each tuple, the latest created first,
-	// chained by bk.sameTuple (more than one only when a tuple is used on
-	// several VLANs at once).
-	live  map[tupleKey]*Conn
+	// live: the live connections by the hash of their tuple (tupleKey.hash),
+	// the latest created first, chained by bk.sameTuple: more than one when
+	// a tuple is used on several VLANs at once, or two tuples' hashes
+	// collide. A map of 8-byte keys costs a connection a fifth of what
+	// 40-byte tuples would.
+	live  map[uint64]*Conn
 	tombs map[connKey]int64 // tuples of evicted connections → their last packet time
 	all   []*Conn           // every connection, in order of creation (= ID order), unless dropAll
 	// dropAll: the owner takes connections as they are evicted (Sweep) and
@@ -190,7 +211,7 @@ func (t *Table) globalPool() *reassembly.Pool { return &t.pool }
 
 // NewTable returns an empty table.
 func NewTable(cfg Config) *Table {
-	return &Table{cfg: cfg, live: make(map[tupleKey]*Conn, 1024), tombs: map[connKey]int64{}, nextID: 1,
+	return &Table{cfg: cfg, live: make(map[uint64]*Conn, 1024), tombs: map[connKey]int64{}, nextID: 1,
 		pool: reassembly.Pool{Limit: cfg.GlobalBudget}, odd: map[*Conn]struct{}{}, maxTS: math.MinInt64}
 }
 
@@ -277,13 +298,13 @@ func (t *Table) evict(c *Conn) {
 		delete(t.odd, c)
 		c.bk.odd = false
 	}
-	// Out of its tuple's chain.
-	tk := c.key.tuple
-	if h := t.live[tk]; h == c {
+	// Out of its chain.
+	hk := c.key.tuple.hash()
+	if h := t.live[hk]; h == c {
 		if c.bk.sameTuple == nil {
-			delete(t.live, tk)
+			delete(t.live, hk)
 		} else {
-			t.live[tk] = c.bk.sameTuple
+			t.live[hk] = c.bk.sameTuple
 		}
 	} else {
 		for p := h; p != nil; p = p.bk.sameTuple {
@@ -295,8 +316,8 @@ func (t *Table) evict(c *Conn) {
 	}
 	c.bk.sameTuple = nil
 	t.forgetRecent(c, c.key)
-	for _, k := range c.extra {
-		t.forgetRecent(c, k)
+	if c.extra != nil {
+		t.forgetRecent(c, *c.extra)
 	}
 }
 
@@ -310,8 +331,18 @@ func (t *Table) forgetRecent(c *Conn, k connKey) {
 
 // find returns the live connection with key k, or nil.
 func (t *Table) find(k connKey) *Conn {
-	for c := t.live[k.tuple]; c != nil; c = c.bk.sameTuple {
+	for c := t.live[k.tuple.hash()]; c != nil; c = c.bk.sameTuple {
 		if c.hasKey(k) {
+			return c
+		}
+	}
+	return nil
+}
+
+// newest returns the latest created live connection of tuple tk, or nil.
+func (t *Table) newest(tk tupleKey) *Conn {
+	for c := t.live[tk.hash()]; c != nil; c = c.bk.sameTuple {
+		if c.key.tuple == tk {
 			return c
 		}
 	}
@@ -321,8 +352,8 @@ func (t *Table) find(k connKey) *Conn {
 // buryAll buries every key of c (see bury).
 func (t *Table) buryAll(c *Conn) {
 	t.bury(c.key, c.lastTS)
-	for _, k := range c.extra {
-		t.bury(k, c.lastTS)
+	if c.extra != nil {
+		t.bury(*c.extra, c.lastTS)
 	}
 }
 
@@ -358,7 +389,7 @@ func (t *Table) Add(s *tcp.Segment) (*Conn, tcp.Dir) {
 	if c.Packets[d] == 0 {
 		c.vlans[d] = s.VLAN
 	}
-	c.lastFile, c.LastFrame, c.lastTS = s.File, s.Frame, s.TS
+	c.lastFile, c.LastFrame, c.lastTS = int32(s.File), s.Frame, s.TS
 	t.touch(c)
 	c.Packets[d]++
 	c.nbytes[d] += int64(s.Len)
@@ -493,14 +524,14 @@ func (t *Table) startsNew(c *Conn, s *tcp.Segment) bool {
 // that crosses the capture point on its own VLAN. The same tuple carrying
 // both directions on each of two VLANs stays two connections.
 func (t *Table) joinOtherVLAN(k connKey, s *tcp.Segment) *Conn {
-	o := t.live[k.tuple] // the latest connection of the tuple, if it is live
-	if o == nil || !o.bk.latest || o.key.vlan == k.vlan || len(o.extra) > 0 {
+	o := t.newest(k.tuple) // the latest connection of the tuple, if it is live
+	if o == nil || !o.bk.latest || o.key.vlan == k.vlan || o.extra != nil {
 		return nil
 	}
 	if o.Packets[o.Dir(s)] != 0 || s.TS-o.lastTS > int64(t.cfg.ReuseIdle) {
 		return nil
 	}
-	o.extra = append(o.extra, k)
+	o.extra = &k
 	return o
 }
 
@@ -528,12 +559,7 @@ func (c *Conn) hasKey(k connKey) bool {
 	if c.key == k {
 		return true
 	}
-	for _, o := range c.extra {
-		if o == k {
-			return true
-		}
-	}
-	return false
+	return c.extra != nil && *c.extra == k
 }
 
 // touch makes c the most recently active connection (its LastTS set).
@@ -599,11 +625,11 @@ func (t *Table) recycle(c *Conn) {
 	if t.cfg.Tap != nil || t.cfg.Rows {
 		return
 	}
-	if c.bk.blk != nil && len(t.free) < maxFreeBlocks {
-		t.free = append(t.free, c.bk.blk)
+	if c.connState != nil && len(t.free) < maxFreeBlocks {
+		t.free = append(t.free, c.blk)
 	}
 	if len(t.freeConns) < maxFreeBlocks {
-		c.connState, c.bk.blk = nil, nil
+		c.connState = nil
 		t.freeConns = append(t.freeConns, c)
 	}
 }
@@ -624,8 +650,8 @@ func (t *Table) create(k connKey, s *tcp.Segment) *Conn {
 		c = &Conn{}
 	}
 	*c = Conn{
-		identity: identity{ID: id, key: k, extra: c.extra[:0]},
-		extent:   extent{firstFile: s.File, FirstFrame: s.Frame, firstTS: s.TS},
+		identity: identity{ID: id, key: k},
+		extent:   extent{firstFile: int32(s.File), FirstFrame: s.Frame, firstTS: s.TS},
 		held:     c.held[:0],
 	}
 	t.nextID++
@@ -647,11 +673,12 @@ func (t *Table) create(k connKey, s *tcp.Segment) *Conn {
 	if !t.tiered || !holdable(s) {
 		t.grow(c)
 	}
-	if h := t.live[k.tuple]; h != nil {
-		h.bk.latest = false
-		c.bk.sameTuple = h
+	if o := t.newest(k.tuple); o != nil {
+		o.bk.latest = false
 	}
-	t.live[k.tuple] = c
+	hk := k.tuple.hash()
+	c.bk.sameTuple = t.live[hk]
+	t.live[hk] = c
 	c.bk.live, c.bk.latest = true, true
 	if !t.dropAll {
 		t.all = append(t.all, c)
@@ -670,11 +697,12 @@ func (t *Table) attach(c *Conn) {
 	}
 	cs := &b.cs
 	*cs = connState{
+		blk:         b,
 		byteStreams: byteStreams{gaps: cs.gaps[:0]},
 		findings:    findings{anomalies: cs.anomalies[:0], anomCount: cs.anomCount},
 	}
 	clear(cs.anomCount)
-	c.connState, c.bk.blk = cs, b
+	c.connState = cs
 	b.sm.Init()
 	c.SM = &b.sm
 	if !t.cfg.StreamsOnly {

@@ -74,7 +74,7 @@ func run(specs []segSpec) []*Conn {
 func TestTable(t *testing.T) {
 	type want struct {
 		client netip.AddrPort
-		roleBy string
+		roleBy role
 		first  int64
 		last   int64
 		pk     [2]int64

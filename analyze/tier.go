@@ -3,7 +3,6 @@ package analyze
 import (
 	"math"
 
-	"github.com/tcptrace/tcptrace/internal/decode"
 	"github.com/tcptrace/tcptrace/seqnum"
 	"github.com/tcptrace/tcptrace/tcp"
 )
@@ -34,61 +33,88 @@ import (
 // retransmission or the SYN-ACK, and a RST.
 const maxHeld = 3
 
-// heldOptions is the most option bytes a held segment keeps: every common
-// SYN (Linux 20, macOS 24, Windows 12); a longer option area (a Fast Open
-// cookie) makes the connection grow.
-const heldOptions = 24
-
-// heldSeg is a segment kept in compact form: every field of tcp.Segment
-// that a held segment can carry (no payload), with the option bytes, from
-// which the options are parsed again.
+// heldSeg is a segment kept in compact form (64 bytes): every field of
+// tcp.Segment that a held segment can carry (no payload, no SACK blocks)
+// and that the tiered analyses read. Its options are kept parsed; their
+// raw bytes are not, as only the checksum verification (--checksum, which
+// is not tiered) reads them. A checksum field is not kept either, for the
+// same reason, and IPv6 is the address family.
 type heldSeg struct {
-	frame, ts int64
-	file      int32
-	seq, ack  seqnum.Value
-	ipid      uint32
-	window    uint16
-	urgent    uint16
-	checksum  uint16
-	flags     tcp.Flags
-	vlan      tcp.VLANs
-	dir       tcp.Dir
-	ttl       uint8
-	nopt      uint8
-	df, ipv6  bool
-	notes     tcp.Note
-	opt       [heldOptions]byte
+	frame, ts    int64
+	file         int32
+	seq, ack     seqnum.Value
+	ipid         uint32
+	tsVal, tsEcr uint32
+	window       uint16
+	urgent       uint16
+	flags        tcp.Flags
+	mss          uint16
+	opts         heldOpts
+	vlan         tcp.VLANs
+	dir          tcp.Dir
+	ttl          uint8
+	wscale       uint8
+	tfoCookie    uint8
+	df           bool
+	notes        tcp.Note
 }
 
+// heldOpts are the flags of tcp.Options.
+type heldOpts uint16
+
+const (
+	hoMSS heldOpts = 1 << iota
+	hoWScale
+	hoSACKPerm
+	hoTS
+	hoSACKOpt
+	hoTFO
+	hoMPTCP
+	hoUnknown
+	hoMalformed
+)
+
 // holdable reports whether an embryonic connection can hold s: a SYN or a
-// RST without payload or FIN, whose options fit.
+// RST without payload, FIN or SACK blocks.
 func holdable(s *tcp.Segment) bool {
 	return s.Len == 0 && len(s.Payload) == 0 && s.Flags&tcp.FIN == 0 && s.Flags&(tcp.SYN|tcp.RST) != 0 &&
-		len(s.Opts.Raw) <= heldOptions && s.File >= 0 && s.File <= math.MaxInt32
+		s.Opts.NSACK == 0 && s.Opts.TFOCookie >= 0 && s.Opts.TFOCookie <= math.MaxUint8 &&
+		s.File >= 0 && s.File <= math.MaxInt32
 }
 
 // hold keeps segment s of direction d (holdable).
 func (c *Conn) hold(d tcp.Dir, s *tcp.Segment) {
-	h := heldSeg{frame: s.Frame, ts: s.TS, file: int32(s.File), seq: s.Seq, ack: s.Ack, ipid: s.IPID,
-		window: s.Window, urgent: s.Urgent, checksum: s.Checksum, flags: s.Flags, vlan: s.VLAN, dir: d,
-		ttl: s.TTL, nopt: uint8(len(s.Opts.Raw)), df: s.DF, ipv6: s.IPv6, notes: s.Notes}
-	copy(h.opt[:], s.Opts.Raw)
-	c.held = append(c.held, h)
+	o := &s.Opts
+	var f heldOpts
+	for _, b := range [...]struct {
+		set bool
+		f   heldOpts
+	}{{o.HasMSS, hoMSS}, {o.HasWScale, hoWScale}, {o.SACKPerm, hoSACKPerm}, {o.HasTS, hoTS}, {o.SACKOpt, hoSACKOpt},
+		{o.TFO, hoTFO}, {o.MPTCP, hoMPTCP}, {o.Unknown, hoUnknown}, {o.Malformed, hoMalformed}} {
+		if b.set {
+			f |= b.f
+		}
+	}
+	c.held = append(c.held, heldSeg{frame: s.Frame, ts: s.TS, file: int32(s.File), seq: s.Seq, ack: s.Ack, ipid: s.IPID,
+		tsVal: o.TSVal, tsEcr: o.TSEcr, window: s.Window, urgent: s.Urgent, flags: s.Flags, mss: o.MSS, opts: f,
+		vlan: s.VLAN, dir: d, ttl: s.TTL, wscale: o.WScale, tfoCookie: uint8(o.TFOCookie), df: s.DF, notes: s.Notes})
 }
 
 // segment rebuilds the held segment h of c into s.
 func (h *heldSeg) segment(c *Conn, s *tcp.Segment) {
 	*s = tcp.Segment{Frame: h.frame, File: int(h.file), TS: h.ts, VLAN: h.vlan, Seq: h.seq, Ack: h.ack,
-		Flags: h.flags, Window: h.window, Urgent: h.urgent, Checksum: h.checksum, TTL: h.ttl, IPID: h.ipid,
-		DF: h.df, IPv6: h.ipv6, Notes: h.notes}
+		Flags: h.flags, Window: h.window, Urgent: h.urgent, TTL: h.ttl, IPID: h.ipid, DF: h.df, Notes: h.notes}
 	if h.dir == tcp.Client {
 		s.Src, s.Dst = c.Client, c.Server
 	} else {
 		s.Src, s.Dst = c.Server, c.Client
 	}
-	if h.nopt > 0 {
-		decode.ParseOptions(h.opt[:h.nopt], &s.Opts)
-	}
+	s.IPv6 = !s.Src.Addr().Is4()
+	f := h.opts
+	s.Opts = tcp.Options{MSS: h.mss, WScale: h.wscale, TSVal: h.tsVal, TSEcr: h.tsEcr, TFOCookie: int(h.tfoCookie),
+		HasMSS: f&hoMSS != 0, HasWScale: f&hoWScale != 0, SACKPerm: f&hoSACKPerm != 0, HasTS: f&hoTS != 0,
+		SACKOpt: f&hoSACKOpt != 0, TFO: f&hoTFO != 0, MPTCP: f&hoMPTCP != 0, Unknown: f&hoUnknown != 0,
+		Malformed: f&hoMalformed != 0}
 }
 
 // grow gives an embryonic connection its whole state and replays its held
