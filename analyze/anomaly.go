@@ -496,7 +496,7 @@ func (c *Conn) wiresharkFlags(d tcp.Dir, s *tcp.Segment, pre preState) {
 	add := func(kind, detail string) {
 		c.addAnomaly(anomaly{Kind: anomKind(kind), Severity: severities[anomKind(kind)], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS, Detail: detail})
 	}
-	if c.reused && c.Packets[0]+c.Packets[1] == 1 {
+	if c.reused && s.Frame == c.FirstFrame && s.File == int(c.firstFile) { // its first segment
 		add("reused_ports", wsDetail["reused_ports"])
 	}
 	res.Flags.Each(func(f wsflags.Flag) {

@@ -1,7 +1,6 @@
 package analyze
 
 import (
-	"container/list"
 	"net/netip"
 
 	"github.com/tcptrace/tcptrace/analyze/stats"
@@ -15,17 +14,17 @@ import (
 )
 
 // Conn is the engine's state for one connection, in named parts (their
-// fields are promoted: c.ID, c.SM, c.Anomalies):
+// fields are promoted: c.ID, c.SM):
 //
 //   - identity: which connection it is and who plays which role;
 //   - extent: its first and last segment;
 //   - counters: what each direction sent, as counted on the wire;
-//   - replays: the analyses that replay each segment (state machine, Zeek,
-//     tcptrace statistics, Wireshark flags, the checks and the reset
-//     diagnosis) — docs/architecture.md says which facts a new check reads;
-//   - byteStreams: the reassembled stream of each direction;
-//   - findings: the anomalies found, and the marks set on the connection;
-//   - timelineRows: the rows of the timeline (Config.Rows only);
+//   - marks: what the engine noted about it (filter match, early eviction,
+//     capture loss);
+//   - connState: what the analyses keep (their replays, the byte streams,
+//     the findings, the timeline), allocated when first needed: nil while
+//     the connection is embryonic, only a few SYNs and RSTs kept in compact
+//     form in held until it grows (tier.go);
 //   - bk: the table's bookkeeping, which is not the connection's state.
 //
 // Every part belongs to the goroutine of the table that holds the
@@ -34,41 +33,62 @@ type Conn struct {
 	identity
 	extent
 	counters
+	marks
+	*connState
+	held []heldSeg // an embryonic connection's segments, in order (tier.go)
+	bk   tableBook
+}
+
+// connState is what the analyses keep of a connection.
+type connState struct {
+	blk *connBlock // the allocation it lives in
 	replays
 	byteStreams
 	findings
 	timelineRows
-	bk tableBook
 }
 
 // identity is which connection this is.
 type identity struct {
-	ID  int
-	key connKey
-	// vlans: the VLAN tags per direction. They differ when the two directions of one
-	// connection cross the capture point on different VLANs (asymmetric
-	// routing, router on a stick); then both keys lead to this connection.
-	vlans          [2]tcp.VLANs
-	keys           []connKey
+	ID             int
 	Client, Server netip.AddrPort
-	roleBy         string // how the roles were decided (roleSYN…)
-	reused         bool   // a new connection on the tuple of an earlier one
+	// vlans: the VLAN tags per direction. They differ when the two
+	// directions of one connection cross the capture point on different
+	// VLANs (asymmetric routing, router on a stick); then both keys lead to
+	// this connection.
+	vlans  [2]tcp.VLANs
+	key    connKey  // the key it was created with
+	extra  *connKey // the other key that leads to it (joinOtherVLAN), if any
+	roleBy role     // how the roles were decided
+	reused bool     // a new connection on the tuple of an earlier one
 }
 
 // extent is where the connection begins and ends in the input.
 type extent struct {
-	firstFile, lastFile   int
+	firstFile, lastFile   int32
 	FirstFrame, LastFrame int64
 	firstTS, lastTS       int64
 }
 
 // counters are what each direction sent.
 type counters struct {
-	Packets, nbytes, syns, fins, rsts [2]int64
-	truncated                         int64
-	synAck                            bool // the server sent a SYN-ACK
-	isn                               [2]seqnum.Value
-	isnSet                            [2]bool
+	Packets, nbytes  [2]int64
+	syns, fins, rsts [2]uint32
+	truncated        int64
+	isn              [2]seqnum.Value
+	isnSet           [2]bool
+	synAck           bool // the server sent a SYN-ACK
+}
+
+// marks are what the engine noted about the connection.
+type marks struct {
+	matched bool // a segment matched the user's filter (or there is none)
+	// evictedEarly: finished because the table was full (Config.MaxConns),
+	// not because it ended or went idle.
+	evictedEarly bool
+	// captureLoss: a live capture's kernel dropped packets while this
+	// connection was open (Engine.CaptureLoss).
+	captureLoss bool
 }
 
 // replays are the analyses each segment goes through (Table.Add says in
@@ -101,13 +121,6 @@ type findings struct {
 	anomCount map[anomKind]int64 // per kind
 	// anomDropped counts anomalies beyond maxAnomalyRecords, counted but not kept.
 	anomDropped int64
-	matched     bool // a segment matched the user's filter (or there is none)
-	// evictedEarly: finished because the table was full (Config.MaxConns),
-	// not because it ended or went idle.
-	evictedEarly bool
-	// captureLoss: a live capture's kernel dropped packets while this
-	// connection was open (Engine.CaptureLoss).
-	captureLoss bool
 }
 
 // timelineRows are the timeline's (Config.Rows).
@@ -118,9 +131,14 @@ type timelineRows struct {
 
 // tableBook is the table's bookkeeping of a connection.
 type tableBook struct {
-	lru *list.Element // in Table.lru while live
-	odd bool          // in Table.odd: last touched with a time older than the newest
-	blk *connBlock    // the allocation the connection lives in
+	prev, next *Conn // in Table.lru, least recently active first, while live
+	// sameTuple: the next older live connection of the same tuple (on
+	// another VLAN) in Table.live's chain.
+	sameTuple *Conn
+	live      bool // in the table
+	odd       bool // in Table.odd: last touched with a time older than the newest
+	latest    bool // the latest connection created on its tuple (joinOtherVLAN)
+	done      bool // embryonic: its held segments leave both endpoints done (statemachine.Conn.Done)
 }
 
 // Dir returns the direction of s within c.

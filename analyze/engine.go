@@ -69,7 +69,7 @@ func (e *Engine) Idle(now int64) {
 }
 
 // Open is the number of connections held now (a live run's status line).
-func (e *Engine) Open() int { return e.tbl.table.lru.Len() }
+func (e *Engine) Open() int { return e.tbl.table.lru.n }
 
 // CaptureLoss marks every open connection as incomplete: a live capture's
 // kernel dropped packets just now. It returns how many were marked.

@@ -181,7 +181,7 @@ func TestJudgeCopies(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c := &Conn{}
+			c := &Conn{connState: &connState{}}
 			var frame int64
 			note := func(p pkt) int64 {
 				frame++

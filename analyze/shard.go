@@ -367,17 +367,36 @@ func (m *merger) deliverOrdered(recs []outRec) {
 }
 
 // finishAll finishes the connections still open in every shard at the end
-// of the input, in ID order; clock is the input's last time.
+// of the input, in ID order; clock is the input's last time. Each shard's
+// live connections are in order of their provisional IDs, which is the
+// order of their IDs: the shards are merged one connection at a time, so
+// that records are delivered as they are built, never all held at once.
 func (m *merger) finishAll(clock int64) {
-	var recs []outRec
-	for _, sub := range m.subs {
+	lives := make([][]*Conn, len(m.subs))
+	for j, sub := range m.subs {
 		sub.clk.clock = clock
 		sub.pos, sub.phase = math.MaxInt64, 2
-		sub.recs = &recs
-		sub.finishAll()
-		sub.recs = nil
+		lives[j] = sub.table.Live()
 	}
-	m.deliverOrdered(recs)
+	var one []outRec
+	for {
+		next := -1
+		for j, l := range lives {
+			if len(l) > 0 && (next < 0 || l[0].ID < lives[next][0].ID) {
+				next = j
+			}
+		}
+		if next < 0 {
+			return
+		}
+		sub, c := m.subs[next], lives[next][0]
+		lives[next] = lives[next][1:]
+		one = one[:0]
+		sub.recs = &one
+		sub.finalize(c)
+		sub.recs = nil
+		m.deliverOrdered(one)
+	}
 }
 
 // flowShard returns the shard of a segment's flow: the same for both

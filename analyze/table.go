@@ -5,9 +5,8 @@
 package analyze
 
 import (
-	"container/list"
+	"encoding/binary"
 	"math"
-	"net/netip"
 	"runtime"
 	"sort"
 	"time"
@@ -96,18 +95,45 @@ const DefaultMaxConns = 100_000
 // Role reasons: how the client of a connection was chosen
 // (docs/principles.md#client-and-server: SYN sender; else SYN-ACK receiver;
 // else ports; else first packet).
+type role uint8
+
 const (
-	roleSYN         = "syn"
-	roleSYNACK      = "syn-ack"
-	rolePort        = "port"
-	roleFirstPacket = "first-packet"
+	roleSYN role = iota
+	roleSYNACK
+	rolePort
+	roleFirstPacket
 )
+
+// String is the role reason's name in the records (docs/json.md, role_by).
+func (r role) String() string {
+	return [...]string{"syn", "syn-ack", "port", "first-packet"}[r]
+}
 
 // connKey identifies a tuple: the two endpoints in canonical order plus the VLAN
 // tags, so that the same 4-tuple on two VLANs is two connections.
 type connKey struct {
-	A, B netip.AddrPort
-	VLAN tcp.VLANs
+	tuple tupleKey
+	vlan  tcp.VLANs
+}
+
+// tupleKey is the two endpoints of a tuple in canonical order, packed
+// without pointers (a netip.Addr holds one): 40 bytes that the garbage
+// collector need not scan, in the table's map of a million entries.
+type tupleKey struct {
+	a, b   [16]byte // addresses (IPv4 as IPv4-mapped)
+	pa, pb uint16   // ports
+	v4     uint8    // 1: a is IPv4, 2: b is IPv4
+}
+
+// hash mixes the tuple into 64 bits (the table's map key).
+func (k *tupleKey) hash() uint64 {
+	h := binary.LittleEndian.Uint64(k.a[:8])*0x9E3779B97F4A7C15 ^ binary.LittleEndian.Uint64(k.a[8:])*0xC2B2AE3D27D4EB4F ^
+		binary.LittleEndian.Uint64(k.b[:8])*0x165667B19E3779F9 ^ binary.LittleEndian.Uint64(k.b[8:])*0x85EBCA77C2B2AE63 ^
+		(uint64(k.pa)<<24|uint64(k.pb)<<8|uint64(k.v4))*0x27D4EB2F165667C5
+	h ^= h >> 29
+	h *= 0xBF58476D1CE4E5B9
+	h ^= h >> 32
+	return h
 }
 
 // keyOf returns the canonical key of a segment (both directions map to the
@@ -117,20 +143,30 @@ func keyOf(s *tcp.Segment) connKey {
 	if b.Compare(a) < 0 {
 		a, b = b, a
 	}
-	return connKey{A: a, B: b, VLAN: s.VLAN}
+	k := connKey{vlan: s.VLAN}
+	k.tuple.a, k.tuple.b = a.Addr().As16(), b.Addr().As16()
+	k.tuple.pa, k.tuple.pb = a.Port(), b.Port()
+	if a.Addr().Is4() {
+		k.tuple.v4 |= 1
+	}
+	if b.Addr().Is4() {
+		k.tuple.v4 |= 2
+	}
+	return k
 }
-
-// tupleKey is a connKey without the VLAN tags.
-type tupleKey struct{ A, B netip.AddrPort }
 
 // Table maps tuples to their current connection. It is owned by one
 // goroutine: no locking.
 type Table struct {
-	cfg   Config
-	live  map[connKey]*Conn
-	tuple map[tupleKey]*Conn // latest connection of a tuple, whatever its VLAN
-	tombs map[connKey]int64  // tuples of evicted connections → their last packet time
-	all   []*Conn            // every connection, in order of creation (= ID order), unless dropAll
+	cfg Config
+	// live: the live connections by the hash of their tuple (tupleKey.hash),
+	// the latest created first, chained by bk.sameTuple: more than one when
+	// a tuple is used on several VLANs at once, or two tuples' hashes
+	// collide. A map of 8-byte keys costs a connection a fifth of what
+	// 40-byte tuples would.
+	live  map[uint64]*Conn
+	tombs map[connKey]int64 // tuples of evicted connections → their last packet time
+	all   []*Conn           // every connection, in order of creation (= ID order), unless dropAll
 	// dropAll: the owner takes connections as they are evicted (Sweep) and
 	// the table keeps no reference to them, so memory follows the number of
 	// open connections, not of connections seen.
@@ -139,7 +175,7 @@ type Table struct {
 	nextID  int
 	pool    reassembly.Pool // the global reassembly budget
 	// Live connections from least to most recently active (for MaxConns).
-	lru list.List
+	lru connList
 	// The list is also in order of LastTS, except for the connections in
 	// odd (last touched with a time earlier than maxTS, the newest LastTS
 	// at a touch): Sweep walks the oldest end and stops at the first
@@ -160,6 +196,12 @@ type Table struct {
 	posIDs bool
 	pos    int
 	free   []*connBlock // recycled connection state
+	// freeConns: recycled connections (their state goes to free).
+	freeConns []*Conn
+	// tiered: connections start embryonic (tier.go); scratch replays an
+	// embryonic connection's segments to tell whether it is done.
+	tiered  bool
+	scratch statemachine.Conn
 	// createdSince counts connections created since the last sweep.
 	createdSince int
 }
@@ -169,7 +211,7 @@ func (t *Table) globalPool() *reassembly.Pool { return &t.pool }
 
 // NewTable returns an empty table.
 func NewTable(cfg Config) *Table {
-	return &Table{cfg: cfg, live: make(map[connKey]*Conn, 1024), tuple: make(map[tupleKey]*Conn, 1024), tombs: map[connKey]int64{}, nextID: 1,
+	return &Table{cfg: cfg, live: make(map[uint64]*Conn, 1024), tombs: map[connKey]int64{}, nextID: 1,
 		pool: reassembly.Pool{Limit: cfg.GlobalBudget}, odd: map[*Conn]struct{}{}, maxTS: math.MinInt64}
 }
 
@@ -180,7 +222,10 @@ func (t *Table) Conns() []*Conn { return t.all }
 // streaming makes the table forget connections once they are evicted: by
 // Sweep, or when a new connection takes over their tuple (then retire
 // receives them). The caller collects the rest from Live.
-func (t *Table) streaming(retire func(*Conn)) { t.dropAll, t.all, t.retire = true, nil, retire }
+func (t *Table) streaming(retire func(*Conn)) {
+	t.dropAll, t.all, t.retire = true, nil, retire
+	t.tiered = !t.cfg.StreamsOnly && !t.cfg.Rows && t.cfg.Tap == nil && !t.cfg.Checksums
+}
 
 // created is the number of connections created so far.
 func (t *Table) created() int { return t.nextID - 1 }
@@ -200,10 +245,9 @@ func (t *Table) Sweep(now, closedIdle, openIdle int64, fn func(*Conn)) {
 	var out []*Conn
 	due := func(c *Conn) bool {
 		idle := now - c.lastTS
-		return idle > openIdle || (idle > closedIdle && c.SM.Done())
+		return idle > openIdle || (idle > closedIdle && c.done())
 	}
-	for e := t.lru.Front(); e != nil; e = e.Next() {
-		c := e.Value.(*Conn)
+	for c := t.lru.head; c != nil; c = c.bk.next {
 		if c.bk.odd {
 			continue // visited below
 		}
@@ -222,9 +266,7 @@ func (t *Table) Sweep(now, closedIdle, openIdle int64, fn func(*Conn)) {
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	for _, c := range out {
 		t.evict(c)
-		for _, k := range c.keys {
-			t.bury(k, c.lastTS)
-		}
+		t.buryAll(c)
 		fn(c)
 	}
 	for k, ts := range t.tombs {
@@ -237,8 +279,8 @@ func (t *Table) Sweep(now, closedIdle, openIdle int64, fn func(*Conn)) {
 // Live returns the connections still in the table, in ID order.
 func (t *Table) Live() []*Conn {
 	var out []*Conn
-	for k, c := range t.live {
-		if k == c.keys[0] {
+	for _, h := range t.live {
+		for c := h; c != nil; c = c.bk.sameTuple {
 			out = append(out, c)
 		}
 	}
@@ -247,25 +289,71 @@ func (t *Table) Live() []*Conn {
 }
 
 func (t *Table) evict(c *Conn) {
-	if c.bk.lru != nil {
-		t.lru.Remove(c.bk.lru)
-		c.bk.lru = nil
+	if !c.bk.live {
+		return
 	}
+	c.bk.live = false
+	t.lru.remove(c)
 	if c.bk.odd {
 		delete(t.odd, c)
 		c.bk.odd = false
 	}
-	for _, k := range c.keys {
-		if t.live[k] == c {
-			delete(t.live, k)
+	// Out of its chain.
+	hk := c.key.tuple.hash()
+	if h := t.live[hk]; h == c {
+		if c.bk.sameTuple == nil {
+			delete(t.live, hk)
+		} else {
+			t.live[hk] = c.bk.sameTuple
 		}
-		if slot := &t.recent[recentSlot(k)]; *slot == c {
-			*slot = nil // no reference to a finished connection's state
+	} else {
+		for p := h; p != nil; p = p.bk.sameTuple {
+			if p.bk.sameTuple == c {
+				p.bk.sameTuple = c.bk.sameTuple
+				break
+			}
 		}
 	}
-	tk := tupleKey{c.key.A, c.key.B}
-	if t.tuple[tk] == c {
-		delete(t.tuple, tk)
+	c.bk.sameTuple = nil
+	t.forgetRecent(c, c.key)
+	if c.extra != nil {
+		t.forgetRecent(c, *c.extra)
+	}
+}
+
+// forgetRecent clears the recent cache's slot of key k if it holds c: no
+// reference to a finished connection's state.
+func (t *Table) forgetRecent(c *Conn, k connKey) {
+	if slot := &t.recent[recentSlot(k)]; *slot == c {
+		*slot = nil
+	}
+}
+
+// find returns the live connection with key k, or nil.
+func (t *Table) find(k connKey) *Conn {
+	for c := t.live[k.tuple.hash()]; c != nil; c = c.bk.sameTuple {
+		if c.hasKey(k) {
+			return c
+		}
+	}
+	return nil
+}
+
+// newest returns the latest created live connection of tuple tk, or nil.
+func (t *Table) newest(tk tupleKey) *Conn {
+	for c := t.live[tk.hash()]; c != nil; c = c.bk.sameTuple {
+		if c.key.tuple == tk {
+			return c
+		}
+	}
+	return nil
+}
+
+// buryAll buries every key of c (see bury).
+func (t *Table) buryAll(c *Conn) {
+	t.bury(c.key, c.lastTS)
+	if c.extra != nil {
+		t.bury(*c.extra, c.lastTS)
 	}
 }
 
@@ -275,8 +363,8 @@ func (t *Table) Add(s *tcp.Segment) (*Conn, tcp.Dir) {
 	k := keyOf(s)
 	slot := &t.recent[recentSlot(k)]
 	c := *slot
-	if c == nil || c.bk.lru == nil || !c.hasKey(k) {
-		c = t.live[k]
+	if c == nil || !c.bk.live || !c.hasKey(k) {
+		c = t.find(k)
 	}
 	if c == nil {
 		c = t.joinOtherVLAN(k, s)
@@ -301,7 +389,7 @@ func (t *Table) Add(s *tcp.Segment) (*Conn, tcp.Dir) {
 	if c.Packets[d] == 0 {
 		c.vlans[d] = s.VLAN
 	}
-	c.lastFile, c.LastFrame, c.lastTS = s.File, s.Frame, s.TS
+	c.lastFile, c.LastFrame, c.lastTS = int32(s.File), s.Frame, s.TS
 	t.touch(c)
 	c.Packets[d]++
 	c.nbytes[d] += int64(s.Len)
@@ -323,6 +411,20 @@ func (t *Table) Add(s *tcp.Segment) (*Conn, tcp.Dir) {
 	if s.Flags&tcp.RST != 0 {
 		c.rsts[d]++
 	}
+	if c.connState == nil { // embryonic (tier.go)
+		if holdable(s) && len(c.held) < maxHeld {
+			c.hold(d, s)
+			c.bk.done = t.heldDone(c)
+			return c, d
+		}
+		t.grow(c)
+	}
+	t.analyze(c, d, s)
+	return c, d
+}
+
+// analyze runs segment s of direction d of c through the analyses.
+func (t *Table) analyze(c *Conn, d tcp.Dir, s *tcp.Segment) {
 	// The order of what follows matters; each step says what it needs.
 	//
 	// 1. The timeline's snapshot, before anything moves: a row shows the
@@ -387,7 +489,6 @@ func (t *Table) Add(s *tcp.Segment) (*Conn, tcp.Dir) {
 	if t.cfg.Rows {
 		c.rowAfter(d, s, snap, t.cfg.Explain)
 	}
-	return c, d
 }
 
 // startsNew decides whether segment s, on a tuple whose current connection is
@@ -423,15 +524,14 @@ func (t *Table) startsNew(c *Conn, s *tcp.Segment) bool {
 // that crosses the capture point on its own VLAN. The same tuple carrying
 // both directions on each of two VLANs stays two connections.
 func (t *Table) joinOtherVLAN(k connKey, s *tcp.Segment) *Conn {
-	o := t.tuple[tupleKey{k.A, k.B}]
-	if o == nil || o.key.VLAN == k.VLAN || len(o.keys) > 1 {
+	o := t.newest(k.tuple) // the latest connection of the tuple, if it is live
+	if o == nil || !o.bk.latest || o.key.vlan == k.vlan || o.extra != nil {
 		return nil
 	}
 	if o.Packets[o.Dir(s)] != 0 || s.TS-o.lastTS > int64(t.cfg.ReuseIdle) {
 		return nil
 	}
-	o.keys = append(o.keys, k)
-	t.live[k] = o
+	o.extra = &k
 	return o
 }
 
@@ -451,7 +551,7 @@ func (t *Table) bury(k connKey, ts int64) {
 const recentBits = 12
 
 func recentSlot(k connKey) uint32 {
-	return (uint32(k.A.Port())*0x9E3779B1 ^ uint32(k.B.Port())*0x85EBCA77) >> (32 - recentBits)
+	return (uint32(k.tuple.pa)*0x9E3779B1 ^ uint32(k.tuple.pb)*0x85EBCA77) >> (32 - recentBits)
 }
 
 // hasKey reports whether k is one of c's keys.
@@ -459,21 +559,12 @@ func (c *Conn) hasKey(k connKey) bool {
 	if c.key == k {
 		return true
 	}
-	for _, o := range c.keys[1:] {
-		if o == k {
-			return true
-		}
-	}
-	return false
+	return c.extra != nil && *c.extra == k
 }
 
 // touch makes c the most recently active connection (its LastTS set).
 func (t *Table) touch(c *Conn) {
-	if c.bk.lru == nil {
-		c.bk.lru = t.lru.PushBack(c)
-	} else {
-		t.lru.MoveToBack(c.bk.lru)
-	}
+	t.lru.moveToBack(c)
 	switch {
 	case c.lastTS >= t.maxTS:
 		t.maxTS = c.lastTS
@@ -490,12 +581,10 @@ func (t *Table) touch(c *Conn) {
 // makeRoom finishes the least recently active connections while the table
 // is at its cap.
 func (t *Table) makeRoom() {
-	for t.cfg.MaxConns > 0 && t.lru.Len() >= t.cfg.MaxConns {
-		c := t.lru.Front().Value.(*Conn)
+	for t.cfg.MaxConns > 0 && t.lru.n >= t.cfg.MaxConns {
+		c := t.lru.head
 		t.evict(c)
-		for _, k := range c.keys {
-			t.bury(k, c.lastTS)
-		}
+		t.buryAll(c)
 		c.evictedEarly = true
 		t.evicted++
 		if t.retire != nil {
@@ -508,7 +597,7 @@ func (t *Table) makeRoom() {
 // table recycles blocks of finished connections (Table.recycle): the steady
 // state allocates no connection state.
 type connBlock struct {
-	c    Conn
+	cs   connState
 	sm   statemachine.Conn
 	r    [2]reassembly.Stream
 	chk  checker
@@ -533,12 +622,20 @@ const minFreeBlocks = 256
 // no tap or timeline row refers to it (Config.Tap and Config.Rows runs do
 // not recycle).
 func (t *Table) recycle(c *Conn) {
-	if c.bk.blk == nil || t.cfg.Tap != nil || t.cfg.Rows || len(t.free) >= maxFreeBlocks {
+	if t.cfg.Tap != nil || t.cfg.Rows {
 		return
 	}
-	t.free = append(t.free, c.bk.blk)
+	if c.connState != nil && len(t.free) < maxFreeBlocks {
+		t.free = append(t.free, c.blk)
+	}
+	if len(t.freeConns) < maxFreeBlocks {
+		c.connState = nil
+		t.freeConns = append(t.freeConns, c)
+	}
 }
 
+// create makes the connection of segment s, with key k: embryonic when the
+// table is tiered and s can be held (tier.go), else with its whole state.
 func (t *Table) create(k connKey, s *tcp.Segment) *Conn {
 	t.makeRoom()
 	id := t.nextID
@@ -546,28 +643,16 @@ func (t *Table) create(k connKey, s *tcp.Segment) *Conn {
 		id = t.pos
 	}
 	t.createdSince++
-	var b *connBlock
-	if n := len(t.free); n > 0 {
-		b, t.free = t.free[n-1], t.free[:n-1]
+	var c *Conn
+	if n := len(t.freeConns); n > 0 {
+		c, t.freeConns = t.freeConns[n-1], t.freeConns[:n-1]
 	} else {
-		b = &connBlock{}
+		c = &Conn{}
 	}
-	c := &b.c
 	*c = Conn{
-		identity:    identity{ID: id, key: k, keys: append(c.keys[:0], k)},
-		extent:      extent{firstFile: s.File, FirstFrame: s.Frame, firstTS: s.TS},
-		byteStreams: byteStreams{gaps: c.gaps[:0]},
-		findings:    findings{anomalies: c.anomalies[:0], anomCount: c.anomCount},
-		bk:          tableBook{blk: b},
-	}
-	clear(c.anomCount)
-	b.sm.Init()
-	c.SM = &b.sm
-	if !t.cfg.StreamsOnly {
-		b.zk.Init(zeek.DefaultConfig())
-		b.ws.Init(wsflags.DefaultConfig())
-		b.st, b.chk, b.diag = stats.Conn{}, checker{checksums: t.cfg.Checksums, stable: t.stablePayload}, diag{}
-		c.zeek, c.stats, c.ws, c.chk, c.diag = &b.zk, &b.st, &b.ws, &b.chk, &b.diag
+		identity: identity{ID: id, key: k},
+		extent:   extent{firstFile: int32(s.File), FirstFrame: s.Frame, firstTS: s.TS},
+		held:     c.held[:0],
 	}
 	t.nextID++
 	switch {
@@ -585,6 +670,47 @@ func (t *Table) create(k connKey, s *tcp.Segment) *Conn {
 			c.Client, c.Server, c.roleBy = s.Src, s.Dst, roleFirstPacket
 		}
 	}
+	if !t.tiered || !holdable(s) {
+		t.grow(c)
+	}
+	if o := t.newest(k.tuple); o != nil {
+		o.bk.latest = false
+	}
+	hk := k.tuple.hash()
+	c.bk.sameTuple = t.live[hk]
+	t.live[hk] = c
+	c.bk.live, c.bk.latest = true, true
+	if !t.dropAll {
+		t.all = append(t.all, c)
+	}
+	return c
+}
+
+// attach gives c its whole state (connState and the analyses), in a
+// recycled block when there is one.
+func (t *Table) attach(c *Conn) {
+	var b *connBlock
+	if n := len(t.free); n > 0 {
+		b, t.free = t.free[n-1], t.free[:n-1]
+	} else {
+		b = &connBlock{}
+	}
+	cs := &b.cs
+	*cs = connState{
+		blk:         b,
+		byteStreams: byteStreams{gaps: cs.gaps[:0]},
+		findings:    findings{anomalies: cs.anomalies[:0], anomCount: cs.anomCount},
+	}
+	clear(cs.anomCount)
+	c.connState = cs
+	b.sm.Init()
+	c.SM = &b.sm
+	if !t.cfg.StreamsOnly {
+		b.zk.Init(zeek.DefaultConfig())
+		b.ws.Init(wsflags.DefaultConfig())
+		b.st, b.chk, b.diag = stats.Conn{}, checker{checksums: t.cfg.Checksums, stable: t.stablePayload}, diag{}
+		c.zeek, c.stats, c.ws, c.chk, c.diag = &b.zk, &b.st, &b.ws, &b.chk, &b.diag
+	}
 	c.budget.Limit, c.sh.c = t.cfg.ConnBudget, c
 	rc := reassembly.Config{History: t.cfg.History, Stable: t.stablePayload}
 	b.r[tcp.Client].Init(tcp.Client, rc, &c.sh, &c.budget, &t.pool)
@@ -593,12 +719,6 @@ func (t *Table) create(k connKey, s *tcp.Segment) *Conn {
 	if t.cfg.Tap != nil {
 		c.tap = t.cfg.Tap(c)
 	}
-	t.live[k] = c
-	t.tuple[tupleKey{k.A, k.B}] = c
-	if !t.dropAll {
-		t.all = append(t.all, c)
-	}
-	return c
 }
 
 // wellKnown lists registered service ports above 1023 that are servers far

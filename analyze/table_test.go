@@ -74,7 +74,7 @@ func run(specs []segSpec) []*Conn {
 func TestTable(t *testing.T) {
 	type want struct {
 		client netip.AddrPort
-		roleBy string
+		roleBy role
 		first  int64
 		last   int64
 		pk     [2]int64
@@ -197,12 +197,9 @@ func TestSweepMatchesFullScan(t *testing.T) {
 			}
 			sweepAt := now - rng.Int64N(int64(20e9))
 			var want []int
-			for k, c := range tb.live {
-				if k != c.keys[0] {
-					continue
-				}
+			for _, c := range tb.Live() {
 				idle := sweepAt - c.lastTS
-				if idle > openIdle || (idle > closedIdle && c.SM.Done()) {
+				if idle > openIdle || (idle > closedIdle && c.done()) {
 					want = append(want, c.ID)
 				}
 			}

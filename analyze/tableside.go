@@ -74,6 +74,9 @@ func (t *tableSide) finishAll() {
 // finalize turns a connection the table is done with into its report
 // records, and lets the table forget its state.
 func (t *tableSide) finalize(c *Conn) {
+	if c.connState == nil {
+		t.table.grow(c) // embryonic: its whole state, to build its records (tier.go)
+	}
 	for _, st := range c.stream {
 		st.Flush(0, 0)
 		st.Release()
