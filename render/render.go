@@ -47,12 +47,21 @@ func JSONLines(w io.Writer, r *report.Report) error {
 	return enc.Encode(&r.Summary)
 }
 
+// Lean leaves out of a connection record what JSON output carries only
+// with --stats: the per-direction statistics (C tcptrace's -l list) and
+// the list of state transitions (docs/json.md). A one-SYN connection's
+// record is then a sixth of the size.
+func Lean(c *report.Conn) { c.Stats, c.Transitions = nil, nil }
+
 // JSONStream writes JSON lines as connections finish: each "type":"conn"
 // record followed by its "type":"anomaly" records, then, at the end, the
 // summary. Encoding runs on a goroutine of its own (it is a fifth of the
 // work of a run), fed in order through a bounded queue. Write errors are
 // kept and returned by Finish.
 type JSONStream struct {
+	// Full keeps each record's per-direction statistics and state
+	// transitions (analyze --stats); by default they are left out (Lean).
+	Full bool
 	w    *bufio.Writer
 	enc  *json.Encoder
 	q    chan streamed
@@ -94,6 +103,9 @@ func (s *JSONStream) loop() {
 
 // Conn queues one connection and its anomalies; neither may change after.
 func (s *JSONStream) Conn(c *report.Conn, anoms []*report.Anomaly) {
+	if !s.Full {
+		Lean(c)
+	}
 	s.q <- streamed{c, anoms}
 }
 

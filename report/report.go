@@ -26,10 +26,10 @@ type Conn struct {
 	Start      string  `json:"start"`    // RFC 3339 UTC, nanoseconds
 	Duration   float64 `json:"duration"` // seconds from first to last packet
 	Packets    Dir     `json:"packets"`
-	Bytes      Dir     `json:"bytes"` // TCP payload bytes (from the IP length: counts bytes lost to snaplen)
-	SYN        Dir     `json:"syn"`   // SYN segments (with or without ACK)
-	FIN        Dir     `json:"fin"`
-	RST        Dir     `json:"rst"`
+	Bytes      Dir     `json:"bytes,omitzero"` // TCP payload bytes (from the IP length: counts bytes lost to snaplen); absent when 0 both ways, as syn, fin and rst
+	SYN        Dir     `json:"syn,omitzero"`   // SYN segments (with or without ACK)
+	FIN        Dir     `json:"fin,omitzero"`
+	RST        Dir     `json:"rst,omitzero"`
 	State      string  `json:"state"` // one-line summary: "<handshake>, <close>[ by <side>]"
 
 	Handshake   *Handshake       `json:"handshake,omitempty"`
@@ -45,7 +45,7 @@ type Conn struct {
 	Stats       *DirPair         `json:"stats,omitempty"`     // per-direction statistics (tcptrace -l)
 	Transitions []Transition     `json:"transitions,omitempty"`
 	Resets      []Reset          `json:"resets,omitempty"`
-	Reassembly  *Reassembly      `json:"reassembly,omitempty"`              // the reassembled byte streams
+	Reassembly  *Reassembly      `json:"reassembly,omitzero"`               // the reassembled byte streams (absent when neither side sent a byte or a FIN)
 	Gaps        []Gap            `json:"gaps,omitempty"`                    // the first gaps of both streams (reassembly has the counts)
 	Truncated   int64            `json:"truncated_packets,omitempty"`       // packets whose payload the snaplen cut
 	Reused      bool             `json:"reused_tuple,omitempty"`            // an earlier connection used the same tuple
@@ -74,9 +74,9 @@ type Handshake struct {
 	RTTClient     *float64  `json:"rtt_client,omitempty"`  // SYN → SYN-ACK at the capture point (s)
 	RTTServer     *float64  `json:"rtt_server,omitempty"`  // SYN-ACK → ACK at the capture point (s)
 	MSS           *Dir      `json:"mss,omitempty"`
-	WScale        *WScale   `json:"wscale,omitempty"`
-	SACKPermitted bool      `json:"sack_permitted"`
-	Timestamps    bool      `json:"timestamps"`
+	WScale        *WScale   `json:"wscale,omitzero"` // absent when neither SYN offered it and neither was seen
+	SACKPermitted bool      `json:"sack_permitted,omitempty"`
+	Timestamps    bool      `json:"timestamps,omitempty"`
 	TFO           bool      `json:"tfo,omitempty"`
 	SynData       int       `json:"syn_data,omitempty"`
 	ECN           bool      `json:"ecn,omitempty"`
@@ -89,6 +89,10 @@ type WScale struct {
 	Server int  `json:"server"`
 	Known  bool `json:"known"`
 }
+
+// IsZero reports whether w says nothing: no side offered a shift and the
+// scale is not known (then it is absent from JSON).
+func (w *WScale) IsZero() bool { return w == nil || (w.Client < 0 && w.Server < 0 && !w.Known) }
 
 // Close says how the connection ended.
 type Close struct {
@@ -309,6 +313,12 @@ type KernelEvents struct {
 type Reassembly struct {
 	Client StreamStats `json:"client"`
 	Server StreamStats `json:"server"`
+}
+
+// IsZero reports whether r says nothing: neither stream had a byte, a gap
+// or a FIN (then it is absent from JSON).
+func (r *Reassembly) IsZero() bool {
+	return r == nil || (r.Client == StreamStats{} && r.Server == StreamStats{})
 }
 
 // StreamStats are one direction's reassembly counts (bytes unless named).

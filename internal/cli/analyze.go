@@ -35,7 +35,8 @@ type AnalyzeOptions struct {
 	Workers   int    // goroutines (0: one per CPU)
 	Summary   bool   // only the overview
 	Kernel    kernelFlags
-	MaxConns  int // cap on connections held at once
+	MaxConns  int  // cap on connections held at once
+	Stats     bool // JSON: keep the statistics and transitions of each record
 }
 
 func newAnalyzeCmd(stdio IO) *cobra.Command {
@@ -65,6 +66,7 @@ TCP connection followed by a summary of what was read and skipped.`,
 	f.StringVar(&o.Conns, "conn", "", "show only these connection IDs, e.g. 3,7,10-12 (IDs do not change with --filter)")
 	f.IntVar(&o.MaxConns, "max-conns", analyze.DefaultMaxConns, "the most connections held at once; beyond, the least recently active is finished early and counted (memory stays bounded on floods and scans)")
 	o.Kernel.add(f)
+	f.BoolVar(&o.Stats, "stats", false, "JSON: each connection record carries its per-direction statistics (tcptrace -l) and its state transitions (docs/json.md)")
 	f.BoolVar(&o.Summary, "summary", false, "only the overview: anomalies per kind, the worst connections and the summary, without the connection table")
 	f.BoolVar(&o.Anomalies, "anomalies", false, "after the table, list every anomaly frame by frame (JSON output always carries them)")
 	f.BoolVar(&o.Checksum, "checksum", false, "verify TCP checksums (off by default: checksum offload makes a sender's own packets look wrong)")
@@ -120,6 +122,7 @@ func RunAnalyze(o AnalyzeOptions, stdio IO) error {
 	opened := func(_ capture.Source, names []string) {
 		if o.Format == "json" {
 			stream = render.NewJSONStream(stdio.Out)
+			stream.Full = o.Stats
 			emit := stream.Conn
 			if kj != nil {
 				emit = func(c *report.Conn, a []*report.Anomaly) { kj.Conn(c); stream.Conn(c, a) }

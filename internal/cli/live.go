@@ -45,6 +45,7 @@ type LiveOptions struct {
 	Kernel   string // --kernel auto|off: the kernel's reasons from its tracepoints
 	MaxConns int
 	Idle     time.Duration
+	Stats    bool // --stats: JSON records keep the statistics and transitions
 }
 
 func newLiveCmd(stdio IO) *cobra.Command {
@@ -83,6 +84,7 @@ tracefs access for the kernel's word).`,
 	f.StringVarP(&o.Write, "write", "w", "", "also write everything captured to this pcapng file (with the kernel's RST reasons as packet comments)")
 	f.StringVar(&o.Format, "format", "text", "output format: text or json (JSON lines, docs/json.md)")
 	f.StringVar(&o.Color, "color", "auto", "colour: auto (on a terminal, unless NO_COLOR is set), always or never")
+	f.BoolVar(&o.Stats, "stats", false, "JSON: each connection record carries its per-direction statistics (tcptrace -l) and its state transitions (docs/json.md)")
 	f.BoolVar(&o.Events, "events", false, "print every RST with its diagnosis and every anomaly (JSON: reset and anomaly records)")
 	f.StringVar(&o.Status, "status", "auto", "one-line status on stderr (packets/s, connections open, drops): auto (on a terminal) or never")
 	f.StringVar(&o.Kernel, "kernel", "auto", "the kernel's reasons for its RSTs: auto (when root on Linux 6.10+) or off")
@@ -490,6 +492,9 @@ func (l *liveOut) write(c *report.Conn, anoms []*report.Anomaly) {
 	l.conns++
 	ro := render.Options{Color: l.color}
 	if l.enc != nil {
+		if !l.o.Stats {
+			render.Lean(c)
+		}
 		if l.err = l.enc.Encode(c); l.err != nil {
 			return
 		}
