@@ -182,7 +182,7 @@ func (s *ResetsStream) Conn(c *report.Conn, _ []*report.Anomaly) {
 	var b bytes.Buffer
 	b.WriteByte('\n')
 	resetEntryText(&b, groupResets(c, shown), s.o)
-	s.held.add(resetKey{shown[0].r.TS, c.ID, 0}, b.Bytes())
+	s.held.add(resetKey{shown[0].r.TS, c.ID, 0}, bytes.Clone(b.Bytes()))
 }
 
 func (s *ResetsStream) put(b []byte) {

@@ -9,7 +9,7 @@ import (
 
 // spoolMem is how much a spool keeps in memory before it moves to a
 // temporary file.
-const spoolMem = 4 << 20
+const spoolMem = 1 << 20
 
 // spool keeps text to be written later (after what can only be written at
 // the end): in memory up to spoolMem, then in a temporary file, removed

@@ -96,14 +96,19 @@ func (s *TextStream) Conn(c *report.Conn, anoms []*report.Anomaly) {
 	if s.o.Summary {
 		return
 	}
+	if !s.streaming && len(s.rows.items) == s.window {
+		s.startStreaming()
+	}
+	s.rows.add(c.ID, s.rowOf(c))
+}
+
+// rowOf is the row of c.
+func (s *TextStream) rowOf(c *report.Conn) connRow {
 	v := c.VLAN
 	if c.ServerVLAN != "" {
 		v += "/" + c.ServerVLAN
 	}
-	if !s.streaming && len(s.rows.items) == s.window {
-		s.startStreaming()
-	}
-	s.rows.add(c.ID, connRow{vlan: v, cells: connCells(c, s.multi, s.o)})
+	return connRow{vlan: v, cells: connCells(c, s.multi, s.o)}
 }
 
 // startStreaming fixes the columns on the rows held and writes the header.
@@ -115,15 +120,11 @@ func (s *TextStream) startStreaming() {
 		}
 	}
 	hdr := connHeader(s.vlan)
-	s.widths = make([]int, len(hdr))
-	for i, h := range hdr {
-		s.widths[i] = cellWidth(h)
+	cells := make([][]string, len(s.rows.items))
+	for i, r := range s.rows.items {
+		cells[i] = s.cellsOf(r.v)
 	}
-	for _, r := range s.rows.items {
-		for i, c := range s.cellsOf(r.v) {
-			s.widths[i] = max(s.widths[i], cellWidth(c))
-		}
-	}
+	s.widths = columnWidths(hdr, cells)
 	frames := 2
 	if s.vlan {
 		frames = 3
@@ -131,11 +132,30 @@ func (s *TextStream) startStreaming() {
 	s.widths[0] = max(s.widths[0], 7)            // id: up to 9,999,999
 	s.widths[frames] = max(s.widths[frames], 15) // 1234567-1234567
 	s.writeLine(hdr)
+	s.write(tableRule(s.widths))
+}
+
+// columnWidths is the width of each column of a table: its widest cell.
+func columnWidths(hdr []string, rows [][]string) []int {
+	widths := make([]int, len(hdr))
+	for i, h := range hdr {
+		widths[i] = cellWidth(h)
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], cellWidth(c))
+		}
+	}
+	return widths
+}
+
+// tableRule is the line under the header of a table of these widths.
+func tableRule(widths []int) string {
 	total := 0
-	for _, w := range s.widths {
+	for _, w := range widths {
 		total += w + 2
 	}
-	s.write(strings.Repeat("─", total) + "\n")
+	return strings.Repeat("─", total) + "\n"
 }
 
 // cellsOf is the row's cells with the vlan column when the table has one.
