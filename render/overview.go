@@ -12,33 +12,188 @@ import (
 // worstN is how many connections the "worst connections" list shows.
 const worstN = 10
 
+// kindFrames is how many first frames the anomaly overview names per kind.
+const kindFrames = 5
+
 // Overview writes, after the connection table, one line per anomaly kind
 // (count, connections affected, the first frames) and the connections in
-// the most trouble, each number naming frames to open in Wireshark.
+// the most trouble, each number naming frames to open in Wireshark. It is
+// OverviewAcc over the report's connections.
 func Overview(w io.Writer, r *report.Report, o Options) error {
-	title := func(s string) { fmt.Fprintln(w, paint(o.Color, boldColor, s)) }
-	type kindSum struct {
-		kind, sev string
-		n         int
-		conns     map[int]bool
-		frames    []int64
-	}
-	kinds := map[string]*kindSum{}
+	acc := NewOverview()
+	forEachConn(r, acc.Add)
+	return acc.Write(w, o)
+}
+
+// forEachConn hands every connection of a report to fn, in ID order, with
+// its anomalies in capture order: what a stream of the same run delivers,
+// in another order.
+func forEachConn(r *report.Report, fn func(*report.Conn, []*report.Anomaly)) {
+	byConn := map[int][]*report.Anomaly{}
 	for _, a := range r.Anomalies {
-		k := kinds[a.Kind]
+		byConn[a.Conn] = append(byConn[a.Conn], a)
+	}
+	for _, c := range r.Conns {
+		fn(c, byConn[c.ID])
+	}
+}
+
+// OverviewAcc computes the overview as connections stream by (Add), in any
+// order, keeping per anomaly kind its counts and first frames, and the
+// worstN connections in the most trouble: nothing per connection. Write
+// gives what Overview gives on the report of the same connections.
+type OverviewAcc struct {
+	kinds map[string]*kindSum
+	worst []scored // at most worstN, best first
+}
+
+type kindSum struct {
+	kind, sev string
+	n, conns  int
+	first     []*report.Anomaly // the kindFrames first, in capture order
+}
+
+// scored is a connection in trouble: what the worst list shows of it.
+type scored struct {
+	id                    int
+	client, server, state string
+	score                 float64
+	why                   []string
+	frames                []int64
+}
+
+// NewOverview returns an empty accumulator.
+func NewOverview() *OverviewAcc { return &OverviewAcc{kinds: map[string]*kindSum{}} }
+
+// Add counts one finished connection and its anomalies (in capture order,
+// as the engine delivers them).
+func (acc *OverviewAcc) Add(c *report.Conn, anoms []*report.Anomaly) {
+	var seen []string // the kinds this connection has, counted once each
+	var firstFrames []int64
+	zeroWin := 0
+	for _, a := range anoms {
+		k := acc.kinds[a.Kind]
 		if k == nil {
-			k = &kindSum{kind: a.Kind, sev: a.Severity, conns: map[int]bool{}}
-			kinds[a.Kind] = k
+			k = &kindSum{kind: a.Kind, sev: a.Severity}
+			acc.kinds[a.Kind] = k
 		}
 		k.n++
-		k.conns[a.Conn] = true
-		if len(k.frames) < 5 {
-			k.frames = append(k.frames, a.Frame)
+		if !containsString(seen, a.Kind) {
+			seen = append(seen, a.Kind)
+			k.conns++
+		}
+		k.keepFirst(a)
+		if a.Severity != "note" && len(firstFrames) < 3 {
+			firstFrames = append(firstFrames, a.Frame)
+		}
+		if a.Kind == "zero_window" {
+			zeroWin++
 		}
 	}
-	if len(kinds) > 0 {
-		list := make([]*kindSum, 0, len(kinds))
-		for _, k := range kinds {
+
+	s := scored{id: c.ID}
+	if n := len(c.Resets); n > 0 {
+		s.score += 50 * float64(n)
+		s.why = append(s.why, fmt.Sprintf("%d RST (%s, frame %d)", n, c.Resets[0].Cause, c.Resets[0].Frame))
+	}
+	if st := c.Stats; st != nil {
+		if rb := st.Client.RexmtBytes + st.Server.RexmtBytes; rb > 0 {
+			s.score += float64(rb) / 1000
+			s.why = append(s.why, sizeWords(rb)+" retransmitted")
+		}
+	}
+	if ra := c.Reassembly; ra != nil {
+		if gb := ra.Client.GapBytes + ra.Server.GapBytes - ra.Client.Snaplen - ra.Server.Snaplen; gb > 0 {
+			s.score += float64(gb) / 500
+			why := sizeWords(gb) + " never captured"
+			if len(c.Gaps) > 0 && c.Gaps[0].Frame > 0 {
+				why += fmt.Sprintf(" (frame %d)", c.Gaps[0].Frame)
+			}
+			s.why = append(s.why, why)
+		}
+	}
+	if zeroWin > 0 {
+		s.score += 20 * float64(zeroWin)
+		s.why = append(s.why, fmt.Sprintf("%d zero windows", zeroWin))
+	}
+	if s.score <= 0 || !acc.wouldKeep(s) {
+		return
+	}
+	if len(c.Resets) > 0 {
+		s.frames = append(s.frames, c.Resets[0].Frame)
+	}
+	for _, f := range firstFrames {
+		if len(s.frames) < 3 && (len(s.frames) == 0 || s.frames[0] != f) {
+			s.frames = append(s.frames, f)
+		}
+	}
+	s.client, s.server, s.state = c.Client, c.Server, c.State
+	i := sort.Search(len(acc.worst), func(i int) bool { return worse(acc.worst[i], s) })
+	if len(acc.worst) < worstN {
+		acc.worst = append(acc.worst, scored{})
+	}
+	copy(acc.worst[i+1:], acc.worst[i:])
+	acc.worst[i] = s
+}
+
+// worse says whether a ranks after b: a lower score, or the same score and
+// a higher ID (the list of a report is by score, then by ID).
+func worse(a, b scored) bool {
+	if a.score != b.score {
+		return a.score < b.score
+	}
+	return a.id > b.id
+}
+
+// wouldKeep says whether s enters the worst list.
+func (acc *OverviewAcc) wouldKeep(s scored) bool {
+	return len(acc.worst) < worstN || worse(acc.worst[len(acc.worst)-1], s)
+}
+
+// keepFirst keeps a among the kindFrames first anomalies of its kind, in
+// the order of the report (sortAnomalies: time, file, frame, kind).
+func (k *kindSum) keepFirst(a *report.Anomaly) {
+	if len(k.first) == kindFrames && !anomalyBefore(a, k.first[kindFrames-1]) {
+		return
+	}
+	i := sort.Search(len(k.first), func(i int) bool { return anomalyBefore(a, k.first[i]) })
+	if len(k.first) < kindFrames {
+		k.first = append(k.first, nil)
+	}
+	copy(k.first[i+1:], k.first[i:])
+	k.first[i] = a
+}
+
+// anomalyBefore is the order of the report's anomalies: time, then file,
+// frame and kind.
+func anomalyBefore(a, b *report.Anomaly) bool {
+	if a.TS != b.TS {
+		return a.TS < b.TS
+	}
+	if a.FileIdx != b.FileIdx {
+		return a.FileIdx < b.FileIdx
+	}
+	if a.Frame != b.Frame {
+		return a.Frame < b.Frame
+	}
+	return a.Kind < b.Kind
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Write writes the overview of the connections added so far.
+func (acc *OverviewAcc) Write(w io.Writer, o Options) error {
+	title := func(s string) { fmt.Fprintln(w, paint(o.Color, boldColor, s)) }
+	if len(acc.kinds) > 0 {
+		list := make([]*kindSum, 0, len(acc.kinds))
+		for _, k := range acc.kinds {
 			list = append(list, k)
 		}
 		sevRank := map[string]int{"error": 0, "warn": 1, "note": 2, "chat": 3}
@@ -56,11 +211,11 @@ func Overview(w io.Writer, r *report.Report, o Options) error {
 		tbl := newTable(w)
 		tbl.Header("kind", "severity", "count", "connections", "first frames")
 		for _, k := range list {
-			fr := make([]string, len(k.frames))
-			for i, f := range k.frames {
-				fr[i] = fmt.Sprint(f)
+			fr := make([]string, len(k.first))
+			for i, a := range k.first {
+				fr[i] = fmt.Sprint(a.Frame)
 			}
-			if err := tbl.Append(k.kind, k.sev, fmt.Sprint(k.n), fmt.Sprint(len(k.conns)), strings.Join(fr, ", ")); err != nil {
+			if err := tbl.Append(k.kind, k.sev, fmt.Sprint(k.n), fmt.Sprint(k.conns), strings.Join(fr, ", ")); err != nil {
 				return err
 			}
 		}
@@ -70,74 +225,18 @@ func Overview(w io.Writer, r *report.Report, o Options) error {
 		fmt.Fprintln(w)
 	}
 
-	type scored struct {
-		c      *report.Conn
-		score  float64
-		why    []string
-		frames []int64
-	}
-	var worst []scored
-	firstFrames := map[int][]int64{}
-	zeroWin := map[int]int{}
-	for _, a := range r.Anomalies {
-		if a.Severity != "note" && len(firstFrames[a.Conn]) < 3 {
-			firstFrames[a.Conn] = append(firstFrames[a.Conn], a.Frame)
-		}
-		if a.Kind == "zero_window" {
-			zeroWin[a.Conn]++
-		}
-	}
-	for _, c := range r.Conns {
-		s := scored{c: c}
-		if n := len(c.Resets); n > 0 {
-			s.score += 50 * float64(n)
-			s.why = append(s.why, fmt.Sprintf("%d RST (%s, frame %d)", n, c.Resets[0].Cause, c.Resets[0].Frame))
-		}
-		if st := c.Stats; st != nil {
-			if rb := st.Client.RexmtBytes + st.Server.RexmtBytes; rb > 0 {
-				s.score += float64(rb) / 1000
-				s.why = append(s.why, sizeWords(rb)+" retransmitted")
-			}
-		}
-		if ra := c.Reassembly; ra != nil {
-			if gb := ra.Client.GapBytes + ra.Server.GapBytes - ra.Client.Snaplen - ra.Server.Snaplen; gb > 0 {
-				s.score += float64(gb) / 500
-				why := sizeWords(gb) + " never captured"
-				if len(c.Gaps) > 0 && c.Gaps[0].Frame > 0 {
-					why += fmt.Sprintf(" (frame %d)", c.Gaps[0].Frame)
-				}
-				s.why = append(s.why, why)
-			}
-		}
-		if z := zeroWin[c.ID]; z > 0 {
-			s.score += 20 * float64(z)
-			s.why = append(s.why, fmt.Sprintf("%d zero windows", z))
-		}
-		if s.score > 0 {
-			if len(c.Resets) > 0 {
-				s.frames = append(s.frames, c.Resets[0].Frame)
-			}
-			for _, f := range firstFrames[c.ID] {
-				if len(s.frames) < 3 && (len(s.frames) == 0 || s.frames[0] != f) {
-					s.frames = append(s.frames, f)
-				}
-			}
-			worst = append(worst, s)
-		}
-	}
-	if len(worst) == 0 {
+	if len(acc.worst) == 0 {
 		return nil
 	}
-	sort.SliceStable(worst, func(i, j int) bool { return worst[i].score > worst[j].score })
 	title("Worst connections")
 	tbl := newTable(w)
 	tbl.Header("id", "client → server", "state", "trouble", "first frames")
-	for _, s := range worst[:min(worstN, len(worst))] {
+	for _, s := range acc.worst {
 		fr := make([]string, len(s.frames))
 		for i, f := range s.frames {
 			fr[i] = fmt.Sprint(f)
 		}
-		if err := tbl.Append(fmt.Sprint(s.c.ID), s.c.Client+" → "+s.c.Server, s.c.State, strings.Join(s.why, ", "), strings.Join(fr, ", ")); err != nil {
+		if err := tbl.Append(fmt.Sprint(s.id), s.client+" → "+s.server, s.state, strings.Join(s.why, ", "), strings.Join(fr, ", ")); err != nil {
 			return err
 		}
 	}

@@ -4,6 +4,7 @@ package render
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -13,7 +14,6 @@ import (
 
 	json "github.com/goccy/go-json"
 
-	"github.com/fatih/color"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
 
@@ -136,115 +136,101 @@ var CSVHeader = []string{
 // CSV writes one row per connection under CSVHeader. The summary is not part
 // of the CSV; it goes to the text or JSON outputs.
 func CSV(w io.Writer, r *report.Report) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(CSVHeader); err != nil {
-		return err
+	s := NewCSVStream(w)
+	for _, c := range r.Conns {
+		s.Conn(c, nil)
 	}
+	return s.Finish()
+}
+
+// CSVWindow is how many rows a CSVStream holds to put them in ID order.
+const CSVWindow = 10_000
+
+// CSVStream writes the CSV rows as connections finish, the header first,
+// in ID order: each row waits in a buffer of CSVWindow rows ordered by ID,
+// and whenever it is full the lowest ID is written. A connection that
+// finishes after that many later ones (it stayed open) is written when it
+// finishes, after higher IDs. Write errors are kept and returned by
+// Finish.
+type CSVStream struct {
+	w    *bufio.Writer
+	line bytes.Buffer
+	cw   *csv.Writer // to line
+	row  []string
+	rows *reorder[int, []byte]
+	err  error
+}
+
+// NewCSVStream returns a stream writing to w; it writes the header.
+func NewCSVStream(w io.Writer) *CSVStream { return newCSVStream(w, CSVWindow) }
+
+func newCSVStream(w io.Writer, window int) *CSVStream {
+	s := &CSVStream{w: bufio.NewWriterSize(w, 64<<10)}
+	s.cw = csv.NewWriter(&s.line)
+	s.rows = newReorder(window, intLess, s.write)
+	s.write(s.encode(CSVHeader))
+	return s
+}
+
+// encode is the CSV line of cells.
+func (s *CSVStream) encode(cells []string) []byte {
+	s.line.Reset()
+	if err := s.cw.Write(cells); err != nil && s.err == nil {
+		s.err = err
+	}
+	s.cw.Flush()
+	return bytes.Clone(s.line.Bytes())
+}
+
+func (s *CSVStream) write(b []byte) {
+	if s.err == nil {
+		_, s.err = s.w.Write(b)
+	}
+}
+
+// Conn queues the row of one connection (its anomalies are not part of
+// the CSV).
+func (s *CSVStream) Conn(c *report.Conn, _ []*report.Anomaly) {
+	s.row = csvRow(s.row[:0], c)
+	s.rows.add(c.ID, s.encode(s.row))
+}
+
+// Late is the number of rows written after a higher ID.
+func (s *CSVStream) Late() int { return s.rows.late }
+
+// Finish writes the rows held and flushes.
+func (s *CSVStream) Finish() error {
+	s.rows.flush()
+	if s.err != nil {
+		return s.err
+	}
+	return s.w.Flush()
+}
+
+// csvRow appends the CSV cells of c to row.
+func csvRow(row []string, c *report.Conn) []string {
 	i64 := func(n int64) string { return strconv.FormatInt(n, 10) }
-	for _, c := range r.Conns {
-		row := []string{
-			strconv.Itoa(c.ID), c.Client, c.Server, c.VLAN, c.ServerVLAN, c.RoleBy, c.FirstFile, i64(c.FirstFrame),
-			c.LastFile, i64(c.LastFrame), c.Start, strconv.FormatFloat(c.Duration, 'f', 6, 64),
-			i64(c.Packets.Client), i64(c.Packets.Server), i64(c.Bytes.Client), i64(c.Bytes.Server),
-			i64(c.SYN.Client), i64(c.SYN.Server), i64(c.FIN.Client), i64(c.FIN.Server),
-			i64(c.RST.Client), i64(c.RST.Server), c.State, hsClass(c), closeClass(c), c.ClosedBy,
-			c.ClientState, c.ServerState, c.ConnState, c.History, i64(c.Truncated), strconv.FormatBool(c.Reused), anomalyCSV(c.Anomalies), csvRTT(c.RTTms),
-		}
-		var ra report.Reassembly
-		if c.Reassembly != nil {
-			ra = *c.Reassembly
-		}
-		row = append(row, i64(ra.Client.Delivered), i64(ra.Server.Delivered), i64(ra.Client.OutOfOrder), i64(ra.Server.OutOfOrder),
-			i64(ra.Client.Duplicate), i64(ra.Server.Duplicate), i64(ra.Client.GapBytes), i64(ra.Server.GapBytes))
-		if err := cw.Write(row); err != nil {
-			return err
-		}
+	row = append(row,
+		strconv.Itoa(c.ID), c.Client, c.Server, c.VLAN, c.ServerVLAN, c.RoleBy, c.FirstFile, i64(c.FirstFrame),
+		c.LastFile, i64(c.LastFrame), c.Start, strconv.FormatFloat(c.Duration, 'f', 6, 64),
+		i64(c.Packets.Client), i64(c.Packets.Server), i64(c.Bytes.Client), i64(c.Bytes.Server),
+		i64(c.SYN.Client), i64(c.SYN.Server), i64(c.FIN.Client), i64(c.FIN.Server),
+		i64(c.RST.Client), i64(c.RST.Server), c.State, hsClass(c), closeClass(c), c.ClosedBy,
+		c.ClientState, c.ServerState, c.ConnState, c.History, i64(c.Truncated), strconv.FormatBool(c.Reused), anomalyCSV(c.Anomalies), csvRTT(c.RTTms),
+	)
+	var ra report.Reassembly
+	if c.Reassembly != nil {
+		ra = *c.Reassembly
 	}
-	cw.Flush()
-	return cw.Error()
-}
-
-// Text writes the connection table and the summary for people.
-func Text(w io.Writer, r *report.Report, o Options) error {
-	if len(r.Conns) > 0 && !o.Summary {
-		if err := connTable(w, r, o); err != nil {
-			return err
-		}
-		fmt.Fprintln(w)
-	}
-	if err := Overview(w, r, o); err != nil {
-		return err
-	}
-	if o.Anomalies && len(r.Anomalies) > 0 {
-		if err := anomalyTable(w, r, o); err != nil {
-			return err
-		}
-		fmt.Fprintln(w)
-	}
-	return summary(w, &r.Summary, o)
-}
-
-func connTable(w io.Writer, r *report.Report, o Options) error {
-	multi := len(r.Summary.Files) > 1
-	vlan := false
-	for _, c := range r.Conns {
-		if c.VLAN != "" {
-			vlan = true
-		}
-	}
-	hdr := []string{"id", "client → server"}
-	if vlan {
-		hdr = append(hdr, "vlan")
-	}
-	hdr = append(hdr, "frames", "start (UTC)", "duration", "pkts →", "pkts ←", "bytes →", "bytes ←", "rtt ms", "state", "end c/s", "stream → / ←", "anomalies")
-	tbl := newTable(w)
-	tbl.Header(toAny(hdr)...)
-	stateColor := color.New(color.FgRed)
-	okColor := color.New(color.FgGreen)
-	for _, c := range r.Conns {
-		frames := fmt.Sprintf("%d-%d", c.FirstFrame, c.LastFrame)
-		if multi && c.FirstFile == c.LastFile {
-			frames = fmt.Sprintf("%s:%d-%d", baseName(c.FirstFile), c.FirstFrame, c.LastFrame)
-		} else if multi {
-			frames = fmt.Sprintf("%s:%d-%s:%d", baseName(c.FirstFile), c.FirstFrame, baseName(c.LastFile), c.LastFrame)
-		}
-		state := c.State
-		if c.RoleBy != "syn" {
-			state += " (roles by " + c.RoleBy + ")"
-		}
-		if o.Color {
-			switch {
-			case strings.Contains(c.State, "reset") || strings.HasPrefix(c.State, "refused"):
-				state = paint(true, stateColor, state)
-			case strings.Contains(c.State, "-way") || strings.Contains(c.State, "simultaneous"):
-				state = paint(true, okColor, state)
-			}
-		}
-		row := []string{strconv.Itoa(c.ID), c.Client + " → " + c.Server}
-		if vlan {
-			v := c.VLAN
-			if c.ServerVLAN != "" {
-				v += "/" + c.ServerVLAN
-			}
-			row = append(row, v)
-		}
-		row = append(row, frames, shortTime(c.Start), fmt.Sprintf("%.6f", c.Duration),
-			strconv.FormatInt(c.Packets.Client, 10), strconv.FormatInt(c.Packets.Server, 10),
-			strconv.FormatInt(c.Bytes.Client, 10), strconv.FormatInt(c.Bytes.Server, 10), rttText(c.RTTms), state,
-			c.ClientState+"/"+c.ServerState, streamText(c.Reassembly), anomalySummary(c.Anomalies))
-		if err := tbl.Append(toAny(row)...); err != nil {
-			return err
-		}
-	}
-	return tbl.Render()
+	return append(row, i64(ra.Client.Delivered), i64(ra.Server.Delivered), i64(ra.Client.OutOfOrder), i64(ra.Server.OutOfOrder),
+		i64(ra.Client.Duplicate), i64(ra.Server.Duplicate), i64(ra.Client.GapBytes), i64(ra.Server.GapBytes))
 }
 
 // anomalyTable lists every anomaly in capture order.
-func anomalyTable(w io.Writer, r *report.Report, o Options) error {
-	multi := len(r.Summary.Files) > 1
+func anomalyTable(w io.Writer, anoms []*report.Anomaly, multi bool, o Options) error {
 	tbl := newTable(w)
 	tbl.Header("frame", "conn", "from", "severity", "kind", "detail")
-	for _, a := range r.Anomalies {
+	for _, a := range anoms {
 		frame := strconv.FormatInt(a.Frame, 10)
 		if multi {
 			frame = baseName(a.File) + ":" + frame

@@ -1,6 +1,8 @@
 package render
 
 import (
+	"bufio"
+	"bytes"
 	"cmp"
 	"fmt"
 	"io"
@@ -49,9 +51,10 @@ type ResetCounts struct {
 	ConnsByCause  map[string]int `json:"connections_by_cause"` // connections with a RST of each cause
 	ByLinuxReason map[string]int `json:"by_linux_reason"`      // RSTs per inferred linux_reason
 	NotInferred   int            `json:"linux_reason_not_inferred"`
-	Kernel        *KernelCounts  `json:"kernel,omitempty"` // when the kernel's own reasons were read
-	Causes        []string       `json:"causes,omitempty"` // the --cause selection
-	RSTsTotal     int            `json:"rsts_total"`       // all RSTs of the selected connections, whatever their cause
+	Kernel        *KernelCounts  `json:"kernel,omitempty"`       // when the kernel's own reasons were read
+	Causes        []string       `json:"causes,omitempty"`       // the --cause selection
+	RSTsTotal     int            `json:"rsts_total"`             // all RSTs of the selected connections, whatever their cause
+	OutOfOrder    int            `json:"out_of_order,omitempty"` // "reset" records written out of capture order (ResetsStream)
 }
 
 // KernelCounts sets the kernel's own reasons beside the inferred ones.
@@ -62,62 +65,231 @@ type KernelCounts struct {
 
 // ResetsJSON writes one record per RST shown, in capture order, then the
 // summary with the counts. With o.Causes only the RSTs of those causes are
-// written; with o.Summary only the summary.
+// written; with o.Summary only the summary. It is ResetsStream over the
+// report's connections.
 func ResetsJSON(w io.Writer, r *report.Report, o Options) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	shown, total := selectResets(r, o.Causes)
-	if !o.Summary {
+	s := NewResetsStream(w, true, o)
+	forEachConn(r, s.Conn)
+	return s.Finish(&r.Summary)
+}
+
+// Resets writes the diagnosis of the RSTs for people: first the counts per
+// cause and per linux_reason (o.Summary: only those), then one entry per
+// connection with each RST — who sent it, in which state, whether it was
+// accepted, why it most likely happened and on which frames that rests, the
+// reason a Linux sender would have logged (and the kernel's own, when read),
+// the signals for and against a forgery, who saw an error — and the
+// follow-up RSTs of its sender folded under it. o.Causes selects RSTs by
+// cause. It is ResetsStream over the report's connections.
+func Resets(w io.Writer, r *report.Report, o Options) error {
+	s := NewResetsStream(w, false, o)
+	forEachConn(r, s.Conn)
+	return s.Finish(&r.Summary)
+}
+
+// ResetsWindow is how many RSTs (JSON) or connections with RSTs (text) a
+// ResetsStream holds to put them in capture order.
+const ResetsWindow = 10_000
+
+// ResetsStream writes the report of tcptrace resets as connections finish
+// (Conn), in JSON (one record per RST, then the summary) or text (the
+// counts, then one entry per connection). It holds the counts and a
+// bounded buffer, nothing per connection:
+//
+//   - the JSON records are in capture order (time of the RST, then
+//     connection ID): each waits in a buffer of ResetsWindow ordered so,
+//     and whenever it is full the first is written. A RST that comes after
+//     that many later ones (its connection stayed open) is written when it
+//     comes, and counted in the summary (resets.out_of_order).
+//   - the text entries are in the order of each connection's first RST
+//     shown, through the same kind of buffer (ResetsWindow connections).
+//     As the counts open the report, the entries that leave the buffer
+//     before the end wait in a temporary file (spool) until Finish, which
+//     writes the counts and then them. A late entry is written when it
+//     comes, and a line after the entries counts them.
+//
+// Write errors are kept and returned by Finish.
+type ResetsStream struct {
+	w      *bufio.Writer
+	json   bool
+	o      Options
+	window int
+	counts *ResetCounts
+	conns  map[string]int // scratch: the causes of one connection
+
+	held  *reorder[resetKey, []byte] // records or entries, rendered, by key
+	buf   bytes.Buffer               // a JSON record
+	enc   *json.Encoder              // to buf
+	out   io.Writer                  // where records or entries go when they leave held: w (JSON) or spool (text)
+	spool *spool
+	err   error
+}
+
+// resetKey orders the records (one RST: its time, connection, place in the
+// connection) or entries (a connection: the time of its first RST shown).
+type resetKey struct {
+	ts      int64
+	conn, i int
+}
+
+func (a resetKey) before(b resetKey) bool {
+	if a.ts != b.ts {
+		return a.ts < b.ts
+	}
+	if a.conn != b.conn {
+		return a.conn < b.conn
+	}
+	return a.i < b.i
+}
+
+// NewResetsStream returns a stream writing to w, as JSON lines or text.
+func NewResetsStream(w io.Writer, asJSON bool, o Options) *ResetsStream {
+	return newResetsStream(w, asJSON, o, ResetsWindow)
+}
+
+func newResetsStream(w io.Writer, asJSON bool, o Options, window int) *ResetsStream {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	s := &ResetsStream{w: bw, json: asJSON, o: o, window: window, counts: newResetCounts(o.Causes), conns: map[string]int{}}
+	if asJSON {
+		s.out = bw
+		s.enc = json.NewEncoder(&s.buf)
+		s.enc.SetEscapeHTML(false)
+	} else {
+		s.spool = &spool{}
+		s.out = s.spool
+	}
+	s.held = newReorder(window, resetKey.before, s.put)
+	return s
+}
+
+// Conn counts the RSTs of one finished connection and queues what the
+// report shows of them; the record may not change after.
+func (s *ResetsStream) Conn(c *report.Conn, _ []*report.Anomaly) {
+	shown := s.counts.add(c, s.conns)
+	if len(shown) == 0 || s.o.Summary {
+		return
+	}
+	if s.json {
 		for _, x := range shown {
-			if err := enc.Encode(ResetRecord{Type: "reset", Conn: x.c.ID, Client: x.c.Client, Server: x.c.Server, Reset: x.r}); err != nil {
-				return err
+			s.buf.Reset()
+			if err := s.enc.Encode(ResetRecord{Type: "reset", Conn: c.ID, Client: c.Client, Server: c.Server, Reset: x.r}); err != nil && s.err == nil {
+				s.err = err
 			}
+			s.held.add(resetKey{x.r.TS, c.ID, x.i}, bytes.Clone(s.buf.Bytes()))
+		}
+		return
+	}
+	var b bytes.Buffer
+	b.WriteByte('\n')
+	resetEntryText(&b, groupResets(c, shown), s.o)
+	s.held.add(resetKey{shown[0].r.TS, c.ID, 0}, bytes.Clone(b.Bytes()))
+}
+
+func (s *ResetsStream) put(b []byte) {
+	if s.err == nil {
+		_, s.err = s.out.Write(b)
+	}
+}
+
+// Finish writes what is held and the end of the report (JSON: the summary
+// record with the counts; text: the counts, then the entries), and
+// flushes.
+func (s *ResetsStream) Finish(sum *report.Summary) error {
+	s.held.flush()
+	if late := s.held.late; late > 0 {
+		if s.json {
+			s.counts.OutOfOrder = late
+		} else {
+			what := "1 connection is"
+			if late > 1 {
+				what = fmt.Sprintf("%d connections are", late)
+			}
+			s.put([]byte(fmt.Sprintf("\n(%s printed out of capture order, when they finished: they were still open after %d later ones had)\n", what, s.window)))
 		}
 	}
-	return enc.Encode(ResetsSummary{Summary: &r.Summary, Resets: countResets(shown, total, o.Causes)})
+	if s.err != nil {
+		s.spool.close()
+		return s.err
+	}
+	if s.json {
+		if err := s.w.Flush(); err != nil {
+			return err
+		}
+		enc := json.NewEncoder(s.w)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(ResetsSummary{Summary: sum, Resets: s.counts}); err != nil {
+			return err
+		}
+		return s.w.Flush()
+	}
+	defer s.spool.close()
+	if err := s.text(sum); err != nil {
+		return err
+	}
+	return s.w.Flush()
+}
+
+// text writes the text report once every connection is in.
+func (s *ResetsStream) text(sum *report.Summary) error {
+	w, n := s.w, s.counts
+	if n.RSTs == 0 {
+		switch {
+		case n.RSTsTotal == 0:
+			fmt.Fprintln(w, "No RST in the selected connections.")
+		default:
+			fmt.Fprintf(w, "No RST of cause %s in the selected connections (%s of other causes).\n", strings.Join(s.o.Causes, ", "), plural(n.RSTsTotal, "RST"))
+		}
+		return nil
+	}
+	if err := resetCountsText(w, n, s.o); err != nil {
+		return err
+	}
+	if k := sum.KernelEvents; k != nil {
+		fmt.Fprintf(w, "\nkernel events (%s): %d tcp_send_reset, %d joined to a RST shown", k.File, k.SendResets, k.Joined)
+		if k.NotLogged > 0 {
+			fmt.Fprintf(w, "; %s from a traced address that the kernel did not send (a third party's)", plural(k.NotLogged, "RST"))
+		}
+		fmt.Fprintln(w)
+	}
+	if s.o.Summary {
+		return nil
+	}
+	return s.spool.copyTo(w)
 }
 
 type connReset struct {
-	c *report.Conn
+	i int // the RST's place in its connection
 	r *report.Reset
 }
 
-// selectResets returns the RSTs of o.Causes (all when empty) in capture
-// order, and the number of RSTs of every cause.
-func selectResets(r *report.Report, causes []string) (shown []connReset, total int) {
-	for _, c := range r.Conns {
-		for i := range c.Resets {
-			total++
-			if len(causes) == 0 || slices.Contains(causes, c.Resets[i].Cause) {
-				shown = append(shown, connReset{c, &c.Resets[i]})
-			}
-		}
-	}
-	sort.SliceStable(shown, func(i, j int) bool { return shown[i].r.TS < shown[j].r.TS })
-	return shown, total
+func newResetCounts(causes []string) *ResetCounts {
+	return &ResetCounts{ByCause: map[string]int{}, ConnsByCause: map[string]int{}, ByLinuxReason: map[string]int{}, Causes: causes}
 }
 
-// countResets counts the RSTs shown.
-func countResets(shown []connReset, total int, causes []string) *ResetCounts {
-	n := &ResetCounts{RSTs: len(shown), RSTsTotal: total, ByCause: map[string]int{}, ConnsByCause: map[string]int{}, ByLinuxReason: map[string]int{}, Causes: causes}
-	conns := map[*report.Conn]bool{}
-	type connCause struct {
-		c     *report.Conn
-		cause string
+// add counts the RSTs of c and returns those of n.Causes (all when none),
+// in capture order. seen is scratch space, left empty.
+func (n *ResetCounts) add(c *report.Conn, seen map[string]int) []connReset {
+	var shown []connReset
+	for i := range c.Resets {
+		n.RSTsTotal++
+		if len(n.Causes) == 0 || slices.Contains(n.Causes, c.Resets[i].Cause) {
+			shown = append(shown, connReset{i, &c.Resets[i]})
+		}
 	}
-	connCauses := map[connCause]bool{}
+	if len(shown) == 0 {
+		return nil
+	}
+	sort.SliceStable(shown, func(i, j int) bool { return shown[i].r.TS < shown[j].r.TS })
+	n.Conns++
+	if endedByRST(c) {
+		n.EndedByRST++
+	}
 	for _, x := range shown {
 		rs := x.r
-		if k := (connCause{x.c, rs.Cause}); !connCauses[k] {
-			connCauses[k] = true
+		n.RSTs++
+		if seen[rs.Cause] == 0 {
+			seen[rs.Cause] = 1
 			n.ConnsByCause[rs.Cause]++
-		}
-		if !conns[x.c] {
-			conns[x.c] = true
-			n.Conns++
-			if endedByRST(x.c) {
-				n.EndedByRST++
-			}
 		}
 		if rs.FollowsFrame != 0 {
 			n.FollowUps++
@@ -138,7 +310,8 @@ func countResets(shown []connReset, total int, causes []string) *ResetCounts {
 			}
 		}
 	}
-	return n
+	clear(seen)
+	return shown
 }
 
 func endedByRST(c *report.Conn) bool {
@@ -158,20 +331,13 @@ type resetBlock struct {
 	follows []*report.Reset
 }
 
-// groupResets makes one entry per connection, in the order of their first
-// RST shown. A follow-up RST (follows_frame) goes under the latest earlier
-// RST of the same sender at that frame (frame numbers repeat across input
-// files); without one shown it is a block of its own.
-func groupResets(shown []connReset) []*resetEntry {
-	var entries []*resetEntry
-	byConn := map[*report.Conn]*resetEntry{}
+// groupResets makes the entry of one connection from its RSTs shown, in
+// capture order. A follow-up RST (follows_frame) goes under the latest
+// earlier RST of the same sender at that frame (frame numbers repeat across
+// input files); without one shown it is a block of its own.
+func groupResets(c *report.Conn, shown []connReset) *resetEntry {
+	e := &resetEntry{c: c}
 	for _, x := range shown {
-		e := byConn[x.c]
-		if e == nil {
-			e = &resetEntry{c: x.c}
-			byConn[x.c] = e
-			entries = append(entries, e)
-		}
 		e.rsts++
 		folded := false
 		if x.r.FollowsFrame != 0 {
@@ -187,46 +353,7 @@ func groupResets(shown []connReset) []*resetEntry {
 			e.blocks = append(e.blocks, resetBlock{first: x.r})
 		}
 	}
-	return entries
-}
-
-// Resets writes the diagnosis of the RSTs for people: first the counts per
-// cause and per linux_reason (o.Summary: only those), then one entry per
-// connection with each RST — who sent it, in which state, whether it was
-// accepted, why it most likely happened and on which frames that rests, the
-// reason a Linux sender would have logged (and the kernel's own, when read),
-// the signals for and against a forgery, who saw an error — and the
-// follow-up RSTs of its sender folded under it. o.Causes selects RSTs by
-// cause.
-func Resets(w io.Writer, r *report.Report, o Options) error {
-	shown, total := selectResets(r, o.Causes)
-	if len(shown) == 0 {
-		switch {
-		case total == 0:
-			fmt.Fprintln(w, "No RST in the selected connections.")
-		default:
-			fmt.Fprintf(w, "No RST of cause %s in the selected connections (%s of other causes).\n", strings.Join(o.Causes, ", "), plural(total, "RST"))
-		}
-		return nil
-	}
-	if err := resetCountsText(w, countResets(shown, total, o.Causes), o); err != nil {
-		return err
-	}
-	if k := r.Summary.KernelEvents; k != nil {
-		fmt.Fprintf(w, "\nkernel events (%s): %d tcp_send_reset, %d joined to a RST shown", k.File, k.SendResets, k.Joined)
-		if k.NotLogged > 0 {
-			fmt.Fprintf(w, "; %s from a traced address that the kernel did not send (a third party's)", plural(k.NotLogged, "RST"))
-		}
-		fmt.Fprintln(w)
-	}
-	if o.Summary {
-		return nil
-	}
-	for _, e := range groupResets(shown) {
-		fmt.Fprintln(w)
-		resetEntryText(w, e, o)
-	}
-	return nil
+	return e
 }
 
 // resetCountsText writes the opening counts: a line, then a table per

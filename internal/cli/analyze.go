@@ -112,23 +112,26 @@ func RunAnalyze(o AnalyzeOptions, stdio IO) error {
 	}
 	eng.Select(sel)
 
-	// JSON streams: each connection's record leaves when the connection
-	// is finished, so memory follows the connections open at once.
+	// Every format streams: each connection's record goes to the output
+	// when the connection is finished, so memory follows the connections
+	// open at once (and the bounded buffers of the text renderers).
 	kj, err := o.Kernel.joiner()
 	if err != nil {
 		return err
 	}
-	var stream *render.JSONStream
+	var out connStream
 	opened := func(_ capture.Source, names []string) {
-		if o.Format == "json" {
-			stream = render.NewJSONStream(stdio.Out)
-			stream.Full = o.Stats
-			emit := stream.Conn
-			if kj != nil {
-				emit = func(c *report.Conn, a []*report.Anomaly) { kj.Conn(c); stream.Conn(c, a) }
-			}
-			eng.Stream(names, emit)
+		switch o.Format {
+		case "json":
+			js := render.NewJSONStream(stdio.Out)
+			js.Full = o.Stats
+			out = js
+		case "csv":
+			out = csvOut{render.NewCSVStream(stdio.Out)}
+		default:
+			out = render.NewTextStream(stdio.Out, names, render.Options{Color: useColor, Anomalies: o.Anomalies, Summary: o.Summary})
 		}
+		eng.Stream(names, joinKernel(kj, out.Conn))
 	}
 	names, code, closeInputs, err := runInputsOpen(o.Files, stdio, eng, o.Progress, opened)
 	if err != nil {
@@ -138,22 +141,9 @@ func RunAnalyze(o AnalyzeOptions, stdio IO) error {
 	rep := eng.Report(names)
 	closeInputs()
 	if kj != nil {
-		if o.Format != "json" {
-			for _, c := range rep.Conns {
-				kj.Conn(c)
-			}
-		}
 		rep.Summary.KernelEvents = kernelSummary(&o.Kernel, kj, stdio)
 	}
-	switch o.Format {
-	case "json":
-		err = stream.Finish(&rep.Summary)
-	case "csv":
-		err = render.CSV(stdio.Out, rep)
-	default:
-		err = render.Text(stdio.Out, rep, render.Options{Color: useColor, Anomalies: o.Anomalies, Summary: o.Summary})
-	}
-	if err != nil {
+	if err := out.Finish(&rep.Summary); err != nil {
 		return writeFailed(err)
 	}
 	if err := inputStatus(code); err != nil {
@@ -165,6 +155,27 @@ func RunAnalyze(o AnalyzeOptions, stdio IO) error {
 		}
 	}
 	return nil
+}
+
+// connStream is an output that takes connections as they finish
+// (analyze.Engine.Stream) and ends with the summary.
+type connStream interface {
+	Conn(*report.Conn, []*report.Anomaly)
+	Finish(*report.Summary) error
+}
+
+type csvOut struct{ *render.CSVStream }
+
+// Finish ends the CSV: the summary is not part of it.
+func (c csvOut) Finish(*report.Summary) error { return c.CSVStream.Finish() }
+
+// joinKernel makes emit join each record to the kernel's events first,
+// when they were read (kj not nil).
+func joinKernel(kj *analyze.KernelJoiner, emit func(*report.Conn, []*report.Anomaly)) func(*report.Conn, []*report.Anomaly) {
+	if kj == nil {
+		return emit
+	}
+	return func(c *report.Conn, a []*report.Anomaly) { kj.Conn(c); emit(c, a) }
 }
 
 // runInputs opens the inputs, merges them in time order and runs them

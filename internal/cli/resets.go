@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/tcptrace/tcptrace/analyze"
+	"github.com/tcptrace/tcptrace/internal/capture"
 	"github.com/tcptrace/tcptrace/render"
 	"github.com/tcptrace/tcptrace/report"
 )
@@ -114,26 +115,39 @@ func RunResets(o ResetsOptions, stdio IO) error {
 	if err != nil {
 		return err
 	}
-	rep, code, err := analyzeForReport(o.Files, stdio, o.Filter, o.Conns, o.Progress, nil)
+	// The report streams: the counts and a bounded buffer are all it keeps
+	// (render.ResetsStream).
+	out := render.NewResetsStream(stdio.Out, o.Format == "json", render.Options{Color: useColor, Summary: o.Summary, Causes: causes})
+	rep, code, err := analyzeStreaming(o.Files, stdio, o.Filter, o.Conns, o.Progress, joinKernel(kj, out.Conn))
 	if err != nil {
 		return err
 	}
 	if kj != nil {
-		for _, c := range rep.Conns {
-			kj.Conn(c)
-		}
 		rep.Summary.KernelEvents = kernelSummary(&o.Kernel, kj, stdio)
 	}
-	ro := render.Options{Color: useColor, Summary: o.Summary, Causes: causes}
-	if o.Format == "json" {
-		err = render.ResetsJSON(stdio.Out, rep, ro)
-	} else {
-		err = render.Resets(stdio.Out, rep, ro)
-	}
-	if err != nil {
+	if err := out.Finish(&rep.Summary); err != nil {
 		return writeFailed(err)
 	}
 	return inputStatus(code)
+}
+
+// analyzeStreaming runs the full analysis with a selection, handing each
+// connection to emit as it finishes, and returns the report (its summary:
+// the records went to emit) and the worst exit code of the inputs.
+func analyzeStreaming(files []string, stdio IO, filterExpr, conns, progress string, emit func(*report.Conn, []*report.Anomaly)) (*report.Report, int, error) {
+	eng := analyze.NewEngine(analyze.DefaultConfig())
+	sel, err := selection(AnalyzeOptions{Filter: filterExpr, Conns: conns})
+	if err != nil {
+		return nil, 0, err
+	}
+	eng.Select(sel)
+	opened := func(_ capture.Source, names []string) { eng.Stream(names, emit) }
+	names, code, closeInputs, err := runInputsOpen(files, stdio, eng, progress, opened)
+	defer closeInputs()
+	if err != nil {
+		return nil, code, err
+	}
+	return eng.Report(names), code, nil
 }
 
 // analyzeForReport runs the full analysis with a selection and returns the
