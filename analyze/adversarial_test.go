@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"encoding/binary"
 	"net/netip"
-	"runtime"
-	"runtime/metrics"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tcptrace/tcptrace/internal/capture"
+	"github.com/tcptrace/tcptrace/internal/memtest"
 	"github.com/tcptrace/tcptrace/internal/pcapgen"
 	"github.com/tcptrace/tcptrace/report"
 )
@@ -63,56 +60,14 @@ func template(t *testing.T, build func(c *pcapgen.Conn)) [][]byte {
 	return out
 }
 
-// patch sets the client address (10.x.y.z from i) and port in an IPv4
-// Ethernet frame of the template, in whichever direction it goes, and
-// fixes the IPv4 header checksum. TCP checksums are not verified by default.
+// patch returns a copy of a template frame with the client address and
+// port of connection i (pcapgen.PatchFlow).
 func patch(frame []byte, i int) []byte {
-	b := append([]byte(nil), frame...)
-	ip := b[14:]
-	addr := [4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}
-	port := uint16(1024 + i%60000)
-	ihl := int(ip[0]&15) * 4
-	if ip[12] == 10 && ip[13] == 0 && ip[14] == 0 && ip[15] == 1 { // from the client
-		copy(ip[12:16], addr[:])
-		binary.BigEndian.PutUint16(ip[ihl:], port)
-	} else {
-		copy(ip[16:20], addr[:])
-		binary.BigEndian.PutUint16(ip[ihl+2:], port)
-	}
-	ip[10], ip[11] = 0, 0
-	binary.BigEndian.PutUint16(ip[10:], pcapgen.Checksum(ip[:ihl]))
-	return b
+	return pcapgen.PatchFlow(append([]byte(nil), frame...), i)
 }
 
-// heapPeak returns the largest live heap (as measured by the garbage
-// collector at the end of each cycle) while fn runs: what the analysis
-// holds, without the garbage a collection has not reclaimed yet.
-func heapPeak(fn func()) uint64 {
-	runtime.GC()
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	go func() {
-		defer wg.Done()
-		for {
-			metrics.Read(sample)
-			if v := sample[0].Value.Uint64(); v > peak.Load() {
-				peak.Store(v)
-			}
-			select {
-			case <-stop:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	}()
-	fn()
-	close(stop)
-	wg.Wait()
-	return peak.Load()
-}
+// heapPeak returns the largest live heap while fn runs (memtest.HeapPeak).
+func heapPeak(fn func()) uint64 { return memtest.HeapPeak(fn) }
 
 // runStreaming analyzes a capture with streaming output (records counted,
 // not kept), as `analyze --format json` does.

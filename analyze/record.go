@@ -110,19 +110,7 @@ func resolveFiles(rc *report.Conn, anoms []*report.Anomaly, files []string) {
 
 // sortAnomalies orders anomalies by capture time, then file, frame and kind.
 func sortAnomalies(as []*report.Anomaly) {
-	sort.SliceStable(as, func(i, j int) bool {
-		a, b := as[i], as[j]
-		if a.TS != b.TS {
-			return a.TS < b.TS
-		}
-		if a.FileIdx != b.FileIdx {
-			return a.FileIdx < b.FileIdx
-		}
-		if a.Frame != b.Frame {
-			return a.Frame < b.Frame
-		}
-		return a.Kind < b.Kind
-	})
+	sort.SliceStable(as, func(i, j int) bool { return report.AnomalyBefore(as[i], as[j]) })
 }
 
 // Report builds the report model. files are the input names, by index.

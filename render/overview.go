@@ -153,30 +153,15 @@ func (acc *OverviewAcc) wouldKeep(s scored) bool {
 // keepFirst keeps a among the kindFrames first anomalies of its kind, in
 // the order of the report (sortAnomalies: time, file, frame, kind).
 func (k *kindSum) keepFirst(a *report.Anomaly) {
-	if len(k.first) == kindFrames && !anomalyBefore(a, k.first[kindFrames-1]) {
+	if len(k.first) == kindFrames && !report.AnomalyBefore(a, k.first[kindFrames-1]) {
 		return
 	}
-	i := sort.Search(len(k.first), func(i int) bool { return anomalyBefore(a, k.first[i]) })
+	i := sort.Search(len(k.first), func(i int) bool { return report.AnomalyBefore(a, k.first[i]) })
 	if len(k.first) < kindFrames {
 		k.first = append(k.first, nil)
 	}
 	copy(k.first[i+1:], k.first[i:])
 	k.first[i] = a
-}
-
-// anomalyBefore is the order of the report's anomalies: time, then file,
-// frame and kind.
-func anomalyBefore(a, b *report.Anomaly) bool {
-	if a.TS != b.TS {
-		return a.TS < b.TS
-	}
-	if a.FileIdx != b.FileIdx {
-		return a.FileIdx < b.FileIdx
-	}
-	if a.Frame != b.Frame {
-		return a.Frame < b.Frame
-	}
-	return a.Kind < b.Kind
 }
 
 func containsString(list []string, s string) bool {

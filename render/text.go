@@ -244,7 +244,7 @@ func (s *TextStream) Finish(sum *report.Summary) error {
 		return err
 	}
 	if s.o.Anomalies && len(s.anoms) > 0 {
-		sort.SliceStable(s.anoms, func(i, j int) bool { return anomalyBefore(s.anoms[i], s.anoms[j]) })
+		sort.SliceStable(s.anoms, func(i, j int) bool { return report.AnomalyBefore(s.anoms[i], s.anoms[j]) })
 		if err := anomalyTable(s.w, s.anoms, s.multi, s.o); err != nil {
 			return err
 		}

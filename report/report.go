@@ -10,6 +10,21 @@ type Dir struct {
 	Server int64 `json:"server"`
 }
 
+// AnomalyBefore is the order of anomaly records: capture time, then file,
+// frame and kind.
+func AnomalyBefore(a, b *Anomaly) bool {
+	if a.TS != b.TS {
+		return a.TS < b.TS
+	}
+	if a.FileIdx != b.FileIdx {
+		return a.FileIdx < b.FileIdx
+	}
+	if a.Frame != b.Frame {
+		return a.Frame < b.Frame
+	}
+	return a.Kind < b.Kind
+}
+
 // Conn is one TCP connection.
 type Conn struct {
 	Type       string  `json:"type"` // always "conn"

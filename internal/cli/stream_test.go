@@ -7,15 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
-	"runtime/metrics"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/tcptrace/tcptrace/internal/memtest"
 	"github.com/tcptrace/tcptrace/internal/pcapgen"
 )
 
@@ -66,34 +63,8 @@ func (w *lineTail) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// heapPeak returns the largest live heap (measured by the garbage collector
-// at the end of each cycle) while fn runs.
-func heapPeak(fn func()) uint64 {
-	runtime.GC()
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	go func() {
-		defer wg.Done()
-		for {
-			metrics.Read(sample)
-			if v := sample[0].Value.Uint64(); v > peak.Load() {
-				peak.Store(v)
-			}
-			select {
-			case <-stop:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	}()
-	fn()
-	close(stop)
-	wg.Wait()
-	return peak.Load()
-}
+// heapPeak returns the largest live heap while fn runs (memtest.HeapPeak).
+func heapPeak(fn func()) uint64 { return memtest.HeapPeak(fn) }
 
 // TestStreamingFlood runs every output mode of analyze and resets on the
 // capture of a port scan of floodConns connections (each a SYN and the

@@ -45,7 +45,7 @@ func WriteFlood(w io.Writer, n int, kind FloodKind) error {
 	for i := range n {
 		at := Epoch.Add(time.Duration(i) * time.Microsecond)
 		for k, f := range tmpl {
-			buf = floodPatch(append(buf[:0], f...), i)
+			buf = PatchFlow(append(buf[:0], f...), i)
 			if err := pw.WriteFrame(at.Add(time.Duration(k)*100*time.Nanosecond), buf, len(buf)); err != nil {
 				return err
 			}
@@ -54,11 +54,12 @@ func WriteFlood(w io.Writer, n int, kind FloodKind) error {
 	return bw.Flush()
 }
 
-// floodPatch gives the frame b (IPv4 in Ethernet) the client address and
-// port of connection i, in whichever direction it goes, and fixes the IPv4
-// header checksum (the TCP checksum is left as it was: tcptrace verifies
-// TCP checksums only with --checksum).
-func floodPatch(b []byte, i int) []byte {
+// PatchFlow gives the frame b (IPv4 in Ethernet, of a connection whose
+// client is 10.0.0.1) the client address 10.x.y.z and port of connection i,
+// in whichever direction it goes, in place, and fixes the IPv4 header
+// checksum (the TCP checksum is left as it was: tcptrace verifies TCP
+// checksums only with --checksum). It returns b.
+func PatchFlow(b []byte, i int) []byte {
 	ip := b[14:]
 	addr := [4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}
 	port := uint16(1024 + i%60000)
