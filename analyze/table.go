@@ -67,7 +67,7 @@ type Config struct {
 
 // DefaultConfig returns the defaults used by the CLI.
 func DefaultConfig() Config {
-	return Config{ReuseIdle: 60 * time.Second, Idle: 5 * time.Minute, EvictIdle: 30 * time.Minute, Linger: 10 * time.Second,
+	return Config{ReuseIdle: 60 * time.Second, Idle: 5 * time.Minute, EvictIdle: 30 * time.Minute,
 		ConnBudget: defaultConnBudget, GlobalBudget: defaultGlobalBudget, History: defaultHistory, Workers: runtime.NumCPU(),
 		MaxConns: DefaultMaxConns}
 }
