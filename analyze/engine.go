@@ -99,15 +99,17 @@ func (e *Engine) Run(src capture.Source) error {
 		return e.runPipelined(src)
 	}
 	var first error
-	err := readAll(src, e.Feed, func(err error) {
-		e.errs = append(e.errs, err)
-		first = cmp.Or(first, err)
-	})
+	err := readAll(src, e.Feed, func(err error) { first = e.inputError(first, err) })
 	if err != nil {
-		e.errs = append(e.errs, err)
-		first = cmp.Or(first, err)
+		first = e.inputError(first, err)
 	}
 	return first
+}
+
+// inputError records an input error of a run and returns the run's first.
+func (e *Engine) inputError(first, err error) error {
+	e.errs = append(e.errs, err)
+	return cmp.Or(first, err)
 }
 
 // AddError records an input error that happened outside Run (opening a file).
@@ -123,6 +125,14 @@ func (e *Engine) Errors() []error { return e.errs }
 // input names by index. Report still gives the summary (and no records).
 func (e *Engine) Stream(files []string, emit func(*report.Conn, []*report.Anomaly)) {
 	e.out.files, e.out.emit = files, emit
+}
+
+// idleToEnd sets a record's idle_before_end to the silence between its last
+// packet and the input's end at lastTS (docs/json.md).
+func idleToEnd(rc *report.Conn, lastTS int64) {
+	if rc.Close != nil && lastTS > rc.LastNS {
+		rc.Close.IdleFor = float64(lastTS-rc.LastNS) / 1e9
+	}
 }
 
 // sink is where the records of finished connections go: to Stream's emit
@@ -144,8 +154,8 @@ func (o *sink) deliver(rc *report.Conn, anoms []*report.Anomaly) {
 	if o.emit != nil {
 		// Streaming: the record leaves now; only connections still open at
 		// the end of the input get idle_before_end.
-		if o.atEnd && rc.Close != nil && o.lastTS > rc.LastNS {
-			rc.Close.IdleFor = float64(o.lastTS-rc.LastNS) / 1e9
+		if o.atEnd {
+			idleToEnd(rc, o.lastTS)
 		}
 		resolveFiles(rc, anoms, o.files)
 		sortAnomalies(anoms)

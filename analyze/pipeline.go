@@ -1,8 +1,6 @@
 package analyze
 
 import (
-	"cmp"
-
 	"github.com/tcptrace/tcptrace/internal/capture"
 	"github.com/tcptrace/tcptrace/tcp"
 )
@@ -46,12 +44,10 @@ type readErrs struct {
 // run's first error so far, and whether the batch was the last.
 func (e *Engine) collect(d *readErrs, first error) (error, bool) {
 	for _, err := range d.errs {
-		e.errs = append(e.errs, err)
-		first = cmp.Or(first, err)
+		first = e.inputError(first, err)
 	}
 	if d.end && d.err != nil {
-		e.errs = append(e.errs, d.err)
-		first = cmp.Or(first, d.err)
+		first = e.inputError(first, d.err)
 	}
 	d.errs = d.errs[:0]
 	return first, d.end

@@ -147,9 +147,7 @@ func (e *Engine) Report(files []string) *report.Report {
 	r := &report.Report{Conns: e.out.done, Anomalies: e.out.anoms}
 	for _, rc := range r.Conns {
 		resolveFiles(rc, nil, files)
-		if rc.Close != nil && e.rd.lastTS > rc.LastNS {
-			rc.Close.IdleFor = float64(e.rd.lastTS-rc.LastNS) / 1e9
-		}
+		idleToEnd(rc, e.rd.lastTS)
 	}
 	if len(files) > 1 {
 		for _, a := range r.Anomalies {

@@ -236,28 +236,25 @@ func (g *gen) tranIPv4(k uint32) []Instruction {
 // tranIPv6 loads the 16 bits at k after a fixed IPv6 header.
 func (g *gen) tranIPv6(k uint32) []Instruction { return g.nl(40+k, sizeH) }
 
+// both generates a and b and combines them (and, or).
+func (g *gen) both(a, b node, combine func(frag, frag) frag) (frag, error) {
+	fa, err := g.node(a)
+	if err != nil {
+		return fa, err
+	}
+	fb, err := g.node(b)
+	if err != nil {
+		return fb, err
+	}
+	return combine(fa, fb), nil
+}
+
 func (g *gen) node(n node) (frag, error) {
 	switch n := n.(type) {
 	case andNode:
-		a, err := g.node(n.a)
-		if err != nil {
-			return a, err
-		}
-		b, err := g.node(n.b)
-		if err != nil {
-			return b, err
-		}
-		return and(a, b), nil
+		return g.both(n.a, n.b, and)
 	case orNode:
-		a, err := g.node(n.a)
-		if err != nil {
-			return a, err
-		}
-		b, err := g.node(n.b)
-		if err != nil {
-			return b, err
-		}
-		return or(a, b), nil
+		return g.both(n.a, n.b, or)
 	case notNode:
 		a, err := g.node(n.a)
 		return not(a), err

@@ -210,6 +210,28 @@ func (p *parser) enter() error {
 	return nil
 }
 
+// prefixLen reads "/LEN" of a network.
+func (p *parser) prefixLen() (uint32, error) {
+	p.next()
+	l := p.tok()
+	if l.kind != tNum {
+		return 0, p.unexpected("a prefix length")
+	}
+	p.next()
+	if l.err != "" {
+		return 0, errAt(l, "%s", l.err)
+	}
+	return l.num, nil
+}
+
+// join is "left and right" or "left or right".
+func join(isAnd bool, left, right node) node {
+	if isAnd {
+		return andNode{left, right}
+	}
+	return orNode{left, right}
+}
+
 // expr: term { ("and" | "or") (term | id) }. "and" and "or" have the same
 // precedence and associate to the left, as in pcap-filter(7).
 func (p *parser) expr() (node, error) {
@@ -232,11 +254,7 @@ func (p *parser) expr() (node, error) {
 		if err != nil {
 			return nil, err
 		}
-		if isAnd {
-			left = andNode{left, right}
-		} else {
-			left = orNode{left, right}
-		}
+		left = join(isAnd, left, right)
 	}
 	return left, nil
 }
@@ -424,11 +442,7 @@ func (p *parser) pid(q qual) (node, error) {
 		if err != nil {
 			return nil, err
 		}
-		if isAnd {
-			left = andNode{left, right}
-		} else {
-			left = orNode{left, right}
-		}
+		left = join(isAnd, left, right)
 	}
 	return left, nil
 }
@@ -456,16 +470,11 @@ func (p *parser) value(q qual) (node, error) {
 		p.next()
 		switch p.tok().kind {
 		case tSlash:
-			p.next()
-			l := p.tok()
-			if l.kind != tNum {
-				return nil, p.unexpected("a prefix length")
+			n, err := p.prefixLen()
+			if err != nil {
+				return nil, err
 			}
-			p.next()
-			if l.err != "" {
-				return nil, errAt(l, "%s", l.err)
-			}
-			return v4Net(t, q, l.num, nil)
+			return v4Net(t, q, n, nil)
 		case tKeyword:
 			if p.tok().text == "mask" {
 				p.next()
@@ -482,16 +491,11 @@ func (p *parser) value(q qual) (node, error) {
 		p.next()
 		masklen := uint32(128)
 		if p.tok().kind == tSlash {
-			p.next()
-			l := p.tok()
-			if l.kind != tNum {
-				return nil, p.unexpected("a prefix length")
+			n, err := p.prefixLen()
+			if err != nil {
+				return nil, err
 			}
-			p.next()
-			if l.err != "" {
-				return nil, errAt(l, "%s", l.err)
-			}
-			masklen = l.num
+			masklen = n
 		} else if p.tok().kind == tKeyword && p.tok().text == "mask" {
 			return nil, errAt(p.tok(), "mask syntax is for IPv4 networks; use %s/LEN", t.text)
 		}

@@ -66,7 +66,7 @@ TCP connection followed by a summary of what was read and skipped.`,
 	f.StringVar(&o.Conns, "conn", "", "show only these connection IDs, e.g. 3,7,10-12 (IDs do not change with --filter)")
 	f.IntVar(&o.MaxConns, "max-conns", analyze.DefaultMaxConns, "the most connections held at once; beyond, the least recently active is finished early and counted (memory stays bounded on floods and scans)")
 	o.Kernel.add(f)
-	f.BoolVar(&o.Stats, "stats", false, "JSON: each connection record carries its per-direction statistics (tcptrace -l) and its state transitions (docs/json.md)")
+	statsFlag(f, &o.Stats)
 	f.BoolVar(&o.Summary, "summary", false, "only the overview: anomalies per kind, the worst connections and the summary, without the connection table")
 	f.BoolVar(&o.Anomalies, "anomalies", false, "after the table, list every anomaly frame by frame (JSON output always carries them)")
 	f.BoolVar(&o.Checksum, "checksum", false, "verify TCP checksums (off by default: checksum offload makes a sender's own packets look wrong)")

@@ -84,7 +84,7 @@ tracefs access for the kernel's word).`,
 	f.StringVarP(&o.Write, "write", "w", "", "also write everything captured to this pcapng file (with the kernel's RST reasons as packet comments)")
 	f.StringVar(&o.Format, "format", "text", "output format: text or json (JSON lines, docs/json.md)")
 	f.StringVar(&o.Color, "color", "auto", "colour: auto (on a terminal, unless NO_COLOR is set), always or never")
-	f.BoolVar(&o.Stats, "stats", false, "JSON: each connection record carries its per-direction statistics (tcptrace -l) and its state transitions (docs/json.md)")
+	statsFlag(f, &o.Stats)
 	f.BoolVar(&o.Events, "events", false, "print every RST with its diagnosis and every anomaly (JSON: reset and anomaly records)")
 	f.StringVar(&o.Status, "status", "auto", "one-line status on stderr (packets/s, connections open, drops): auto (on a terminal) or never")
 	f.StringVar(&o.Kernel, "kernel", "auto", "the kernel's reasons for its RSTs: auto (when root on Linux 6.10+) or off")

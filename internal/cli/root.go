@@ -141,6 +141,11 @@ func inputStatus(code int) error {
 }
 
 // progressFlag registers --progress.
+// statsFlag is --stats of the commands that write connection records.
+func statsFlag(f *pflag.FlagSet, p *bool) {
+	f.BoolVar(p, "stats", false, "JSON: each connection record carries its per-direction statistics (tcptrace -l) and its state transitions (docs/json.md)")
+}
+
 func progressFlag(f *pflag.FlagSet, p *string) {
 	f.StringVar(p, "progress", "auto", "progress bar on stderr: auto (terminal and inputs over 50 MB) or never")
 }

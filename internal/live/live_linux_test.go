@@ -83,18 +83,24 @@ func echo(ln net.Listener) {
 	}
 }
 
+// listenLo listens on a free TCP port of 127.0.0.1 until the test ends.
+func listenLo(t *testing.T) (net.Listener, uint16) {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln, uint16(ln.Addr().(*net.TCPAddr).Port)
+}
+
 // TestLoopbackEachPacketOnce captures a TCP exchange on lo: every segment
 // appears once (not also as the outgoing copy), timestamps do not go back,
 // and Close from another goroutine ends Next with io.EOF after the last
 // frame.
 func TestLoopbackEachPacketOnce(t *testing.T) {
 	needCapture(t)
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	port := uint16(ln.Addr().(*net.TCPAddr).Port)
+	ln, port := listenLo(t)
 	src, err := Open([]string{"lo"}, Options{Filter: portFilter(port, false)})
 	if err != nil {
 		t.Fatal(err)
@@ -401,12 +407,7 @@ func TestPermissionDenied(t *testing.T) {
 // installed, reads the file and the comment.
 func TestWritePcapng(t *testing.T) {
 	needCapture(t)
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	port := uint16(ln.Addr().(*net.TCPAddr).Port)
+	ln, port := listenLo(t)
 	src, err := Open([]string{"lo"}, Options{Filter: portFilter(port, false), BlockTimeout: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
