@@ -177,7 +177,10 @@ type Conn struct {
 // New returns an empty connection.
 func New() *Conn { return &Conn{} }
 
-// Step accounts segment s, sent in direction dir (0 = client → server).
+// Step accounts segment s, sent in direction dir. It is a direct port and
+// keeps its source's shape: the per-segment accounting of tcptrace
+// 6.6.7's trace.c dotrace(), in its order, and rexmit.c (addseg, rexmit)
+// for retransmissions (docs/statistics.md maps each statistic to it).
 func (c *Conn) Step(dir tcp.Dir, s *tcp.Segment) {
 	now := s.TS
 	if !c.started {

@@ -117,7 +117,10 @@ func (a *Analyzer) Init(cfg Config) {
 	a.d[0].scale, a.d[1].scale = -1, -1
 }
 
-// Step analyzes one segment sent in direction d (0 or 1).
+// Step analyzes one segment sent in direction d. It is a direct port and
+// keeps its source's shape: Wireshark 4.0's epan/dissectors/packet-tcp.c,
+// tcp_analyze_sequence_number(), its checks in their order
+// (docs/wireshark-flags.md names each branch and its condition).
 func (a *Analyzer) Step(d tcp.Dir, s *tcp.Segment) Result {
 	fwd, rev := &a.d[d], &a.d[d.Peer()]
 	fl := s.Flags
