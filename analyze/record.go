@@ -23,7 +23,7 @@ func (t *tableSide) record(c *Conn) (*report.Conn, []*report.Anomaly) {
 		Client:      c.Client.String(),
 		Server:      c.Server.String(),
 		VLAN:        c.vlans[tcp.Client].String(),
-		RoleBy:      c.roleBy.String(),
+		RoleBy:      report.Role(c.roleBy.String()),
 		FirstFrame:  c.FirstFrame,
 		LastFrame:   c.LastFrame,
 		Start:       formatTS(c.firstTS),

@@ -59,7 +59,7 @@ func ConnHeader(w io.Writer, o Options) error {
 func ConnLine(w io.Writer, c *report.Conn, o Options) error {
 	state := c.State
 	if c.RoleBy != "syn" {
-		state += " (roles by " + c.RoleBy + ")"
+		state += " (roles by " + string(c.RoleBy) + ")"
 	}
 	start := shortTime(c.Start)
 	if i := strings.IndexByte(start, ' '); i >= 0 {

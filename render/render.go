@@ -211,7 +211,7 @@ func (s *CSVStream) Finish() error {
 func csvRow(row []string, c *report.Conn) []string {
 	i64 := func(n int64) string { return strconv.FormatInt(n, 10) }
 	row = append(row,
-		strconv.Itoa(c.ID), c.Client, c.Server, c.VLAN, c.ServerVLAN, c.RoleBy, c.FirstFile, i64(c.FirstFrame),
+		strconv.Itoa(c.ID), c.Client, c.Server, c.VLAN, c.ServerVLAN, string(c.RoleBy), c.FirstFile, i64(c.FirstFrame),
 		c.LastFile, i64(c.LastFrame), c.Start, strconv.FormatFloat(c.Duration, 'f', 6, 64),
 		i64(c.Packets.Client), i64(c.Packets.Server), i64(c.Bytes.Client), i64(c.Bytes.Server),
 		i64(c.SYN.Client), i64(c.SYN.Server), i64(c.FIN.Client), i64(c.FIN.Server),

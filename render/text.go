@@ -297,7 +297,7 @@ func connCells(c *report.Conn, multi bool, o Options) []string {
 	}
 	state := c.State
 	if c.RoleBy != "syn" {
-		state += " (roles by " + c.RoleBy + ")"
+		state += " (roles by " + string(c.RoleBy) + ")"
 	}
 	if o.Color {
 		switch {

@@ -5,10 +5,25 @@
 package report
 
 // Dir holds a value per direction: client→server and server→client.
+//
+// In JSON a side that is 0 is absent, and a pair whose sides are both 0 is
+// absent where the field is marked omitzero (IsZero).
 type Dir struct {
-	Client int64 `json:"client"`
-	Server int64 `json:"server"`
+	Client int64 `json:"client,omitzero"`
+	Server int64 `json:"server,omitzero"`
 }
+
+// IsZero reports whether both sides are 0 (encoding/json's omitzero).
+func (d Dir) IsZero() bool { return d.Client == 0 && d.Server == 0 }
+
+// Role says how a connection's client was chosen: "syn" (the SYN's sender),
+// "syn-ack", "port" or "first-packet". In JSON the usual case, "syn", is
+// absent: only the roles chosen some other way are written.
+type Role string
+
+// IsZero reports whether the role is the default one (encoding/json's
+// omitzero): chosen by the SYN, or not set.
+func (r Role) IsZero() bool { return r == "" || r == "syn" }
 
 // AnomalyBefore is the order of anomaly records: capture time, then file,
 // frame and kind.
@@ -33,13 +48,13 @@ type Conn struct {
 	Server     string  `json:"server"`
 	VLAN       string  `json:"vlan,omitempty"`        // "10", or "10.20" for QinQ (outer.inner)
 	ServerVLAN string  `json:"vlan_server,omitempty"` // the server's VLAN when the directions differ ("none" = untagged)
-	RoleBy     string  `json:"role_by"`               // how the client was chosen: syn, syn-ack, port, first-packet
+	RoleBy     Role    `json:"role_by,omitzero"`      // how the client was chosen: syn (absent in JSON), syn-ack, port, first-packet
 	FirstFile  string  `json:"first_file,omitempty"`
 	FirstFrame int64   `json:"first_frame"`
 	LastFile   string  `json:"last_file,omitempty"`
 	LastFrame  int64   `json:"last_frame"`
-	Start      string  `json:"start"`    // RFC 3339 UTC, nanoseconds
-	Duration   float64 `json:"duration"` // seconds from first to last packet
+	Start      string  `json:"start"`             // RFC 3339 UTC, nanoseconds
+	Duration   float64 `json:"duration,omitzero"` // seconds from first to last packet; absent when 0
 	Packets    Dir     `json:"packets"`
 	Bytes      Dir     `json:"bytes,omitzero"` // TCP payload bytes (from the IP length: counts bytes lost to snaplen); absent when 0 both ways, as syn, fin and rst
 	SYN        Dir     `json:"syn,omitzero"`   // SYN segments (with or without ACK)
@@ -88,7 +103,7 @@ type Handshake struct {
 	Backoff       []float64 `json:"syn_backoff,omitempty"` // seconds between successive SYNs
 	RTTClient     *float64  `json:"rtt_client,omitempty"`  // SYN → SYN-ACK at the capture point (s)
 	RTTServer     *float64  `json:"rtt_server,omitempty"`  // SYN-ACK → ACK at the capture point (s)
-	MSS           *Dir      `json:"mss,omitempty"`
+	MSS           *Dir      `json:"mss,omitzero"`
 	WScale        *WScale   `json:"wscale,omitzero"` // absent when neither SYN offered it and neither was seen
 	SACKPermitted bool      `json:"sack_permitted,omitempty"`
 	Timestamps    bool      `json:"timestamps,omitempty"`
@@ -197,11 +212,11 @@ type Reset struct {
 	FollowsFrame   int64      `json:"follows_frame,omitempty"`   // a follow-up RST: the frame of the sender's first RST, whose cause it shares
 	Signals        []Signal   `json:"signals,omitempty"`         // the evidence for and against a third party (forged RST)
 	Evidence       []Evidence `json:"evidence,omitempty"`
-	AppSees        string     `json:"app_sees,omitempty"`         // whose application saw what
-	Unacked        *Dir       `json:"unacked,omitempty"`          // bytes each side had sent that the other had not acknowledged
-	SinceData      *Seconds   `json:"since_data_s,omitempty"`     // seconds since each side's last data (-1: none)
-	LastDataFrames *Dir       `json:"last_data_frames,omitempty"` // frame of each side's last data (0: none)
-	Recent         []SegBrief `json:"recent,omitempty"`           // the last segments up to the RST
+	AppSees        string     `json:"app_sees,omitempty"`        // whose application saw what
+	Unacked        *Dir       `json:"unacked,omitzero"`          // bytes each side had sent that the other had not acknowledged
+	SinceData      *Seconds   `json:"since_data_s,omitempty"`    // seconds since each side's last data (-1: none)
+	LastDataFrames *Dir       `json:"last_data_frames,omitzero"` // frame of each side's last data (0: none)
+	Recent         []SegBrief `json:"recent,omitempty"`          // the last segments up to the RST
 	TS             int64      `json:"-"`
 }
 
