@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"hash/maphash"
+	"sort"
 	"strings"
 	"unsafe"
 
@@ -510,4 +511,15 @@ func (c *Conn) wiresharkFlags(d tcp.Dir, s *tcp.Segment, pre preState) {
 		}
 		add(name, detail)
 	})
+}
+
+// AnomalyKinds is the name of every anomaly kind, sorted: the values of an
+// anomaly record's "kind" and of a connection's "anomalies" keys.
+func AnomalyKinds() []string {
+	kinds := make([]string, 0, len(severities))
+	for k := range severities {
+		kinds = append(kinds, string(k))
+	}
+	sort.Strings(kinds)
+	return kinds
 }

@@ -13,7 +13,14 @@ import (
 type Selection struct {
 	Filter *filter.Filter // a connection is reported if any of its segments matches
 	IDs    map[int]bool   // if non-empty, only these connection IDs
+	// Keep, if set, is asked about each finished connection's record (on
+	// the goroutine that finished it): the connection is reported only if
+	// it returns true (--where: outcomes, internal/where).
+	Keep func(*report.Conn) bool
 }
+
+// active reports whether the selection may leave connections out.
+func (s *Selection) active() bool { return s.Filter != nil || len(s.IDs) > 0 || s.Keep != nil }
 
 // Engine runs frames through decoding and the connection table and turns
 // finished connections into report records. It is the front of the

@@ -162,7 +162,7 @@ func (e *Engine) Report(files []string) *report.Report {
 	s.Frames = e.rd.frames
 	s.TCPSegments = e.rd.tcp
 	s.Connections = len(r.Conns) + e.out.emitted
-	if e.sel.Filter != nil || len(e.sel.IDs) > 0 {
+	if e.sel.active() {
 		s.Selected, s.ConnsTotal = true, created
 	}
 	s.Skipped = map[string]int64{}

@@ -879,3 +879,9 @@ func joinWords(s []string) string {
 	}
 	return out + " and " + s[len(s)-1]
 }
+
+// Causes is every reset cause, in the order of docs/json.md.
+func Causes() []string {
+	return []string{CauseRefused, CauseAbort, CauseResetAfterClose, CauseHalfOpen, CauseIdleTimeout,
+		CauseRetransTimeout, CauseMiddlebox, CauseUnknown}
+}

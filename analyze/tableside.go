@@ -95,6 +95,9 @@ func (t *tableSide) finalize(c *Conn) {
 	var anoms []*report.Anomaly
 	if !t.cfg.StreamsOnly && c.matched && (len(t.sel.IDs) == 0 || t.sel.IDs[c.ID]) {
 		rc, anoms = t.record(c)
+		if t.sel.Keep != nil && !t.sel.Keep(rc) {
+			rc, anoms = nil, nil
+		}
 	}
 	t.put(c.ID, rc, anoms)
 	t.table.recycle(c)

@@ -193,18 +193,16 @@ func (acc *OverviewAcc) Write(w io.Writer, o Options) error {
 			return a.kind < b.kind
 		})
 		title("Anomalies")
-		tbl := newTable(w)
-		tbl.Header("kind", "severity", "count", "connections", "first frames")
+		var rows [][]string
 		for _, k := range list {
 			fr := make([]string, len(k.first))
 			for i, a := range k.first {
 				fr[i] = fmt.Sprint(a.Frame)
 			}
-			if err := tbl.Append(k.kind, k.sev, fmt.Sprint(k.n), fmt.Sprint(k.conns), strings.Join(fr, ", ")); err != nil {
-				return err
-			}
+			rows = append(rows, []string{k.kind, k.sev, fmt.Sprint(k.n), fmt.Sprint(k.conns), strings.Join(fr, ", ")})
 		}
-		if err := tbl.Render(); err != nil {
+		specs := []*fitSpec{4: {drop: 1}}
+		if err := writeTable(w, o.Width, specs, []string{"kind", "severity", "count", "connections", "first frames"}, rows); err != nil {
 			return err
 		}
 		fmt.Fprintln(w)
@@ -214,18 +212,16 @@ func (acc *OverviewAcc) Write(w io.Writer, o Options) error {
 		return nil
 	}
 	title("Worst connections")
-	tbl := newTable(w)
-	tbl.Header("id", "client → server", "state", "trouble", "first frames")
+	var rows [][]string
 	for _, s := range acc.worst {
 		fr := make([]string, len(s.frames))
 		for i, f := range s.frames {
 			fr[i] = fmt.Sprint(f)
 		}
-		if err := tbl.Append(fmt.Sprint(s.id), s.client+" → "+s.server, s.state, strings.Join(s.why, ", "), strings.Join(fr, ", ")); err != nil {
-			return err
-		}
+		rows = append(rows, []string{fmt.Sprint(s.id), s.client + " → " + s.server, s.state, strings.Join(s.why, ", "), strings.Join(fr, ", ")})
 	}
-	if err := tbl.Render(); err != nil {
+	specs := []*fitSpec{1: {shrink: 21, cut: 3}, 2: {shrink: 16, cut: 2}, 3: {shrink: 14, cut: 1}, 4: {drop: 1}}
+	if err := writeTable(w, o.Width, specs, []string{"id", "client → server", "state", "trouble", "first frames"}, rows); err != nil {
 		return err
 	}
 	fmt.Fprintln(w)

@@ -27,6 +27,13 @@ type Options struct {
 	Summary   bool // only the overview: no connection table (resets: only the counts)
 	// Causes selects the RSTs of tcptrace resets by cause (empty: all).
 	Causes []string
+
+	// The connection table of analyze (text).
+	Width   int      // fit the table in this many columns, wrap longer lines (0: as wide as it takes)
+	Columns []string // the columns, in order (ParseColumns; nil: the default table)
+	Sort    string   // order the rows by: start, duration, bytes, retrans, rtt, anomalies (SortKeys); "": by ID
+	Top     int      // print only the first N rows of that order (0: all)
+	Stats   bool     // a tcptrace -l block per connection instead of the table (statsBlock)
 }
 
 // JSONLines writes one JSON object per line: every connection ("type":"conn")
@@ -228,8 +235,7 @@ func csvRow(row []string, c *report.Conn) []string {
 
 // anomalyTable lists every anomaly in capture order.
 func anomalyTable(w io.Writer, anoms []*report.Anomaly, multi bool, o Options) error {
-	tbl := newTable(w)
-	tbl.Header("frame", "conn", "from", "severity", "kind", "detail")
+	rows := make([][]string, 0, len(anoms))
 	for _, a := range anoms {
 		frame := strconv.FormatInt(a.Frame, 10)
 		if multi {
@@ -237,11 +243,10 @@ func anomalyTable(w io.Writer, anoms []*report.Anomaly, multi bool, o Options) e
 		}
 		c := sevColors[a.Severity]
 		sev, kind := paint(o.Color, c, a.Severity), paint(o.Color, c, a.Kind)
-		if err := tbl.Append(frame, strconv.Itoa(a.Conn), a.Dir, sev, kind, a.Detail); err != nil {
-			return err
-		}
+		rows = append(rows, []string{frame, strconv.Itoa(a.Conn), a.Dir, sev, kind, a.Detail})
 	}
-	return tbl.Render()
+	specs := []*fitSpec{0: {shrink: 12, cut: 2, left: true}, 5: {shrink: 12, cut: 1}}
+	return writeTable(w, o.Width, specs, []string{"frame", "conn", "from", "severity", "kind", "detail"}, rows)
 }
 
 // anomalySummary renders the counts of a connection compactly, most frequent

@@ -182,9 +182,10 @@ func TestStreamsMatchReport(t *testing.T) {
 	})
 }
 
-// TestStreamedTableLikeTablewriter: the lines the text stream writes once
-// its columns are fixed are the house table's (tablewriter) when the widths
-// are the same, colours and wide characters included.
+// TestStreamedTableLikeTablewriter: the lines the text stream writes (at
+// the end, or once its columns are fixed) are the house table's
+// (tablewriter) when the widths are the same, colours and wide characters
+// included.
 func TestStreamedTableLikeTablewriter(t *testing.T) {
 	forEachCapture(t, func(t *testing.T, a analyzed) {
 		if len(a.rep.Conns) == 0 {
@@ -195,27 +196,24 @@ func TestStreamedTableLikeTablewriter(t *testing.T) {
 			for _, c := range a.rep.Conns {
 				s.done = append(s.done, s.rowOf(c))
 			}
-			var want bytes.Buffer
-			s.w.Reset(&want)
+			var got bytes.Buffer
+			s.w.Reset(&got)
 			if err := s.connTable(); err != nil {
 				t.Fatal(err)
 			}
 			s.w.Flush()
 
-			var got bytes.Buffer
-			s.w.Reset(&got)
-			hdr := connHeader(s.vlan)
-			var cells [][]string
+			var want bytes.Buffer
+			tbl := newTable(&want)
+			tbl.Header(toAny(s.header())...)
 			for _, r := range s.done {
-				cells = append(cells, s.cellsOf(r))
+				if err := tbl.Append(toAny(s.cellsOf(r))...); err != nil {
+					t.Fatal(err)
+				}
 			}
-			s.widths = columnWidths(hdr, cells)
-			s.writeLine(hdr)
-			s.write(tableRule(s.widths))
-			for _, r := range cells {
-				s.writeLine(r)
+			if err := tbl.Render(); err != nil {
+				t.Fatal(err)
 			}
-			s.w.Flush()
 			if d := cmp.Diff(want.String(), got.String()); d != "" {
 				t.Errorf("colour %v: the streamed lines differ from tablewriter's (-tablewriter +streamed):\n%s", o.Color, d)
 			}

@@ -4,8 +4,8 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/fatih/color"
@@ -42,33 +42,48 @@ func Text(w io.Writer, r *report.Report, o Options) error {
 //     printed. A connection that finishes after that many later ones (it
 //     stayed open, say) comes after a higher ID: it is printed when it
 //     finishes, and a line under the table counts such rows. A cell wider
-//     than its column pushes the rest of its row to the right.
+//     than its column pushes the rest of its row to the right (with
+//     o.Width, it is cut instead).
+//   - with o.Sort or o.Top the table is printed at the end: the rows are
+//     held, all of them for o.Sort alone (memory follows the connections),
+//     the o.Top first in the order for o.Top.
 //   - the overview is kept as counts and a bounded list (OverviewAcc);
 //   - with o.Anomalies, every anomaly is kept until the end (they are listed
 //     in capture order): that memory follows the anomalies, not the
 //     connections.
 //
+// With o.Width the table fits that many columns (fitWidths) and longer
+// lines of the rest are wrapped (fitWriter).
+//
 // Write errors are kept and returned by Finish.
 type TextStream struct {
 	w      *bufio.Writer
+	out    io.Writer // where w writes: the output, through fitWriter with o.Width
 	o      Options
-	multi  bool // several input files: frames are named with their file
+	ctx    cellCtx
 	window int
 	acc    *OverviewAcc
 	anoms  []*report.Anomaly // o.Anomalies
 
+	cols    []*connColumn
+	chosen  bool // --columns: no column is left out to fit
+	vlanCol int  // index of the vlan column, -1 without
+	connCol int  // index of the endpoints column, -1 without
+
 	rows      *reorder[int, connRow] // by ID
+	held      heldRows               // o.Sort, o.Top
+	shown     int                    // rows printed (o.Top)
 	streaming bool
 	done      []connRow // the rows of a table printed at the end
-	vlan      bool      // the table has a vlan column (decided on the first window)
-	widths    []int     // the columns' widths, once streaming
+	vlan      bool      // the table shows its vlan column (decided on the rows held)
+	show      []bool    // the columns shown, once decided
+	widths    []int     // the columns' widths, once decided
 	line      []byte
 	err       error
 }
 
-// connRow is a row of the connection table: the cells without the vlan
-// column, and the VLAN apart (whether the column is shown depends on
-// every row held).
+// connRow is a row of the connection table: a cell per column, and the
+// VLAN apart (whether the column is shown depends on every row held).
 type connRow struct {
 	vlan  string
 	cells []string
@@ -81,8 +96,24 @@ func NewTextStream(w io.Writer, files []string, o Options) *TextStream {
 }
 
 func newTextStream(w io.Writer, files []string, o Options, window int) *TextStream {
-	s := &TextStream{w: bufio.NewWriterSize(w, 64<<10), o: o, multi: len(files) > 1, window: window, acc: NewOverview()}
+	out := w
+	if o.Width > 0 {
+		out = &fitWriter{w: w, width: o.Width}
+	}
+	s := &TextStream{w: bufio.NewWriterSize(out, 64<<10), out: out, o: o, window: window, acc: NewOverview()}
+	s.ctx = cellCtx{multi: len(files) > 1, o: o}
+	s.cols, s.chosen = tableColumns(o.Columns), len(o.Columns) > 0
+	s.vlanCol, s.connCol = -1, -1
+	for i, c := range s.cols {
+		switch c.name {
+		case "vlan":
+			s.vlanCol = i
+		case "conn":
+			s.connCol = i
+		}
+	}
 	s.rows = newReorder(window, intLess, s.writeRow)
+	s.held = heldRows{sort: o.Sort, top: o.Top}
 	return s
 }
 
@@ -96,6 +127,19 @@ func (s *TextStream) Conn(c *report.Conn, anoms []*report.Anomaly) {
 	if s.o.Summary {
 		return
 	}
+	if s.o.Stats {
+		r := connRow{cells: []string{statsBlock(c, &s.ctx)}}
+		if s.held.active() {
+			s.held.add(c, r)
+		} else {
+			s.rows.add(c.ID, r)
+		}
+		return
+	}
+	if s.held.active() {
+		s.held.add(c, s.rowOf(c))
+		return
+	}
 	if !s.streaming && len(s.rows.items) == s.window {
 		s.startStreaming()
 	}
@@ -104,35 +148,81 @@ func (s *TextStream) Conn(c *report.Conn, anoms []*report.Anomaly) {
 
 // rowOf is the row of c.
 func (s *TextStream) rowOf(c *report.Conn) connRow {
-	v := c.VLAN
-	if c.ServerVLAN != "" {
-		v += "/" + c.ServerVLAN
+	cells := make([]string, len(s.cols))
+	for i, col := range s.cols {
+		cells[i] = col.cell(c, &s.ctx)
 	}
-	return connRow{vlan: v, cells: connCells(c, s.multi, s.o)}
+	return connRow{vlan: vlanText(c), cells: cells}
+}
+
+// decide sets which columns the table shows and their widths, from the
+// rows given (all of a table printed at the end, the first window of a
+// streamed one).
+func (s *TextStream) decide(rows []connRow) {
+	s.vlan = s.chosen && s.vlanCol >= 0
+	for _, r := range rows {
+		if r.vlan != "" {
+			s.vlan = s.vlanCol >= 0
+		}
+	}
+	hdr := s.header()
+	cells := make([][]string, len(rows))
+	for i, r := range rows {
+		cells[i] = s.cellsOf(r)
+	}
+	widths := columnWidths(hdr, cells)
+	if s.streaming {
+		for i, c := range s.visible() {
+			switch c.name {
+			case "id":
+				widths[i] = max(widths[i], 7) // up to 9,999,999
+			case "frames":
+				widths[i] = max(widths[i], 15) // 1234567-1234567
+			}
+		}
+	}
+	s.show, s.widths = fitWidths(widths, s.visible(), s.o.Width, s.chosen)
+}
+
+// visible is the columns of the table, the vlan column left out when no
+// row has a VLAN.
+func (s *TextStream) visible() []*connColumn {
+	if s.vlan || s.vlanCol < 0 {
+		return s.cols
+	}
+	return slices.Delete(slices.Clone(s.cols), s.vlanCol, s.vlanCol+1)
+}
+
+func (s *TextStream) header() []string {
+	cols := s.visible()
+	hdr := make([]string, len(cols))
+	for i, c := range cols {
+		hdr[i] = c.header
+	}
+	return hdr
 }
 
 // startStreaming fixes the columns on the rows held and writes the header.
 func (s *TextStream) startStreaming() {
 	s.streaming = true
-	for _, r := range s.rows.items {
-		if r.v.vlan != "" {
-			s.vlan = true
+	rows := make([]connRow, len(s.rows.items))
+	for i, r := range s.rows.items {
+		rows[i] = r.v
+	}
+	s.decide(rows)
+	s.writeLine(s.header())
+	s.write(tableRule(s.shownWidths()))
+}
+
+// shownWidths is the widths of the columns shown.
+func (s *TextStream) shownWidths() []int {
+	var w []int
+	for i, x := range s.widths {
+		if s.show[i] {
+			w = append(w, x)
 		}
 	}
-	hdr := connHeader(s.vlan)
-	cells := make([][]string, len(s.rows.items))
-	for i, r := range s.rows.items {
-		cells[i] = s.cellsOf(r.v)
-	}
-	s.widths = columnWidths(hdr, cells)
-	frames := 2
-	if s.vlan {
-		frames = 3
-	}
-	s.widths[0] = max(s.widths[0], 7)            // id: up to 9,999,999
-	s.widths[frames] = max(s.widths[frames], 15) // 1234567-1234567
-	s.writeLine(hdr)
-	s.write(tableRule(s.widths))
+	return w
 }
 
 // columnWidths is the width of each column of a table: its widest cell.
@@ -158,27 +248,31 @@ func tableRule(widths []int) string {
 	return strings.Repeat("─", total) + "\n"
 }
 
-// cellsOf is the row's cells with the vlan column when the table has one.
-// A streamed row with a VLAN in a table without the column (none of the
-// first rows had one) names it after the addresses.
+// cellsOf is the row's cells for the table's columns: without the vlan
+// column when the table has none (a streamed row with a VLAN in such a
+// table names it after the addresses).
 func (s *TextStream) cellsOf(r connRow) []string {
-	switch {
-	case s.vlan:
-		cells := make([]string, 0, len(r.cells)+1)
-		cells = append(cells, r.cells[:2]...)
-		cells = append(cells, r.vlan)
-		return append(cells, r.cells[2:]...)
-	case r.vlan != "":
-		cells := append([]string(nil), r.cells...)
-		cells[1] += " (vlan " + r.vlan + ")"
-		return cells
+	if s.vlan || s.vlanCol < 0 {
+		return r.cells
 	}
-	return r.cells
+	cells := slices.Delete(slices.Clone(r.cells), s.vlanCol, s.vlanCol+1)
+	if r.vlan != "" && s.connCol >= 0 {
+		i := s.connCol
+		if s.connCol > s.vlanCol {
+			i--
+		}
+		cells[i] += " (vlan " + r.vlan + ")"
+	}
+	return cells
 }
 
 // writeRow writes a row that leaves the buffer: at once when streaming,
 // else into the table printed at the end.
 func (s *TextStream) writeRow(r connRow) {
+	if s.o.Stats {
+		s.write(r.cells[0])
+		return
+	}
 	if !s.streaming {
 		s.done = append(s.done, r)
 		return
@@ -187,10 +281,17 @@ func (s *TextStream) writeRow(r connRow) {
 }
 
 // writeLine writes cells as the house table does: each cell between two
-// spaces, padded to its column's width.
+// spaces, padded to its column's width; with o.Width a cell wider than its
+// column is cut.
 func (s *TextStream) writeLine(cells []string) {
 	b := s.line[:0]
 	for i, c := range cells {
+		if !s.show[i] {
+			continue
+		}
+		if s.o.Width > 0 {
+			c = cutCell(c, s.widths[i])
+		}
 		b = append(b, ' ')
 		b = append(b, c...)
 		for pad := s.widths[i] - cellWidth(c); pad > 0; pad-- {
@@ -225,7 +326,19 @@ func cellWidth(c string) int {
 // summary, and flushes.
 func (s *TextStream) Finish(sum *report.Summary) error {
 	s.rows.flush()
-	if s.streaming {
+	if s.held.active() {
+		s.done = s.held.rows()
+	}
+	if s.o.Stats {
+		// Blocks are written as they leave the buffer; held ones now.
+		for _, r := range s.done {
+			s.write(r.cells[0])
+		}
+		if s.held.active() {
+			s.write(s.held.note(len(s.done)))
+		}
+		s.write("\n")
+	} else if s.streaming {
 		if n := s.rows.late; n > 0 {
 			s.write(fmt.Sprintf("(%s printed out of ID order, when they finished: they were still open after %d later connections had finished)\n",
 				plural(n, "connection"), s.window))
@@ -234,6 +347,9 @@ func (s *TextStream) Finish(sum *report.Summary) error {
 	} else if len(s.done) > 0 {
 		if err := s.connTable(); err != nil {
 			return err
+		}
+		if s.held.active() {
+			s.write(s.held.note(len(s.done)))
 		}
 		s.write("\n")
 	}
@@ -245,7 +361,7 @@ func (s *TextStream) Finish(sum *report.Summary) error {
 	}
 	if s.o.Anomalies && len(s.anoms) > 0 {
 		sort.SliceStable(s.anoms, func(i, j int) bool { return report.AnomalyBefore(s.anoms[i], s.anoms[j]) })
-		if err := anomalyTable(s.w, s.anoms, s.multi, s.o); err != nil {
+		if err := anomalyTable(s.w, s.anoms, s.ctx.multi, s.o); err != nil {
 			return err
 		}
 		fmt.Fprintln(s.w)
@@ -253,63 +369,27 @@ func (s *TextStream) Finish(sum *report.Summary) error {
 	if err := summary(s.w, sum, s.o); err != nil {
 		return err
 	}
-	return s.w.Flush()
+	if err := s.w.Flush(); err != nil {
+		return err
+	}
+	if f, ok := s.out.(*fitWriter); ok {
+		return f.Close()
+	}
+	return nil
 }
 
 // connTable writes the rows of a run that never streamed as one table.
 func (s *TextStream) connTable() error {
+	s.decide(s.done)
+	s.writeLine(s.header())
+	s.write(tableRule(s.shownWidths()))
 	for _, r := range s.done {
-		if r.vlan != "" {
-			s.vlan = true
-		}
+		s.writeLine(s.cellsOf(r))
 	}
-	tbl := newTable(s.w)
-	tbl.Header(toAny(connHeader(s.vlan))...)
-	for _, r := range s.done {
-		if err := tbl.Append(toAny(s.cellsOf(r))...); err != nil {
-			return err
-		}
-	}
-	return tbl.Render()
-}
-
-func connHeader(vlan bool) []string {
-	hdr := []string{"id", "client → server"}
-	if vlan {
-		hdr = append(hdr, "vlan")
-	}
-	return append(hdr, "frames", "start (UTC)", "duration", "pkts →", "pkts ←", "bytes →", "bytes ←", "rtt ms", "state", "end c/s", "stream → / ←", "anomalies")
+	return s.err
 }
 
 var (
 	stateColor = color.New(color.FgRed)
 	okColor    = color.New(color.FgGreen)
 )
-
-// connCells is the row of a connection in the table, without the vlan
-// column.
-func connCells(c *report.Conn, multi bool, o Options) []string {
-	frames := strconv.FormatInt(c.FirstFrame, 10) + "-" + strconv.FormatInt(c.LastFrame, 10)
-	if multi && c.FirstFile == c.LastFile {
-		frames = fmt.Sprintf("%s:%d-%d", baseName(c.FirstFile), c.FirstFrame, c.LastFrame)
-	} else if multi {
-		frames = fmt.Sprintf("%s:%d-%s:%d", baseName(c.FirstFile), c.FirstFrame, baseName(c.LastFile), c.LastFrame)
-	}
-	state := c.State
-	if c.RoleBy != "syn" {
-		state += " (roles by " + string(c.RoleBy) + ")"
-	}
-	if o.Color {
-		switch {
-		case strings.Contains(c.State, "reset") || strings.HasPrefix(c.State, "refused"):
-			state = paint(true, stateColor, state)
-		case strings.Contains(c.State, "-way") || strings.Contains(c.State, "simultaneous"):
-			state = paint(true, okColor, state)
-		}
-	}
-	return []string{strconv.Itoa(c.ID), c.Client + " → " + c.Server,
-		frames, shortTime(c.Start), strconv.FormatFloat(c.Duration, 'f', 6, 64),
-		strconv.FormatInt(c.Packets.Client, 10), strconv.FormatInt(c.Packets.Server, 10),
-		strconv.FormatInt(c.Bytes.Client, 10), strconv.FormatInt(c.Bytes.Server, 10), rttText(c.RTTms), state,
-		c.ClientState + "/" + c.ServerState, streamText(c.Reassembly), anomalySummary(c.Anomalies)}
-}

@@ -28,6 +28,14 @@ const (
 	CloseNeverOpened  = "never-opened"   // the handshake did not complete and nothing ended it
 )
 
+// HandshakeClasses and CloseClasses are every class, in the order above.
+var (
+	HandshakeClasses = []string{HSComplete, HSSimultaneous, HSReordered, HSSynAckNoSyn, HSUnanswered,
+		HSRefused, HSAborted, HSIncomplete, HSNotCaptured}
+	CloseClasses = []string{CloseFourWay, CloseThreeWay, CloseSimultaneous, CloseHalfClosed, CloseReset,
+		CloseFINThenReset, CloseOpen, CloseIdle, CloseNeverOpened}
+)
+
 // HandshakeInfo summarises how the connection began.
 type HandshakeInfo struct {
 	Class         string

@@ -4,16 +4,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/tcptrace/tcptrace/analyze"
 	"github.com/tcptrace/tcptrace/internal/capture"
 	"github.com/tcptrace/tcptrace/internal/filter"
+	"github.com/tcptrace/tcptrace/internal/where"
 	"github.com/tcptrace/tcptrace/render"
 	"github.com/tcptrace/tcptrace/report"
 )
@@ -26,17 +29,22 @@ type AnalyzeOptions struct {
 	Color     string // auto, always, never
 	ReuseIdle time.Duration
 	Idle      time.Duration
-	Progress  string // auto, never
-	Filter    string // pcap-filter-like expression (internal/filter)
-	Conns     string // connection IDs: "3,7,10-12"
-	Anomalies bool   // list every anomaly frame by frame (text)
-	Checksum  bool   // verify TCP checksums
-	Strict    bool   // warnings are failures (exit 5)
-	Workers   int    // goroutines (0: one per CPU)
-	Summary   bool   // only the overview
+	Progress  string   // auto, never
+	Filter    string   // pcap-filter-like expression (internal/filter)
+	Conns     string   // connection IDs: "3,7,10-12"
+	Where     []string // outcomes: "state=reset,refused" (internal/where)
+	Anomalies bool     // list every anomaly frame by frame (text)
+	Checksum  bool     // verify TCP checksums
+	Strict    bool     // warnings are failures (exit 5)
+	Workers   int      // goroutines (0: one per CPU)
+	Summary   bool     // only the overview
 	Kernel    kernelFlags
-	MaxConns  int  // cap on connections held at once
-	Stats     bool // JSON: keep the statistics and transitions of each record
+	MaxConns  int    // cap on connections held at once
+	Stats     bool   // JSON: keep the statistics and transitions of each record; text: tcptrace -l blocks
+	Width     int    // text: fit the table in this many columns (0: the terminal's; -1: no limit)
+	Columns   string // text: the table's columns (render.ParseColumns)
+	Sort      string // text: order of the rows (render.SortKeys)
+	Top       int    // text: only the first N rows of that order
 }
 
 func newAnalyzeCmd(stdio IO) *cobra.Command {
@@ -64,9 +72,14 @@ TCP connection followed by a summary of what was read and skipped.`,
 	f.DurationVar(&o.Idle, "idle", analyze.DefaultConfig().Idle, "an open connection silent for longer than this before the end of the capture is reported idle")
 	f.StringVar(&o.Filter, "filter", "", `show only connections with a segment matching this expression, e.g. "host 10.0.0.1 and port 443" (docs/filter.md)`)
 	f.StringVar(&o.Conns, "conn", "", "show only these connection IDs, e.g. 3,7,10-12 (IDs do not change with --filter)")
+	whereFlag(f, &o.Where)
 	f.IntVar(&o.MaxConns, "max-conns", analyze.DefaultMaxConns, "the most connections held at once; beyond, the least recently active is finished early and counted (memory stays bounded on floods and scans)")
 	o.Kernel.add(f)
 	statsFlag(f, &o.Stats)
+	f.IntVar(&o.Width, "width", 0, "text: fit the table in this many columns, leaving out the less important columns and cutting long cells (default: the terminal's width; none when the output is not a terminal; -1: never)")
+	f.StringVar(&o.Columns, "columns", "", "text: the table's columns, in order, e.g. id,conn,state,retrans,anomalies: "+render.ColumnNames()+"; pkts and bytes name both directions")
+	f.StringVar(&o.Sort, "sort", "", "text: order the table by "+strings.Join(render.SortKeys, ", ")+" (most first; start: earliest first), instead of by ID; the rows are held until the end")
+	f.IntVar(&o.Top, "top", 0, "text: only the first N rows of the table (in --sort order, else by ID); the summary still counts every connection")
 	f.BoolVar(&o.Summary, "summary", false, "only the overview: anomalies per kind, the worst connections and the summary, without the connection table")
 	f.BoolVar(&o.Anomalies, "anomalies", false, "after the table, list every anomaly frame by frame (JSON output always carries them)")
 	f.BoolVar(&o.Checksum, "checksum", false, "verify TCP checksums (off by default: checksum offload makes a sender's own packets look wrong)")
@@ -84,6 +97,10 @@ func RunAnalyze(o AnalyzeOptions, stdio IO) error {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--format must be text, json or csv, not %q", o.Format)}
 	}
 	useColor, err := colorMode(o.Color, stdio.OutTTY, stdio.Getenv)
+	if err != nil {
+		return err
+	}
+	cols, width, err := tableFlags(o, stdio)
 	if err != nil {
 		return err
 	}
@@ -106,7 +123,7 @@ func RunAnalyze(o AnalyzeOptions, stdio IO) error {
 		cfg.Idle = o.Idle
 	}
 	eng := analyze.NewEngine(cfg)
-	sel, err := selection(o)
+	sel, err := selection(o.Filter, o.Conns, o.Where)
 	if err != nil {
 		return err
 	}
@@ -129,7 +146,8 @@ func RunAnalyze(o AnalyzeOptions, stdio IO) error {
 		case "csv":
 			out = csvOut{render.NewCSVStream(stdio.Out)}
 		default:
-			out = render.NewTextStream(stdio.Out, names, render.Options{Color: useColor, Anomalies: o.Anomalies, Summary: o.Summary})
+			out = render.NewTextStream(stdio.Out, names, render.Options{Color: useColor, Anomalies: o.Anomalies, Summary: o.Summary,
+				Width: width, Columns: cols, Sort: o.Sort, Top: o.Top, Stats: o.Stats})
 		}
 		eng.Stream(names, joinKernel(kj, out.Conn))
 	}
@@ -318,20 +336,27 @@ func (p *progressSource) Next() (*capture.Frame, error) {
 }
 
 // selection compiles --filter and --conn.
-func selection(o AnalyzeOptions) (analyze.Selection, error) {
+func selection(filterExpr, conns string, whereExprs []string) (analyze.Selection, error) {
 	var sel analyze.Selection
-	if strings.TrimSpace(o.Filter) != "" {
-		f, err := filter.Compile(o.Filter)
+	if strings.TrimSpace(filterExpr) != "" {
+		f, err := filter.Compile(filterExpr)
 		if err != nil {
 			return sel, &ExitError{Code: ExitUsage, Err: err}
 		}
 		sel.Filter = f
 	}
-	ids, err := ParseIDs(o.Conns)
+	ids, err := ParseIDs(conns)
 	if err != nil {
 		return sel, &ExitError{Code: ExitUsage, Err: err}
 	}
 	sel.IDs = ids
+	w, err := where.Parse(whereExprs)
+	if err != nil {
+		return sel, &ExitError{Code: ExitUsage, Err: err}
+	}
+	if w.Active() {
+		sel.Keep = w.Keep
+	}
 	return sel, nil
 }
 
@@ -358,4 +383,39 @@ func ParseIDs(s string) (map[int]bool, error) {
 		}
 	}
 	return ids, nil
+}
+
+// whereFlag adds --where: keep connections by outcome (internal/where).
+func whereFlag(f *pflag.FlagSet, dst *[]string) {
+	f.StringArrayVar(dst, "where", nil, `show only connections with this outcome: state=reset,refused (handshake or close class, or Zeek's conn_state), anomaly=zero_window (or any), cause=abort (a RST's cause), closed_by=client; KEY!=V excludes; repeat to require all (docs/filter.md)`)
+}
+
+// tableFlags checks the flags of analyze's text table and returns the
+// columns and the width to fit.
+func tableFlags(o AnalyzeOptions, stdio IO) ([]string, int, error) {
+	usage := func(err error) error { return &ExitError{Code: ExitUsage, Err: err} }
+	cols, err := render.ParseColumns(o.Columns)
+	if err != nil {
+		return nil, 0, usage(err)
+	}
+	if o.Sort != "" && !slices.Contains(render.SortKeys, o.Sort) {
+		return nil, 0, usage(fmt.Errorf("--sort must be one of %s, not %q", strings.Join(render.SortKeys, ", "), o.Sort))
+	}
+	if o.Top < 0 {
+		return nil, 0, usage(fmt.Errorf("--top must be a positive number of rows, not %d", o.Top))
+	}
+	if o.Width < -1 || o.Width > 0 && o.Width < 40 {
+		return nil, 0, usage(fmt.Errorf("--width must be at least 40 columns (or -1: no limit), not %d", o.Width))
+	}
+	if o.Format != "text" && (o.Columns != "" || o.Sort != "" || o.Top != 0 || o.Width != 0) {
+		return nil, 0, usage(fmt.Errorf("--columns, --sort, --top and --width shape the text table: not with --format %s (use --where to select; jq or a spreadsheet to sort)", o.Format))
+	}
+	width := o.Width
+	switch {
+	case width < 0:
+		width = 0
+	case width == 0 && stdio.OutTTY:
+		width = stdio.Width
+	}
+	return cols, width, nil
 }

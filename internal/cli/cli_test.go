@@ -5,7 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -52,6 +55,24 @@ func TestScripts(t *testing.T) {
 					off += 16 + caplen
 				}
 				ts.Check(os.WriteFile(ts.MkAbs(args[1]), data, 0o644))
+			},
+			// maxwidth N FILE: no line of FILE is wider than N columns on a
+			// terminal (colours aside, wide characters counting two).
+			"maxwidth": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 {
+					ts.Fatalf("usage: maxwidth N FILE")
+				}
+				n, err := strconv.Atoi(args[0])
+				ts.Check(err)
+				widest, at := 0, ""
+				for _, line := range strings.Split(ts.ReadFile(args[1]), "\n") {
+					if w := twwidth.Width(line); w > widest {
+						widest, at = w, line
+					}
+				}
+				if (widest > n) != neg {
+					ts.Fatalf("widest line: %d columns (limit %d): %q", widest, n, at)
+				}
 			},
 			// cutfile SRC DST N: copy SRC to DST without its last N bytes.
 			"cutfile": func(ts *testscript.TestScript, neg bool, args []string) {

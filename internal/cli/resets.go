@@ -19,6 +19,7 @@ type ResetsOptions struct {
 	Color    string
 	Filter   string
 	Conns    string
+	Where    []string
 	Progress string
 	Causes   string // --cause: a comma-separated list of causes (empty: all)
 	Kernel   kernelFlags
@@ -26,10 +27,7 @@ type ResetsOptions struct {
 }
 
 // resetCauses are the causes --cause accepts, in the order of the help.
-var resetCauses = []string{
-	analyze.CauseRefused, analyze.CauseAbort, analyze.CauseResetAfterClose, analyze.CauseHalfOpen,
-	analyze.CauseIdleTimeout, analyze.CauseRetransTimeout, analyze.CauseMiddlebox, analyze.CauseUnknown,
-}
+var resetCauses = analyze.Causes()
 
 // parseCauses reads a --cause list: names of resetCauses separated by commas.
 func parseCauses(s string) ([]string, error) {
@@ -94,6 +92,7 @@ first, with their count and frames.`,
 	f.StringVar(&o.Color, "color", "auto", "colour: auto (on a terminal, unless NO_COLOR is set), always or never")
 	f.StringVar(&o.Filter, "filter", "", `only connections with a segment matching this expression (docs/filter.md)`)
 	f.StringVar(&o.Conns, "conn", "", "only these connection IDs, e.g. 3,7,10-12")
+	whereFlag(f, &o.Where)
 	f.StringVar(&o.Causes, "cause", "", "only RSTs of these causes, e.g. abort,refused ("+strings.Join(resetCauses, ", ")+")")
 	o.Kernel.add(f)
 	f.BoolVar(&o.Summary, "summary", false, "only the counts: per cause, per linux_reason, connections ended by a RST (JSON: only the summary record)")
@@ -118,7 +117,7 @@ func RunResets(o ResetsOptions, stdio IO) error {
 	// The report streams: the counts and a bounded buffer are all it keeps
 	// (render.ResetsStream).
 	out := render.NewResetsStream(stdio.Out, o.Format == "json", render.Options{Color: useColor, Summary: o.Summary, Causes: causes})
-	rep, code, err := analyzeStreaming(o.Files, stdio, o.Filter, o.Conns, o.Progress, joinKernel(kj, out.Conn))
+	rep, code, err := analyzeStreaming(o.Files, stdio, o.Filter, o.Conns, o.Where, o.Progress, joinKernel(kj, out.Conn))
 	if err != nil {
 		return err
 	}
@@ -134,9 +133,9 @@ func RunResets(o ResetsOptions, stdio IO) error {
 // analyzeStreaming runs the full analysis with a selection, handing each
 // connection to emit as it finishes, and returns the report (its summary:
 // the records went to emit) and the worst exit code of the inputs.
-func analyzeStreaming(files []string, stdio IO, filterExpr, conns, progress string, emit func(*report.Conn, []*report.Anomaly)) (*report.Report, int, error) {
+func analyzeStreaming(files []string, stdio IO, filterExpr, conns string, whereExprs []string, progress string, emit func(*report.Conn, []*report.Anomaly)) (*report.Report, int, error) {
 	eng := analyze.NewEngine(analyze.DefaultConfig())
-	sel, err := selection(AnalyzeOptions{Filter: filterExpr, Conns: conns})
+	sel, err := selection(filterExpr, conns, whereExprs)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -159,7 +158,7 @@ func analyzeForReport(files []string, stdio IO, filterExpr, conns, progress stri
 		tune(&cfg)
 	}
 	eng := analyze.NewEngine(cfg)
-	sel, err := selection(AnalyzeOptions{Filter: filterExpr, Conns: conns})
+	sel, err := selection(filterExpr, conns, nil)
 	if err != nil {
 		return nil, 0, err
 	}
