@@ -642,3 +642,18 @@ func sinceWords(s float64, frame int64) string {
 	}
 	return fmt.Sprintf("%.6f s before (frame %d)", s, frame)
 }
+
+// ResetText writes the text entry of one connection's RSTs as tcptrace
+// resets prints it (the HTML report shows it per connection); nothing
+// when the connection has none.
+func ResetText(w io.Writer, c *report.Conn, o Options) {
+	shown := make([]connReset, 0, len(c.Resets))
+	for i := range c.Resets {
+		shown = append(shown, connReset{i, &c.Resets[i]})
+	}
+	if len(shown) == 0 {
+		return
+	}
+	sort.SliceStable(shown, func(i, j int) bool { return shown[i].r.TS < shown[j].r.TS })
+	resetEntryText(w, groupResets(c, shown), o)
+}

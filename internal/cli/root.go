@@ -77,7 +77,7 @@ connection, and reports how each began, carried data and ended.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
 	})
-	root.AddCommand(newAnalyzeCmd(stdio), newFollowCmd(stdio), newExportCmd(stdio), newResetsCmd(stdio), newTimelineCmd(stdio), newLiveCmd(stdio))
+	root.AddCommand(newAnalyzeCmd(stdio), newFollowCmd(stdio), newExportCmd(stdio), newResetsCmd(stdio), newTimelineCmd(stdio), newLiveCmd(stdio), newReportCmd(stdio))
 	return root
 }
 
@@ -140,12 +140,12 @@ func inputStatus(code int) error {
 	return &ExitError{Code: code, Err: errors.New("")}
 }
 
-// progressFlag registers --progress.
 // statsFlag is --stats of the commands that write connection records.
 func statsFlag(f *pflag.FlagSet, p *bool) {
-	f.BoolVar(p, "stats", false, "JSON: each connection record carries its per-direction statistics (tcptrace -l) and its state transitions (docs/json.md)")
+	f.BoolVar(p, "stats", false, "JSON: each connection record carries its per-direction statistics (tcptrace -l) and its state transitions (docs/json.md); text: tcptrace -l's block per connection instead of the table")
 }
 
+// progressFlag registers --progress.
 func progressFlag(f *pflag.FlagSet, p *string) {
 	f.StringVar(p, "progress", "auto", "progress bar on stderr: auto (terminal and inputs over 50 MB) or never")
 }

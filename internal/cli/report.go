@@ -1,0 +1,155 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tcptrace/tcptrace/analyze"
+	"github.com/tcptrace/tcptrace/internal/capture"
+	"github.com/tcptrace/tcptrace/render/htmlreport"
+	"github.com/tcptrace/tcptrace/report"
+)
+
+// ReportOptions are the flags of `tcptrace report`.
+type ReportOptions struct {
+	Files    []string
+	Output   string
+	Filter   string
+	Conns    string
+	Where    []string
+	Details  int
+	Progress string
+	Kernel   kernelFlags
+}
+
+func newReportCmd(stdio IO) *cobra.Command {
+	o := ReportOptions{}
+	cmd := &cobra.Command{
+		Use:   "report FILE... -o report.html",
+		Short: "One self-contained HTML page: summary, a sortable and filterable table, every connection's story",
+		Long: `report writes one HTML file that opens from disk anywhere (no network, no CDN:
+styles, script and data are inside), fit to send to a colleague:
+
+  - the summary: connections per handshake class, per close class, per Zeek
+    conn_state, RSTs per cause, anomalies per kind (click a count to filter);
+  - a table of every connection, sortable by any column, filterable by text,
+    outcome and the counts above, paged;
+  - per connection, opened by a click: its handshake and close with their
+    frames, its anomalies, the diagnosis of its RSTs with the evidence, and for
+    the --details most troubled connections its ladder (tcptrace timeline)
+    and graphs.
+
+The details are compressed inside the page and unpacked when a connection is
+opened, so that a capture of tens of thousands of connections makes a page of
+a few megabytes.`,
+		Example: `  tcptrace report testdata/pcaps/reset-patterns.pcap -o report.html
+  tcptrace report capture.pcap --where state=reset,refused -o resets.html
+  tcptrace report capture.pcap --kernel-events kernel-tcp.txt -o report.html`,
+		Args: needsInputs("report needs at least one capture file (or - for stdin)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Files = args
+			return RunReport(o, stdio)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.Output, "output", "o", "", "the HTML file to write (- for standard output)")
+	f.StringVar(&o.Filter, "filter", "", `only connections with a segment matching this expression (docs/filter.md)`)
+	f.StringVar(&o.Conns, "conn", "", "only these connection IDs, e.g. 3,7,10-12")
+	whereFlag(f, &o.Where)
+	f.IntVar(&o.Details, "details", htmlreport.DefaultHeavy, "how many connections, the most troubled first, keep their ladder and graphs in the page (0: none)")
+	o.Kernel.add(f)
+	progressFlag(f, &o.Progress)
+	return cmd
+}
+
+// RunReport runs the report command.
+func RunReport(o ReportOptions, stdio IO) error {
+	if o.Output == "" {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("report needs -o FILE (the HTML page to write; - for standard output)")}
+	}
+	if o.Details < 0 {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--details must be 0 or more, not %d", o.Details)}
+	}
+	kj, err := o.Kernel.joiner()
+	if err != nil {
+		return err
+	}
+	cfg := analyze.DefaultConfig()
+	cfg.Rows = true
+	eng := analyze.NewEngine(cfg)
+	sel, err := selection(o.Filter, o.Conns, o.Where)
+	if err != nil {
+		return err
+	}
+	eng.Select(sel)
+
+	// The page goes to a temporary file beside the target, renamed over
+	// it once whole: a failed or interrupted run leaves no half page.
+	out, commit, abort, err := outputFile(o.Output, stdio)
+	if err != nil {
+		return err
+	}
+	heavy := o.Details
+	if heavy == 0 {
+		heavy = -1
+	}
+	inputs := strings.Join(o.Files, " ")
+	b := htmlreport.New(out, htmlreport.Options{
+		Title: strings.Join(o.Files, ", "), Heavy: heavy, Graphs: reportGraphs,
+		Command: "tcptrace timeline " + inputs + " --conn {id}",
+	})
+	opened := func(_ capture.Source, names []string) { eng.Stream(names, joinKernel(kj, b.Conn)) }
+	names, code, closeInputs, err := runInputsOpen(o.Files, stdio, eng, o.Progress, opened)
+	if err != nil {
+		closeInputs()
+		abort()
+		return err
+	}
+	rep := eng.Report(names)
+	closeInputs()
+	if kj != nil {
+		rep.Summary.KernelEvents = kernelSummary(&o.Kernel, kj, stdio)
+	}
+	if err := b.Finish(&rep.Summary); err != nil {
+		abort()
+		return writeFailed(err)
+	}
+	if err := commit(); err != nil {
+		return writeFailed(err)
+	}
+	return inputStatus(code)
+}
+
+// reportGraphs draws a connection's graphs for the report.
+var reportGraphs func(c *report.Conn) []htmlreport.Graph
+
+// outputFile opens where a command writes one output file: standard output
+// for "-", else a temporary file beside path that commit renames to path
+// (abort removes it).
+func outputFile(path string, stdio IO) (w io.Writer, commit, abort func() error, err error) {
+	if path == "-" {
+		nop := func() error { return nil }
+		return stdio.Out, nop, nop, nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return nil, nil, nil, &ExitError{Code: ExitOutput, Err: err}
+	}
+	abort = func() error { tmp.Close(); return os.Remove(tmp.Name()) }
+	commit = func() error {
+		if err := tmp.Close(); err != nil {
+			os.Remove(tmp.Name())
+			return err
+		}
+		if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+			return err
+		}
+		return os.Rename(tmp.Name(), path)
+	}
+	return tmp, commit, abort, nil
+}
