@@ -302,7 +302,7 @@ func (p *plot) svg(o Options) string {
 		case sLetters:
 			w(`<g fill="%s" font-weight="bold" font-size="11" text-anchor="middle">`+"\n", s.color)
 			for _, q := range s.pts {
-				w(`<text class="%s" x="%s" y="%s">%s<title>%s</title></text>`+"\n", s.class, f(sx(q.t)-7), f(sy(q.y)+4), s.letter, esc(q.title))
+				w(`<text class="%s" x="%s" y="%s">%s<title>%s</title></text>`+"\n", s.class, f(sx(q.t)+7), f(sy(q.y)+4), s.letter, esc(q.title))
 			}
 			w("</g>\n")
 		case sMarks:
