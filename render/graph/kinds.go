@@ -280,7 +280,11 @@ func (p *plot) tsg(rows []report.Row, dir string) {
 			for j := range r.Anomalies {
 				a := &r.Anomalies[j]
 				if Shown(a.Kind, true) {
-					m.add(a.Kind, r.Rel, end, markTitle(r, a), k)
+					y := end
+					if a.Kind == "lost_segment" {
+						y = seq // where the gap ends
+					}
+					m.add(a.Kind, r.Rel, y, markTitle(r, a), k)
 					k++
 				}
 			}

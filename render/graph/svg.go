@@ -115,7 +115,7 @@ func plainLabel(v, step, _ float64) string {
 func (p *plot) domainY() {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	see := func(y float64) { lo, hi = min(lo, y), max(hi, y) }
-	capHi := math.Inf(-1)
+	capLo, capHi := math.Inf(1), math.Inf(-1)
 	for _, s := range p.series {
 		for _, b := range s.bars {
 			see(b.lo)
@@ -131,7 +131,7 @@ func (p *plot) domainY() {
 				continue
 			}
 			if s.noRange {
-				capHi = max(capHi, q.y)
+				capLo, capHi = min(capLo, q.y), max(capHi, q.y)
 				continue
 			}
 			see(q.y)
@@ -144,8 +144,12 @@ func (p *plot) domainY() {
 		lo = min(lo, 0)
 	}
 	if !math.IsInf(capHi, -1) {
-		// The window line may raise the top by half the data's height at most.
+		// The window line may raise the top by half the data's height at
+		// most, and does not when it would stay above the top anyway.
 		top := max(hi, min(capHi, hi+0.5*max(hi-lo, 1)))
+		if capLo > top {
+			top = hi
+		}
 		if capHi > top {
 			p.notes = append(p.notes, "the receive window runs above the top")
 		}
