@@ -556,3 +556,25 @@ func TestGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestDocsImage keeps README's image what the command draws:
+// tcptrace graph testdata/pcaps/retransmit-sack.pcap --conn 1 --kind tsg
+// --at 0.018-0.044 (go test -update rewrites it).
+func TestDocsImage(t *testing.T) {
+	rep := load(t, pcap("retransmit-sack.pcap"), nil)
+	_, svg := draw(t, rep.Conns[0], Options{Kind: TSG, From: 0.018, To: 0.044})
+	path := "../../docs/img/tsg-retransmit-sack.svg"
+	if *update {
+		if err := os.WriteFile(path, svg, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	w, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(w, svg) {
+		t.Errorf("%s is not what tcptrace graph draws now (go test ./render/graph -run TestDocsImage -update)", path)
+	}
+}
