@@ -67,7 +67,9 @@ type Options struct {
 	// "server"; empty: the one that sent more payload bytes (DefaultDir).
 	Dir string
 	// From and To zoom to a time range, in seconds since the connection's
-	// first packet; To == 0: the whole connection (From is then ignored).
+	// first packet (ParseRange reads "1.5-3.0"); To == 0: the whole
+	// connection (From is then ignored); To == +Inf or past the last packet:
+	// up to the last packet.
 	From, To float64
 	// Width and Height of the SVG in pixels; 0: 1000×600 (at least 480×320).
 	Width, Height int
