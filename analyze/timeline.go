@@ -68,6 +68,13 @@ func (c *Conn) rowAfter(d tcp.Dir, s *tcp.Segment, b rowSnap, explain bool) {
 			row.Ack = uint32(s.Ack)
 		}
 	}
+	for _, b := range s.Opts.SACK[:min(int(s.Opts.NSACK), len(s.Opts.SACK))] {
+		l, r := uint32(b.Left), uint32(b.Right)
+		if rs.hasBase[d.Peer()] {
+			l, r = uint32(rs.base[d.Peer()].Size(b.Left)), uint32(rs.base[d.Peer()].Size(b.Right))
+		}
+		row.SACK = append(row.SACK, [2]uint32{l, r})
+	}
 	for _, t := range c.SM.Transitions[b.trans:] {
 		row.Transitions = append(row.Transitions, report.Transition{
 			Frame: t.Frame, Endpoint: t.Endpoint.String(), From: t.From.String(), To: t.To.String(),

@@ -390,7 +390,8 @@ type Row struct {
 	Ack         uint32       `json:"ack,omitempty"`
 	HasAck      bool         `json:"-"`
 	Len         int          `json:"len"`
-	Win         uint32       `json:"win"` // scaled when both SYNs negotiated scaling
+	Win         uint32       `json:"win"`            // scaled when both SYNs negotiated scaling
+	SACK        [][2]uint32  `json:"sack,omitempty"` // SACK blocks [left, right), relative to the data sender's (the peer's) ISN, as ack
 	Transitions []Transition `json:"transitions,omitempty"`
 	Anomalies   []RowAnomaly `json:"anomalies,omitempty"`
 	Explain     []string     `json:"explain,omitempty"`

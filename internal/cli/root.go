@@ -77,7 +77,7 @@ connection, and reports how each began, carried data and ended.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
 	})
-	root.AddCommand(newAnalyzeCmd(stdio), newFollowCmd(stdio), newExportCmd(stdio), newResetsCmd(stdio), newTimelineCmd(stdio), newLiveCmd(stdio), newReportCmd(stdio))
+	root.AddCommand(newAnalyzeCmd(stdio), newFollowCmd(stdio), newExportCmd(stdio), newResetsCmd(stdio), newTimelineCmd(stdio), newLiveCmd(stdio), newGraphCmd(stdio), newReportCmd(stdio))
 	return root
 }
 
