@@ -11,6 +11,7 @@ import (
 
 	"github.com/tcptrace/tcptrace/analyze"
 	"github.com/tcptrace/tcptrace/internal/capture"
+	"github.com/tcptrace/tcptrace/render/graph"
 	"github.com/tcptrace/tcptrace/render/htmlreport"
 	"github.com/tcptrace/tcptrace/report"
 )
@@ -125,8 +126,19 @@ func RunReport(o ReportOptions, stdio IO) error {
 	return inputStatus(code)
 }
 
-// reportGraphs draws a connection's graphs for the report.
-var reportGraphs func(c *report.Conn) []htmlreport.Graph
+// reportGraphs draws a connection's graphs for the report: every kind of
+// tcptrace graph, for the direction that sent more data.
+var reportGraphs = func(c *report.Conn) []htmlreport.Graph {
+	var out []htmlreport.Graph
+	for _, k := range graph.Kinds {
+		var b strings.Builder
+		if err := graph.Write(&b, c, graph.Options{Kind: k, Width: 760, Height: 440}); err != nil {
+			continue // a graph that cannot be drawn is left out; the ladder says what happened
+		}
+		out = append(out, htmlreport.Graph{Title: fmt.Sprintf("%s (tcptrace graph --conn %d --kind %s)", k, c.ID, k), SVG: b.String()})
+	}
+	return out
+}
 
 // outputFile opens where a command writes one output file: standard output
 // for "-", else a temporary file beside path that commit renames to path

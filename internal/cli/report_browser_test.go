@@ -55,7 +55,7 @@ func connsOf(t *testing.T, files ...string) []report.Conn {
 // Chromium: no console errors, the table lists every connection, sorting,
 // filtering and the summary's counts select what they should, and opening a
 // connection shows its ladder, its graph and its reset diagnosis. It saves
-// a screenshot (to $TCPTRACE_SCREENSHOT when set, as docs/img/report.png is
+// a screenshot (JPEG, to $TCPTRACE_SCREENSHOT when set, as docs/img/report.jpg is
 // made). It skips where Chromium is absent (.ci/run installs it).
 func TestReportInBrowser(t *testing.T) {
 	if testing.Short() {
@@ -225,11 +225,11 @@ func TestReportInBrowser(t *testing.T) {
 		}
 	}
 
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(75))
 	if err != nil {
 		t.Fatal(err)
 	}
-	shot := filepath.Join(dir, "report.png")
+	shot := filepath.Join(dir, "report.jpg")
 	if p := os.Getenv("TCPTRACE_SCREENSHOT"); p != "" {
 		shot = p
 	}

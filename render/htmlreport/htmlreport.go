@@ -58,7 +58,7 @@ type Options struct {
 }
 
 // DefaultHeavy is how many connections keep their ladder and graphs.
-const DefaultHeavy = 2000
+const DefaultHeavy = 500
 
 // chunkSize is how many connections' details share one compressed chunk.
 const chunkSize = 64
@@ -257,7 +257,7 @@ func (b *Builder) keepHeavy(c *report.Conn, t int64) {
 	if b.o.Heavy < 0 {
 		return
 	}
-	if len(b.heavy) >= b.o.Heavy && t <= b.heavy[0].trouble {
+	if len(b.heavy) >= b.o.Heavy && !less(b.heavy[0], heavyItem{id: c.ID, trouble: t}) {
 		return
 	}
 	var ladder bytes.Buffer
@@ -287,7 +287,8 @@ func (b *Builder) keepHeavy(c *report.Conn, t int64) {
 	}
 }
 
-// up and down keep heavy a min-heap on (trouble, then higher ID first out).
+// less orders the heavy connections: the least troubled first, and of as
+// troubled ones the higher ID (the heap's root is the first to go).
 func less(a, b heavyItem) bool {
 	if a.trouble != b.trouble {
 		return a.trouble < b.trouble
@@ -295,6 +296,7 @@ func less(a, b heavyItem) bool {
 	return a.id > b.id
 }
 
+// up and down keep heavy a min-heap in that order.
 func up(h []heavyItem, i int) {
 	for i > 0 {
 		p := (i - 1) / 2

@@ -73,10 +73,10 @@
     { name: "pkts", title: "pkts → / ←", key: r => r[R.pktsC] + r[R.pktsS], num: true, show: r => r[R.pktsC] + " / " + r[R.pktsS] },
     { name: "bytes", title: "bytes → / ←", key: r => r[R.bytesC] + r[R.bytesS], num: true, show: r => r[R.bytesC] + " / " + r[R.bytesS] },
     { name: "rtt", title: "rtt ms", key: r => r[R.rtt], num: true, show: r => r[R.rtt] < 0 ? "-" : r[R.rtt].toFixed(3) },
-    { name: "state", title: "state", key: r => r[R.state], cls: r => badClose(r[R.close]) || (r[R.hs] === "refused" ? "bad" : "") },
+    { name: "state", title: "state", key: r => r[R.state], cls: r => "nowrap " + (badClose(r[R.close]) || (r[R.hs] === "refused" ? "bad" : "")) },
     { name: "zeek", title: "zeek", key: r => r[R.zeek] },
     { name: "retrans", title: "retrans", key: r => r[R.retrans], num: true },
-    { name: "anomalies", title: "anomalies", key: r => r[R.anoms] },
+    { name: "anomalies", title: "anomalies", key: r => r[R.anoms], cls: () => "anoms" },
     { name: "causes", title: "reset causes", key: r => r[R.causes], cls: () => "bad" },
   ];
   let sortCol = 0, sortDir = 1, page = 0;
