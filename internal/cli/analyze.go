@@ -25,9 +25,9 @@ import (
 type AnalyzeOptions struct {
 	Budgets   budgetFlags
 	Files     []string
-	Format    string // text, json, csv
-	Color     string // auto, always, never
-	ReuseIdle time.Duration
+	Format    string  // text, json, csv
+	Color     string  // auto, always, never
+	IDs       idFlags // --reuse-idle, --stream
 	Idle      time.Duration
 	Progress  string   // auto, never
 	Filter    string   // pcap-filter-like expression (internal/filter)
@@ -41,6 +41,7 @@ type AnalyzeOptions struct {
 	Kernel    kernelFlags
 	MaxConns  int    // cap on connections held at once
 	Stats     bool   // JSON: keep the statistics and transitions of each record; text: tcptrace -l blocks
+	Output    string // -o: the output to this file
 	Width     int    // text: fit the table in this many columns (0: the terminal's; -1: no limit)
 	Columns   string // text: the table's columns (render.ParseColumns)
 	Sort      string // text: order of the rows (render.SortKeys)
@@ -60,15 +61,17 @@ TCP connection followed by a summary of what was read and skipped.`,
   tcpdump -w - -i eth0 | tcptrace analyze -`,
 		Args: needsInputs("analyze needs at least one capture file (or - for stdin)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Files = args
-			return RunAnalyze(o, stdio)
+			o.Files = inputArgs(cmd, args)
+			return withOutput(o.Output, stdio, func(s IO) error { return RunAnalyze(o, s) })
 		},
 	}
 	f := cmd.Flags()
 	o.Budgets.add(f)
 	f.StringVar(&o.Format, "format", "text", "output format: text, json (JSON lines, docs/json.md) or csv")
 	f.StringVar(&o.Color, "color", "auto", "colour: auto (on a terminal, unless NO_COLOR is set), always or never")
-	f.DurationVar(&o.ReuseIdle, "reuse-idle", analyze.DefaultConfig().ReuseIdle, "a SYN with a new ISN after this much idle time starts a new connection on the same tuple")
+	readFlag(f)
+	outputFlag(f, &o.Output)
+	o.IDs.add(f, false)
 	f.DurationVar(&o.Idle, "idle", analyze.DefaultConfig().Idle, "an open connection silent for longer than this before the end of the capture is reported idle")
 	f.StringVar(&o.Filter, "filter", "", `show only connections with a segment matching this expression, e.g. "host 10.0.0.1 and port 443" (docs/filter.md)`)
 	f.StringVar(&o.Conns, "conn", "", "show only these connection IDs, e.g. 3,7,10-12 (IDs do not change with --filter)")
@@ -117,13 +120,19 @@ func RunAnalyze(o AnalyzeOptions, stdio IO) error {
 	if o.MaxConns > 0 {
 		cfg.MaxConns = o.MaxConns
 	}
-	cfg.ReuseIdle = o.ReuseIdle
+	if err := o.IDs.apply(&cfg); err != nil {
+		return err
+	}
 	cfg.Checksums = o.Checksum
 	if o.Idle > 0 {
 		cfg.Idle = o.Idle
 	}
 	eng := analyze.NewEngine(cfg)
-	sel, err := selection(o.Filter, o.Conns, o.Where)
+	ids, err := o.IDs.ids(o.Conns)
+	if err != nil {
+		return err
+	}
+	sel, err := selection(o.Filter, ids, o.Where)
 	if err != nil {
 		return err
 	}
@@ -163,6 +172,9 @@ func RunAnalyze(o AnalyzeOptions, stdio IO) error {
 	}
 	if err := out.Finish(&rep.Summary); err != nil {
 		return writeFailed(err)
+	}
+	if err := missingIDs(ids, connsFound(&rep.Summary)); err != nil {
+		return err
 	}
 	if err := inputStatus(code); err != nil {
 		return err
@@ -234,7 +246,7 @@ func runInputsOpen(files []string, stdio IO, eng *analyze.Engine, progress strin
 		src = &progressSource{Source: src, bar: bar}
 	}
 	if err := eng.Run(src); err != nil {
-		printRunErrors(stdio.Err, err, eng.Errors())
+		printRunErrors(errorsTo(stdio), err, eng.Errors())
 		if code == ExitOK {
 			code = ExitPartial
 		}
@@ -292,7 +304,7 @@ func openInputs(files []string, stdio IO, eng *analyze.Engine) ([]capture.Source
 	files = expandInputs(files)
 	if len(files) == 0 {
 		err := fmt.Errorf("no capture file in the given directories")
-		fmt.Fprintln(stdio.Err, "tcptrace: "+err.Error())
+		fmt.Fprintln(errorsTo(stdio), "tcptrace: "+err.Error())
 		eng.AddError(err)
 		return nil, nil, ExitUnreadable
 	}
@@ -305,7 +317,7 @@ func openInputs(files []string, stdio IO, eng *analyze.Engine) ([]capture.Source
 			s, err = capture.Open(name)
 		}
 		if err != nil {
-			fmt.Fprintln(stdio.Err, "tcptrace: "+err.Error())
+			fmt.Fprintln(errorsTo(stdio), "tcptrace: "+err.Error())
 			eng.AddError(err)
 			code = ExitUnreadable
 			continue
@@ -336,7 +348,7 @@ func (p *progressSource) Next() (*capture.Frame, error) {
 }
 
 // selection compiles --filter and --conn.
-func selection(filterExpr, conns string, whereExprs []string) (analyze.Selection, error) {
+func selection(filterExpr string, ids map[int]bool, whereExprs []string) (analyze.Selection, error) {
 	var sel analyze.Selection
 	if strings.TrimSpace(filterExpr) != "" {
 		f, err := filter.Compile(filterExpr)
@@ -344,10 +356,6 @@ func selection(filterExpr, conns string, whereExprs []string) (analyze.Selection
 			return sel, &ExitError{Code: ExitUsage, Err: err}
 		}
 		sel.Filter = f
-	}
-	ids, err := ParseIDs(conns)
-	if err != nil {
-		return sel, &ExitError{Code: ExitUsage, Err: err}
 	}
 	sel.IDs = ids
 	w, err := where.Parse(whereExprs)

@@ -17,6 +17,7 @@ type ExportOptions struct {
 	Out      string
 	Force    bool
 	Conns    string
+	IDs      idFlags // --reuse-idle, --stream
 	Progress string
 	Workers  int
 }
@@ -38,7 +39,7 @@ addresses and ports, so nothing is written outside DIR.`,
   tcptrace export capture.pcap -o flows --conn 3,7`,
 		Args: needsInputs("export needs a capture file (or - for stdin) and -o DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Files = args
+			o.Files = inputArgs(cmd, args)
 			return RunExport(o, stdio)
 		},
 	}
@@ -47,6 +48,8 @@ addresses and ports, so nothing is written outside DIR.`,
 	f.StringVarP(&o.Out, "output", "o", "", "directory to write the streams and index.json to (created if missing)")
 	f.BoolVar(&o.Force, "force", false, "overwrite files of an earlier export in the directory")
 	f.StringVar(&o.Conns, "conn", "", "export only these connection IDs, e.g. 3,7,10-12")
+	o.IDs.add(f, false)
+	readFlag(f)
 	progressFlag(f, &o.Progress)
 	f.IntVar(&o.Workers, "workers", 0, "1: one goroutine reads and reassembles; 2 or more: reading and decoding on their own (default: 1 per CPU); files are written on another")
 	return cmd
@@ -61,15 +64,18 @@ func RunExport(o ExportOptions, stdio IO) error {
 	if o.Out == "" {
 		return &ExitError{Code: ExitUsage, Err: errors.New("export needs -o DIR")}
 	}
-	ids, err := ParseIDs(o.Conns)
+	ids, err := o.IDs.ids(o.Conns)
 	if err != nil {
-		return &ExitError{Code: ExitUsage, Err: err}
+		return err
+	}
+	cfg := analyze.DefaultConfig()
+	if err := o.IDs.apply(&cfg); err != nil {
+		return err
 	}
 	w, err := export.New(o.Out, o.Force, ids)
 	if err != nil {
 		return &ExitError{Code: ExitOutput, Err: err}
 	}
-	cfg := analyze.DefaultConfig()
 	if err := o.Budgets.apply(&cfg); err != nil {
 		return err
 	}
@@ -86,7 +92,7 @@ func RunExport(o ExportOptions, stdio IO) error {
 	_, code, closeInputs, runErr := runInputsOpen(o.Files, stdio, eng, o.Progress, func(src capture.Source, _ []string) {
 		w.Stable = capture.IsStable(src)
 	})
-	eng.Report(nil) // finishes every connection: the last streams are written
+	rep := eng.Report(nil) // finishes every connection: the last streams are written
 	err = w.Close()
 	closeInputs() // only now: the writer may have referenced mapped bytes
 	if err != nil {
@@ -97,5 +103,8 @@ func RunExport(o ExportOptions, stdio IO) error {
 	}
 	files, bytes := w.Stats()
 	fmt.Fprintf(stdio.Err, "tcptrace: %d files, %d bytes written to %s\n", files, bytes, o.Out)
+	if err := missingIDs(ids, connsFound(&rep.Summary)); err != nil {
+		return err
+	}
 	return inputStatus(code)
 }

@@ -16,6 +16,8 @@ type FollowOptions struct {
 	Budgets  budgetFlags
 	Files    []string
 	Conn     int
+	IDs      idFlags // --reuse-idle, --stream
+	Output   string
 	As       string // ascii, hex, raw
 	Dir      string // client, server, both
 	Color    string
@@ -43,13 +45,16 @@ themselves, gaps left out (they are listed on stderr).`,
   tcptrace follow capture.pcap --conn 7 --as raw --dir client > request.bin`,
 		Args: needsInputs("follow needs a capture file (or - for stdin) and --conn ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Files = args
-			return RunFollow(o, stdio)
+			o.Files = inputArgs(cmd, args)
+			return withOutput(o.Output, stdio, func(s IO) error { return RunFollow(o, s) })
 		},
 	}
 	f := cmd.Flags()
 	o.Budgets.add(f)
 	f.IntVar(&o.Conn, "conn", 0, "the connection to follow (its ID in analyze's output)")
+	o.IDs.add(f, true)
+	readFlag(f)
+	outputFlag(f, &o.Output)
 	f.StringVar(&o.As, "as", "ascii", "output: ascii, hex or raw")
 	f.StringVar(&o.Dir, "dir", "both", "direction: client (client → server), server (server → client) or both")
 	f.StringVar(&o.Color, "color", "auto", "colour each direction: auto (on a terminal, unless NO_COLOR is set), always or never")
@@ -59,6 +64,11 @@ themselves, gaps left out (they are listed on stderr).`,
 
 // RunFollow runs the follow command.
 func RunFollow(o FollowOptions, stdio IO) error {
+	conn, err := o.IDs.one(o.Conn)
+	if err != nil {
+		return err
+	}
+	o.Conn = conn
 	if o.Conn < 1 {
 		return &ExitError{Code: ExitUsage, Err: errors.New("follow needs --conn ID (a connection ID from tcptrace analyze)")}
 	}
@@ -85,6 +95,9 @@ func RunFollow(o FollowOptions, stdio IO) error {
 	if err := o.Budgets.apply(&cfg); err != nil {
 		return err
 	}
+	if err := o.IDs.apply(&cfg); err != nil {
+		return err
+	}
 	cfg.History = followHistory
 	p := render.NewFollow(stdio.Out, stdio.Err, render.FollowOptions{As: o.As, Want: want, Color: useColor, Window: 2 * followHistory})
 	cfg.StreamsOnly = true
@@ -106,7 +119,7 @@ func RunFollow(o FollowOptions, stdio IO) error {
 		return writeFailed(err)
 	}
 	if !p.Found() {
-		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("no connection %d: the capture has %d connections", o.Conn, rep.Summary.ConnsTotal)}
+		return missingIDs(map[int]bool{o.Conn: true}, connsFound(&rep.Summary))
 	}
 	return inputStatus(code)
 }

@@ -67,7 +67,7 @@ func followAll(f string, stdio IO) error {
 }
 
 func analyzeGolden(f, format string, stdio IO) error {
-	return RunAnalyze(AnalyzeOptions{Files: []string{f}, Format: format, Color: "never", ReuseIdle: 60e9, Progress: "never"}, stdio)
+	return RunAnalyze(AnalyzeOptions{Files: []string{f}, Format: format, Color: "never", IDs: idFlags{ReuseIdle: reuseIdle(60e9)}, Progress: "never"}, stdio)
 }
 
 // TestGolden runs `analyze` in every output format, `timeline` and `resets`

@@ -3,8 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -16,6 +14,7 @@ import (
 type GraphOptions struct {
 	Files    []string
 	Conn     int
+	IDs      idFlags // --reuse-idle, --stream
 	Kind     string
 	Dir      string
 	At       string
@@ -53,16 +52,18 @@ merged), anomaly marks never are. Connection IDs are those of analyze.`,
   tcptrace graph testdata/pcaps/tso.pcap --conn 1 --kind rtt --at 0-0.5 -o rtt.svg`,
 		Args: needsInputs("graph needs a capture file (or - for stdin), --conn ID and --kind"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Files = args
-			return RunGraph(o, stdio)
+			o.Files = inputArgs(cmd, args)
+			return withOutput(o.Out, stdio, func(s IO) error { return RunGraph(o, s) })
 		},
 	}
 	f := cmd.Flags()
 	f.IntVar(&o.Conn, "conn", 0, "the connection to draw (its ID in analyze's output)")
+	o.IDs.add(f, true)
+	readFlag(f)
 	f.StringVar(&o.Kind, "kind", "tsg", "the graph: "+graph.KindNames())
 	f.StringVar(&o.Dir, "dir", "", "direction of the data: client (client → server) or server (default: the one that sent more payload bytes)")
 	f.StringVar(&o.At, "at", "", "zoom to a time range in seconds since the connection's first packet: FROM-TO (1.5-3.0) or FROM-")
-	f.StringVarP(&o.Out, "output", "o", "-", "the SVG file to write (- for stdout)")
+	f.StringVarP(&o.Out, "output", "o", "-", "the SVG file to write (- for stdout; written whole or not at all)")
 	f.IntVar(&o.Width, "width", 1000, "width in pixels")
 	f.IntVar(&o.Height, "height", 600, "height in pixels")
 	progressFlag(f, &o.Progress)
@@ -71,6 +72,11 @@ merged), anomaly marks never are. Connection IDs are those of analyze.`,
 
 // RunGraph runs the graph command.
 func RunGraph(o GraphOptions, stdio IO) error {
+	conn, err := o.IDs.one(o.Conn)
+	if err != nil {
+		return err
+	}
+	o.Conn = conn
 	if o.Conn < 1 {
 		return &ExitError{Code: ExitUsage, Err: errors.New("graph needs --conn ID (one connection ID from tcptrace analyze)")}
 	}
@@ -91,29 +97,12 @@ func RunGraph(o GraphOptions, stdio IO) error {
 	if o.Width < 0 || o.Height < 0 {
 		return &ExitError{Code: ExitUsage, Err: errors.New("--width and --height must be positive")}
 	}
-	rep, code, err := analyzeForReport(o.Files, stdio, "", strconv.Itoa(o.Conn), o.Progress, func(c *analyze.Config) { c.Rows = true })
+	q := connQuery{Conns: strconv.Itoa(o.Conn), IDs: o.IDs}
+	rep, code, err := analyzeForReport(o.Files, stdio, q, o.Progress, func(c *analyze.Config) { c.Rows = true })
 	if err != nil {
 		return err
 	}
-	if len(rep.Conns) != 1 {
-		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("no connection %d: the capture has %d connections", o.Conn, max(rep.Summary.ConnsTotal, rep.Summary.Connections))}
-	}
-	var w io.Writer = stdio.Out
-	var file *os.File
-	if o.Out != "-" && o.Out != "" {
-		file, err = os.Create(o.Out)
-		if err != nil {
-			return writeFailed(err)
-		}
-		w = file
-	}
-	err = graph.Write(w, rep.Conns[0], opts)
-	if file != nil {
-		if cerr := file.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
+	if err := graph.Write(stdio.Out, rep.Conns[0], opts); err != nil {
 		return writeFailed(err)
 	}
 	return inputStatus(code)

@@ -11,10 +11,10 @@ import (
 )
 
 // needsInputs is the argument check of the commands that read captures: at
-// least one, else a usage error (exit 1) saying msg.
+// least one (an argument or -r), else a usage error (exit 1) saying msg.
 func needsInputs(msg string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
-		if len(args) == 0 {
+		if len(inputArgs(cmd, args)) == 0 {
 			return &ExitError{Code: ExitUsage, Err: errors.New(msg)}
 		}
 		return nil

@@ -9,22 +9,38 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// TestReadmeResets runs every `$ tcptrace resets …` example of README.md
-// and compares its output with the README's, so that the examples stay
-// what the command prints (trailing spaces aside: editors strip them).
-func TestReadmeResets(t *testing.T) {
+// TestReadmeExamples runs every `$ tcptrace …` example of README.md (a
+// fenced block whose first line is the command, the rest its output) and
+// compares its output with the README's, so that the examples stay what
+// the commands print (trailing spaces aside: editors strip them).
+func TestReadmeExamples(t *testing.T) {
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
+	type example struct{ cmdLine, want string }
+	var examples []example
 	blocks := strings.Split(string(readme), "```")
-	n := 0
 	for i := 1; i < len(blocks); i += 2 { // the insides of the fences
-		body := strings.TrimPrefix(blocks[i], "\n")
-		cmdLine, want, ok := strings.Cut(body, "\n")
-		if !ok || !strings.HasPrefix(cmdLine, "$ tcptrace resets ") {
+		// A block holds one or more examples, each a "$ tcptrace …" line
+		// and the output under it.
+		for _, line := range strings.Split(strings.TrimPrefix(blocks[i], "\n"), "\n") {
+			switch {
+			case strings.HasPrefix(line, "$ tcptrace "):
+				examples = append(examples, example{cmdLine: line})
+			case strings.HasPrefix(line, "$ "):
+				examples = append(examples, example{}) // another program: not run
+			case len(examples) > 0:
+				examples[len(examples)-1].want += line + "\n"
+			}
+		}
+	}
+	n := 0
+	for _, ex := range examples {
+		if ex.cmdLine == "" {
 			continue
 		}
+		cmdLine, want := ex.cmdLine, strings.TrimRight(ex.want, "\n")+"\n"
 		n++
 		args := strings.Fields(strings.TrimPrefix(cmdLine, "$ tcptrace "))
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
@@ -33,13 +49,14 @@ func TestReadmeResets(t *testing.T) {
 			if code := runInRootCode(t, func() int { return Main(args, stdio) }); code != ExitOK {
 				t.Fatalf("exit %d: %s", code, errb.String())
 			}
-			if diff := cmp.Diff(trimLines(want), trimLines(out.String())); diff != "" {
+			if w, g := trimLines(want), trimLines(out.String()); !elidedMatch(w, g) {
+				diff := cmp.Diff(w, g)
 				t.Errorf("README.md's output of %q differs from the command's (-readme +command):\n%s", cmdLine, diff)
 			}
 		})
 	}
-	if n == 0 {
-		t.Fatal("no `$ tcptrace resets` example in README.md")
+	if n < 4 {
+		t.Fatalf("%d `$ tcptrace` examples in README.md: the analyze, resets, timeline and follow examples are missing", n)
 	}
 }
 
@@ -59,4 +76,21 @@ func trimLines(s string) []string {
 		lines[i] = strings.TrimRight(l, " ")
 	}
 	return lines
+}
+
+// elidedMatch reports whether got is want, where a line "..." of want
+// stands for any number of lines of got (the README shortens long output).
+func elidedMatch(want, got []string) bool {
+	if len(want) == 0 {
+		return len(got) == 0
+	}
+	if want[0] == "..." {
+		for i := 0; i <= len(got); i++ {
+			if elidedMatch(want[1:], got[i:]) {
+				return true
+			}
+		}
+		return false
+	}
+	return len(got) > 0 && want[0] == got[0] && elidedMatch(want[1:], got[1:])
 }

@@ -2,9 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -23,6 +20,7 @@ type ReportOptions struct {
 	Filter   string
 	Conns    string
 	Where    []string
+	IDs      idFlags // --reuse-idle, --stream
 	Details  int
 	Progress string
 	Kernel   kernelFlags
@@ -53,7 +51,7 @@ a few megabytes.`,
   tcptrace report capture.pcap --kernel-events kernel-tcp.txt -o report.html`,
 		Args: needsInputs("report needs at least one capture file (or - for stdin)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Files = args
+			o.Files = inputArgs(cmd, args)
 			return RunReport(o, stdio)
 		},
 	}
@@ -62,6 +60,8 @@ a few megabytes.`,
 	f.StringVar(&o.Filter, "filter", "", `only connections with a segment matching this expression (docs/filter.md)`)
 	f.StringVar(&o.Conns, "conn", "", "only these connection IDs, e.g. 3,7,10-12")
 	whereFlag(f, &o.Where)
+	o.IDs.add(f, false)
+	readFlag(f)
 	f.IntVar(&o.Details, "details", htmlreport.DefaultHeavy, "how many connections, the most troubled first, keep their ladder and graphs in the page (0: none)")
 	o.Kernel.add(f)
 	progressFlag(f, &o.Progress)
@@ -82,11 +82,12 @@ func RunReport(o ReportOptions, stdio IO) error {
 	}
 	cfg := analyze.DefaultConfig()
 	cfg.Rows = true
-	eng := analyze.NewEngine(cfg)
-	sel, err := selection(o.Filter, o.Conns, o.Where)
+	q := connQuery{Filter: o.Filter, Conns: o.Conns, Where: o.Where, IDs: o.IDs}
+	sel, ids, err := q.prepare(&cfg)
 	if err != nil {
 		return err
 	}
+	eng := analyze.NewEngine(cfg)
 	eng.Select(sel)
 
 	// The page goes to a temporary file beside the target, renamed over
@@ -120,6 +121,10 @@ func RunReport(o ReportOptions, stdio IO) error {
 		abort()
 		return writeFailed(err)
 	}
+	if err := missingIDs(ids, connsFound(&rep.Summary)); err != nil {
+		abort()
+		return err
+	}
 	if err := commit(); err != nil {
 		return writeFailed(err)
 	}
@@ -138,30 +143,4 @@ var reportGraphs = func(c *report.Conn) []htmlreport.Graph {
 		out = append(out, htmlreport.Graph{Title: fmt.Sprintf("%s (tcptrace graph --conn %d --kind %s)", k, c.ID, k), SVG: b.String()})
 	}
 	return out
-}
-
-// outputFile opens where a command writes one output file: standard output
-// for "-", else a temporary file beside path that commit renames to path
-// (abort removes it).
-func outputFile(path string, stdio IO) (w io.Writer, commit, abort func() error, err error) {
-	if path == "-" {
-		nop := func() error { return nil }
-		return stdio.Out, nop, nop, nil
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return nil, nil, nil, &ExitError{Code: ExitOutput, Err: err}
-	}
-	abort = func() error { tmp.Close(); return os.Remove(tmp.Name()) }
-	commit = func() error {
-		if err := tmp.Close(); err != nil {
-			os.Remove(tmp.Name())
-			return err
-		}
-		if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-			return err
-		}
-		return os.Rename(tmp.Name(), path)
-	}
-	return tmp, commit, abort, nil
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
-	"github.com/tcptrace/tcptrace/analyze"
 	"github.com/tcptrace/tcptrace/report"
 )
 
@@ -35,7 +34,7 @@ func chromium() string {
 func connsOf(t *testing.T, files ...string) []report.Conn {
 	t.Helper()
 	var out bytes.Buffer
-	if err := RunAnalyze(AnalyzeOptions{Files: files, Format: "json", Progress: "never", ReuseIdle: analyze.DefaultConfig().ReuseIdle}, IO{Out: &out, Err: new(bytes.Buffer), Getenv: func(string) string { return "" }}); err != nil {
+	if err := RunAnalyze(AnalyzeOptions{Files: files, Format: "json", Progress: "never"}, IO{Out: &out, Err: new(bytes.Buffer), Getenv: func(string) string { return "" }}); err != nil {
 		t.Fatal(err)
 	}
 	var conns []report.Conn

@@ -20,6 +20,8 @@ type ResetsOptions struct {
 	Filter   string
 	Conns    string
 	Where    []string
+	IDs      idFlags // --reuse-idle, --stream
+	Output   string  // -o
 	Progress string
 	Causes   string // --cause: a comma-separated list of causes (empty: all)
 	Kernel   kernelFlags
@@ -83,8 +85,8 @@ first, with their count and frames.`,
   tcptrace resets capture.pcap --filter "port 443" --format json | jq 'select(.type=="reset")'`,
 		Args: needsInputs("resets needs at least one capture file (or - for stdin)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Files = args
-			return RunResets(o, stdio)
+			o.Files = inputArgs(cmd, args)
+			return withOutput(o.Output, stdio, func(s IO) error { return RunResets(o, s) })
 		},
 	}
 	f := cmd.Flags()
@@ -93,6 +95,9 @@ first, with their count and frames.`,
 	f.StringVar(&o.Filter, "filter", "", `only connections with a segment matching this expression (docs/filter.md)`)
 	f.StringVar(&o.Conns, "conn", "", "only these connection IDs, e.g. 3,7,10-12")
 	whereFlag(f, &o.Where)
+	o.IDs.add(f, false)
+	readFlag(f)
+	outputFlag(f, &o.Output)
 	f.StringVar(&o.Causes, "cause", "", "only RSTs of these causes, e.g. abort,refused ("+strings.Join(resetCauses, ", ")+")")
 	o.Kernel.add(f)
 	f.BoolVar(&o.Summary, "summary", false, "only the counts: per cause, per linux_reason, connections ended by a RST (JSON: only the summary record)")
@@ -117,7 +122,8 @@ func RunResets(o ResetsOptions, stdio IO) error {
 	// The report streams: the counts and a bounded buffer are all it keeps
 	// (render.ResetsStream).
 	out := render.NewResetsStream(stdio.Out, o.Format == "json", render.Options{Color: useColor, Summary: o.Summary, Causes: causes})
-	rep, code, err := analyzeStreaming(o.Files, stdio, o.Filter, o.Conns, o.Where, o.Progress, joinKernel(kj, out.Conn))
+	q := connQuery{Filter: o.Filter, Conns: o.Conns, Where: o.Where, IDs: o.IDs}
+	rep, ids, code, err := analyzeStreaming(o.Files, stdio, q, o.Progress, joinKernel(kj, out.Conn))
 	if err != nil {
 		return err
 	}
@@ -127,45 +133,55 @@ func RunResets(o ResetsOptions, stdio IO) error {
 	if err := out.Finish(&rep.Summary); err != nil {
 		return writeFailed(err)
 	}
+	if err := missingIDs(ids, connsFound(&rep.Summary)); err != nil {
+		return err
+	}
 	return inputStatus(code)
 }
 
 // analyzeStreaming runs the full analysis with a selection, handing each
 // connection to emit as it finishes, and returns the report (its summary:
-// the records went to emit) and the worst exit code of the inputs.
-func analyzeStreaming(files []string, stdio IO, filterExpr, conns string, whereExprs []string, progress string, emit func(*report.Conn, []*report.Anomaly)) (*report.Report, int, error) {
-	eng := analyze.NewEngine(analyze.DefaultConfig())
-	sel, err := selection(filterExpr, conns, whereExprs)
+// the records went to emit), the IDs asked for and the worst exit code of
+// the inputs.
+func analyzeStreaming(files []string, stdio IO, q connQuery, progress string, emit func(*report.Conn, []*report.Anomaly)) (*report.Report, map[int]bool, int, error) {
+	cfg := analyze.DefaultConfig()
+	sel, ids, err := q.prepare(&cfg)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
+	eng := analyze.NewEngine(cfg)
 	eng.Select(sel)
 	opened := func(_ capture.Source, names []string) { eng.Stream(names, emit) }
 	names, code, closeInputs, err := runInputsOpen(files, stdio, eng, progress, opened)
 	defer closeInputs()
 	if err != nil {
-		return nil, code, err
+		return nil, nil, code, err
 	}
-	return eng.Report(names), code, nil
+	return eng.Report(names), ids, code, nil
 }
 
 // analyzeForReport runs the full analysis with a selection and returns the
-// report and the worst exit code of the inputs. tune, if set, adjusts the
-// configuration.
-func analyzeForReport(files []string, stdio IO, filterExpr, conns, progress string, tune func(*analyze.Config)) (*report.Report, int, error) {
+// report and the worst exit code of the inputs; a selection by ID naming a
+// connection the capture does not have is an error (missingIDs). tune, if
+// set, adjusts the configuration.
+func analyzeForReport(files []string, stdio IO, q connQuery, progress string, tune func(*analyze.Config)) (*report.Report, int, error) {
 	cfg := analyze.DefaultConfig()
 	if tune != nil {
 		tune(&cfg)
 	}
-	eng := analyze.NewEngine(cfg)
-	sel, err := selection(filterExpr, conns, nil)
+	sel, ids, err := q.prepare(&cfg)
 	if err != nil {
 		return nil, 0, err
 	}
+	eng := analyze.NewEngine(cfg)
 	eng.Select(sel)
 	names, code, err := runInputs(files, stdio, eng, progress)
 	if err != nil {
 		return nil, code, err
 	}
-	return eng.Report(names), code, nil
+	rep := eng.Report(names)
+	if err := missingIDs(ids, connsFound(&rep.Summary)); err != nil {
+		return nil, code, err
+	}
+	return rep, code, nil
 }

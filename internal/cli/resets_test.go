@@ -18,7 +18,7 @@ func TestResetCausesKnown(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for _, p := range pcaps {
-		rep, _, err := analyzeForReport([]string{p}, IO{Err: io.Discard, Getenv: func(string) string { return "" }}, "", "", "never", nil)
+		rep, _, err := analyzeForReport([]string{p}, IO{Err: io.Discard, Getenv: func(string) string { return "" }}, connQuery{}, "never", nil)
 		if err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}

@@ -70,14 +70,23 @@ func NewRoot(stdio IO) *cobra.Command {
 connection, and reports how each began, carried data and ended.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       Version(),
+		// Every value of every flag is checked before a command runs
+		// (checkFlags); each command checks its own choices too.
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return checkFlags(cmd) },
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.DisableAutoGenTag = true
+	quiet := false
+	stdio.Err = &quietWriter{w: stdio.Err, quiet: &quiet}
+	root.PersistentFlags().BoolVarP(&quiet, "quiet", "q", false, "print nothing on stderr but errors: no progress bar, no notes (exit codes are unchanged)")
 	root.SetIn(stdio.In)
 	root.SetOut(stdio.Out)
 	root.SetErr(stdio.Err)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
 	})
-	root.AddCommand(newAnalyzeCmd(stdio), newFollowCmd(stdio), newExportCmd(stdio), newResetsCmd(stdio), newTimelineCmd(stdio), newLiveCmd(stdio), newGraphCmd(stdio), newReportCmd(stdio))
+	root.AddCommand(newAnalyzeCmd(stdio), newFollowCmd(stdio), newExportCmd(stdio), newResetsCmd(stdio), newTimelineCmd(stdio), newLiveCmd(stdio), newGraphCmd(stdio), newReportCmd(stdio), newVersionCmd(stdio))
 	return root
 }
 

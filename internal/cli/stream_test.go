@@ -111,7 +111,7 @@ func TestStreamingFlood(t *testing.T) {
 	analyzeIn := func(format string, summary bool, maxConns int) func(IO) error {
 		return func(stdio IO) error {
 			return RunAnalyze(AnalyzeOptions{Files: []string{path}, Format: format, Color: "never", Progress: "never", Summary: summary,
-				ReuseIdle: 60 * time.Second, MaxConns: maxConns}, stdio)
+				IDs: idFlags{ReuseIdle: reuseIdle(60 * time.Second)}, MaxConns: maxConns}, stdio)
 		}
 	}
 	resetsIn := func(format string, summary bool) func(IO) error {

@@ -13,6 +13,9 @@ type TimelineOptions struct {
 	Files    []string
 	Conns    string
 	Filter   string
+	Where    []string
+	IDs      idFlags // --reuse-idle, --stream
+	Output   string
 	Format   string
 	Color    string
 	Width    int
@@ -42,13 +45,17 @@ TCP from real traffic.`,
   tcptrace timeline capture.pcap --filter "port 443" --format json`,
 		Args: needsInputs("timeline needs a capture file (or - for stdin)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Files = args
-			return RunTimeline(o, stdio)
+			o.Files = inputArgs(cmd, args)
+			return withOutput(o.Output, stdio, func(s IO) error { return RunTimeline(o, s) })
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Conns, "conn", "", "connections to draw, e.g. 3 or 3,7,10-12 (IDs of tcptrace analyze)")
 	f.StringVar(&o.Filter, "filter", "", "draw the connections with a segment matching this expression (docs/filter.md)")
+	whereFlag(f, &o.Where)
+	o.IDs.add(f, false)
+	readFlag(f)
+	outputFlag(f, &o.Output)
 	f.StringVar(&o.Format, "format", "text", "text or json (one record per row: \"type\":\"row\", and \"type\":\"fold\" for folded runs)")
 	f.StringVar(&o.Color, "color", "auto", "colour: auto (on a terminal, unless NO_COLOR is set), always or never")
 	f.IntVar(&o.Width, "width", 0, "width in columns (default: the terminal's, else 110)")
@@ -65,7 +72,8 @@ func RunTimeline(o TimelineOptions, stdio IO) error {
 	if err != nil {
 		return err
 	}
-	rep, code, err := analyzeForReport(o.Files, stdio, o.Filter, o.Conns, o.Progress, func(c *analyze.Config) {
+	q := connQuery{Filter: o.Filter, Conns: o.Conns, Where: o.Where, IDs: o.IDs}
+	rep, code, err := analyzeForReport(o.Files, stdio, q, o.Progress, func(c *analyze.Config) {
 		c.Rows, c.Explain = true, o.Explain
 	})
 	if err != nil {

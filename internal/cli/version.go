@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// Version is tcptrace's version: the module version (v1.2.3 when built by
+// `go install …@v1.2.3`, "(devel)" from a checkout), the commit and its
+// time when the build knows them, and the Go version.
+func Version() string {
+	v, commit, when, dirty := "(devel)", "", "", false
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				commit = s.Value
+			case "vcs.time":
+				when = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+	}
+	out := "tcptrace " + v
+	if commit != "" {
+		out += " commit " + commit[:min(12, len(commit))]
+		if dirty {
+			out += "+modified"
+		}
+	}
+	if when != "" {
+		if t, err := time.Parse(time.RFC3339, when); err == nil {
+			out += " " + t.UTC().Format("2006-01-02")
+		}
+	}
+	return out + " " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
+}
+
+func newVersionCmd(stdio IO) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print tcptrace's version, commit and Go version",
+		Example: `  tcptrace version
+  tcptrace --version`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, err := fmt.Fprintln(stdio.Out, Version())
+			return err
+		},
+	}
+}
+
+// checkFlags rejects values that mean nothing, whatever the command:
+// counts that must be positive, durations that must be positive, and the
+// choices of --progress. (Other choices are checked by their commands.)
+func checkFlags(cmd *cobra.Command) error {
+	var err error
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if err != nil || !f.Changed {
+			return
+		}
+		bad := func(format string, a ...any) {
+			err = &ExitError{Code: ExitUsage, Err: fmt.Errorf("--"+f.Name+" "+format, a...)}
+		}
+		switch f.Name {
+		case "workers", "max-conns", "snaplen", "count", "height":
+			if n, e := cmd.Flags().GetInt(f.Name); e == nil && n < 1 {
+				bad("must be at least 1, not %d", n)
+			}
+		case "idle", "evict-idle":
+			if d, e := cmd.Flags().GetDuration(f.Name); e == nil && d <= 0 {
+				bad("must be a positive duration (e.g. 30s, 5m), not %s", d)
+			}
+		case "duration", "reuse-idle", "linger":
+			if d, e := cmd.Flags().GetDuration(f.Name); e == nil && d < 0 {
+				bad("must not be negative, not %s", d)
+			}
+		case "progress":
+			if v := f.Value.String(); v != "auto" && v != "never" {
+				bad("must be auto or never, not %q", v)
+			}
+		}
+	})
+	return err
+}
