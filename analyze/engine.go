@@ -43,6 +43,7 @@ func (s *Selection) active() bool { return s.Filter != nil || len(s.IDs) > 0 || 
 type Engine struct {
 	cfg  Config
 	sel  Selection
+	intr *report.Summary // Interrupted: the fields of the summary it sets
 	rd   *reader
 	tbl  *tableSide // the table of a run that is not sharded
 	sh   *merger    // a sharded run's shards and merge state (shard.go)
@@ -121,6 +122,12 @@ func (e *Engine) inputError(first, err error) error {
 
 // AddError records an input error that happened outside Run (opening a file).
 func (e *Engine) AddError(err error) { e.errs = append(e.errs, err) }
+
+// Interrupted records that the reading was stopped by a signal after
+// frame lastFrame of lastFile: Report's summary says so.
+func (e *Engine) Interrupted(signal string, lastFrame int64, lastFile string) {
+	e.intr = &report.Summary{Interrupted: true, Signal: signal, LastFrame: lastFrame, LastFile: lastFile}
+}
 
 // Errors returns the input errors met so far.
 func (e *Engine) Errors() []error { return e.errs }

@@ -159,6 +159,9 @@ func (e *Engine) Report(files []string) *report.Report {
 	s := &r.Summary
 	s.Type = "summary"
 	s.Files = append([]string{}, files...)
+	if i := e.intr; i != nil {
+		s.Interrupted, s.Signal, s.LastFrame, s.LastFile = true, i.Signal, i.LastFrame, i.LastFile
+	}
 	s.Frames = e.rd.frames
 	s.TCPSegments = e.rd.tcp
 	s.Connections = len(r.Conns) + e.out.emitted

@@ -290,6 +290,9 @@ func summary(w io.Writer, s *report.Summary, o Options) error {
 	if s.First != "" {
 		fmt.Fprintf(w, "  time:         %s .. %s\n", s.First, s.Last)
 	}
+	if s.Interrupted {
+		fmt.Fprintf(w, "  interrupted:  %s\n", InterruptedText(s))
+	}
 	if len(s.Skipped) > 0 {
 		keys := make([]string, 0, len(s.Skipped))
 		for k := range s.Skipped {
@@ -487,4 +490,14 @@ func baseName(p string) string {
 		return p[i+1:]
 	}
 	return p
+}
+
+// InterruptedText says where a run was interrupted: "by SIGINT at frame
+// 1234 of x.pcap: …".
+func InterruptedText(s *report.Summary) string {
+	at := fmt.Sprintf("at frame %d", s.LastFrame)
+	if s.LastFile != "" {
+		at += " of " + s.LastFile
+	}
+	return fmt.Sprintf("by %s %s: what was read before is reported, connections still open then as open", s.Signal, at)
 }

@@ -232,6 +232,9 @@ func (s *ResetsStream) Finish(sum *report.Summary) error {
 // text writes the text report once every connection is in.
 func (s *ResetsStream) text(sum *report.Summary) error {
 	w, n := s.w, s.counts
+	if sum.Interrupted {
+		fmt.Fprintf(w, "Interrupted %s.\n\n", InterruptedText(sum))
+	}
 	if n.RSTs == 0 {
 		switch {
 		case n.RSTsTotal == 0:

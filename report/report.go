@@ -276,6 +276,14 @@ type Summary struct {
 	Errors         []string         `json:"errors,omitempty"`              // input damage, one line each
 	First          string           `json:"first_packet,omitempty"`
 	Last           string           `json:"last_packet,omitempty"`
+
+	// Interrupted: SIGINT or SIGTERM stopped the reading. What was read
+	// is reported whole, connections still open then as open (as at the
+	// end of a capture); LastFrame (of LastFile) is the last frame read.
+	Interrupted bool   `json:"interrupted,omitempty"`
+	Signal      string `json:"signal,omitempty"` // SIGINT or SIGTERM
+	LastFrame   int64  `json:"last_frame,omitempty"`
+	LastFile    string `json:"last_file,omitempty"`
 }
 
 // ReasmSummary summarises stream reassembly over all connections.

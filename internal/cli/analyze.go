@@ -234,8 +234,13 @@ func runInputsOpen(files []string, stdio IO, eng *analyze.Engine, progress strin
 		opened(src, names)
 	}
 
+	var stop *stopSource
+	if stdio.intr != nil {
+		stop = &stopSource{Source: src, in: stdio.intr, names: names}
+		src = stop
+	}
 	var bar *progressbar.ProgressBar
-	if progress != "never" && stdio.ErrTTY && src.Size() > 50<<20 {
+	if progress != "never" && !isQuiet(stdio) && stdio.ErrTTY && !stdio.OutPipe && src.Size() > 50<<20 {
 		bar = progressbar.NewOptions64(src.Size(),
 			progressbar.OptionSetWriter(stdio.Err),
 			progressbar.OptionShowBytes(true),
@@ -244,6 +249,7 @@ func runInputsOpen(files []string, stdio IO, eng *analyze.Engine, progress strin
 			progressbar.OptionClearOnFinish(),
 		)
 		src = &progressSource{Source: src, bar: bar}
+		stdio.intr.setClear(func() { _ = bar.Clear() })
 	}
 	if err := eng.Run(src); err != nil {
 		printRunErrors(errorsTo(stdio), err, eng.Errors())
@@ -253,6 +259,13 @@ func runInputsOpen(files []string, stdio IO, eng *analyze.Engine, progress strin
 	}
 	if bar != nil {
 		_ = bar.Finish()
+		// The second phase: connections are finished and the output
+		// written, which takes a while on a large capture. Main ends it.
+		stdio.intr.progress(stdio.Err)
+	}
+	if sig := stdio.intr.signal(); sig != nil && stop != nil {
+		eng.Interrupted(signalName(sig), stop.last, stop.lastFile())
+		interruptedNote(stdio, sig, stop.last, stop.lastFile())
 	}
 	return names, code, closeInputs, nil
 }

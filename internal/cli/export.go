@@ -93,8 +93,17 @@ func RunExport(o ExportOptions, stdio IO) error {
 		w.Stable = capture.IsStable(src)
 	})
 	rep := eng.Report(nil) // finishes every connection: the last streams are written
+	if sum := &rep.Summary; sum.Interrupted {
+		w.Interrupted(sum.Signal, sum.LastFrame, sum.LastFile)
+	}
+	if runErr != nil { // nothing readable: nothing to publish
+		w.Discard()
+	}
 	err = w.Close()
 	closeInputs() // only now: the writer may have referenced mapped bytes
+	if runErr != nil {
+		return runErr
+	}
 	if err != nil {
 		return &ExitError{Code: ExitOutput, Err: fmt.Errorf("export: %w", err)}
 	}

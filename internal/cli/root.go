@@ -40,18 +40,29 @@ type IO struct {
 	OutTTY bool // stdout is a terminal
 	ErrTTY bool // stderr is a terminal
 	Width  int  // stdout's terminal width (0: not a terminal)
-	Getenv func(string) string
+	// OutPipe: stdout is a pipe (to a pager, say): no progress bar is drawn
+	// on a terminal stderr then, as it would draw over the pager.
+	OutPipe bool
+	Getenv  func(string) string
+
+	intr *interrupts // Main's: SIGINT and SIGTERM (nil: not watched)
 }
 
 // StdIO returns the process's standard streams.
 func StdIO() IO {
 	return IO{
 		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
-		OutTTY: term.IsTerminal(int(os.Stdout.Fd())),
-		ErrTTY: term.IsTerminal(int(os.Stderr.Fd())),
-		Width:  termWidth(),
-		Getenv: os.Getenv,
+		OutTTY:  term.IsTerminal(int(os.Stdout.Fd())),
+		ErrTTY:  term.IsTerminal(int(os.Stderr.Fd())),
+		Width:   termWidth(),
+		OutPipe: isPipe(os.Stdout),
+		Getenv:  os.Getenv,
 	}
+}
+
+func isPipe(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeNamedPipe != 0
 }
 
 func termWidth() int {
@@ -92,9 +103,27 @@ connection, and reports how each began, carried data and ended.`,
 
 // Main runs the CLI with args and returns the process exit code.
 func Main(args []string, stdio IO) int {
+	out := newLineWriter(stdio.Out)
+	stdio.Out = out
+	stdio.intr = watchInterrupts(out, os.Exit)
+	defer stdio.intr.stop()
+	code := run(args, stdio)
+	if err := out.Flush(); err != nil && code == ExitOK {
+		fmt.Fprintln(stdio.Err, "tcptrace: writing output: "+err.Error())
+		code = ExitOutput
+	}
+	if sig := stdio.intr.signal(); sig != nil && code != ExitOutput {
+		return exitCodeOf(sig)
+	}
+	return code
+}
+
+// run runs the command line and returns its exit code.
+func run(args []string, stdio IO) int {
 	root := NewRoot(stdio)
 	root.SetArgs(args)
 	err := root.Execute()
+	stdio.intr.endProgress() // before any error line
 	if err == nil {
 		return ExitOK
 	}

@@ -18,6 +18,7 @@ package export
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -48,8 +49,9 @@ const (
 
 // Writer exports the streams of many connections into one directory.
 type Writer struct {
-	dir     string
-	dirfd   int
+	dir     string // the export's directory
+	stage   string // where the files are written until Close moves them into dir
+	dirfd   int    // stage's
 	force   bool
 	only    map[int]bool
 	used    map[[2]netip.AddrPort]int // client, server → connections that used the pair
@@ -73,6 +75,8 @@ type Writer struct {
 	// through errMu
 	errMu sync.Mutex
 	err   error
+
+	interrupted string // Interrupted: the index says so
 }
 
 // job is one write for the writer goroutine: b (or the slices of vec) to
@@ -202,6 +206,11 @@ type ConflictEntry struct {
 // New prepares dir (created if missing). Unless force, an existing index in
 // it is an error: another export's files are not mixed with this one's.
 // only, if non-empty, restricts the export to these connection IDs.
+//
+// The files are written into a staging directory inside dir
+// (.tcptrace-export-*) and moved into dir by Close, once every name is
+// known to be free (unless force): a refused export writes nothing, and
+// dir never holds a half export. Abort removes the staging directory.
 func New(dir string, force bool, only map[int]bool) (*Writer, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -211,11 +220,16 @@ func New(dir string, force bool, only map[int]bool) (*Writer, error) {
 			return nil, fmt.Errorf("%s already holds an export (%s); use --force to overwrite", dir, IndexName)
 		}
 	}
-	dirfd, err := openDir(dir)
+	stage, err := os.MkdirTemp(dir, ".tcptrace-export-")
 	if err != nil {
 		return nil, err
 	}
-	w := &Writer{dir: dir, dirfd: dirfd, force: force, only: only, used: map[[2]netip.AddrPort]int{}, live: map[*conn]struct{}{},
+	dirfd, err := openDir(stage)
+	if err != nil {
+		os.Remove(stage)
+		return nil, err
+	}
+	w := &Writer{dir: dir, stage: stage, dirfd: dirfd, force: force, only: only, used: map[[2]netip.AddrPort]int{}, live: map[*conn]struct{}{},
 		done: make(chan struct{})}
 	w.recycled = make(chan []byte, maxBlocks)
 	for i := range w.jobs {
@@ -366,7 +380,11 @@ func (w *Writer) Close() error {
 	}
 	// One stream per line: readable, and far cheaper than indenting.
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "{\"version\":1,\"connections\":%d,\"files\":%d,\"bytes\":%d,\"streams\":[", len(conns), w.files, w.bytes)
+	fmt.Fprintf(&b, "{\"version\":1,\"connections\":%d,\"files\":%d,\"bytes\":%d,", len(conns), w.files, w.bytes)
+	if w.interrupted != "" {
+		b.WriteString(w.interrupted)
+	}
+	b.WriteString("\"streams\":[")
 	for i := range w.entries {
 		if i > 0 {
 			b.WriteByte(',')
@@ -380,7 +398,63 @@ func (w *Writer) Close() error {
 			w.fail(err)
 		}
 	}
-	return w.firstErr()
+	if err := w.firstErr(); err != nil {
+		w.Abort()
+		return err
+	}
+	return w.publish()
+}
+
+// Interrupted makes the index say that the reading was stopped by signal
+// after frame (of file, when several inputs): the streams listed are whole
+// up to there.
+func (w *Writer) Interrupted(signal string, frame int64, file string) {
+	x, _ := json.Marshal(struct {
+		Interrupted bool   `json:"interrupted"`
+		Signal      string `json:"signal"`
+		LastFrame   int64  `json:"last_frame"`
+		LastFile    string `json:"last_file,omitempty"`
+	}{true, signal, frame, file})
+	w.interrupted = string(x[1:len(x)-1]) + ","
+}
+
+// publish moves the staged files into dir: first it checks that none of
+// their names is taken (unless force), so that a conflict writes nothing;
+// index.json goes last.
+func (w *Writer) publish() error {
+	names := make([]string, 0, len(w.entries)+1)
+	for i := range w.entries {
+		if f := w.entries[i].File; f != "" {
+			names = append(names, f)
+		}
+	}
+	if !w.force {
+		for _, n := range append(names, IndexName) {
+			if _, err := os.Lstat(filepath.Join(w.dir, n)); err == nil {
+				w.Abort()
+				return fmt.Errorf("%s already exists: nothing was written (use --force to overwrite)", filepath.Join(w.dir, n))
+			}
+		}
+	}
+	for _, n := range append(names, IndexName) {
+		if err := os.Rename(filepath.Join(w.stage, n), filepath.Join(w.dir, n)); err != nil {
+			return err
+		}
+	}
+	return os.Remove(w.stage)
+}
+
+// errDiscarded is Close's error after Discard.
+var errDiscarded = errors.New("export discarded")
+
+// Discard makes Close write nothing: the staged files are removed.
+func (w *Writer) Discard() { w.fail(errDiscarded) }
+
+// Abort removes the staging directory and what it holds.
+func (w *Writer) Abort() {
+	if w.stage != "" {
+		os.RemoveAll(w.stage)
+	}
 }
 
 // Stats returns the files and bytes written so far.
@@ -409,7 +483,7 @@ func (w *Writer) write(name string, iovs [][]byte, first bool) error {
 	default:
 		flags = os.O_CREATE | os.O_EXCL
 	}
-	err := writeFile(w.dirfd, w.dir, name, iovs, flags)
+	err := writeFile(w.dirfd, w.stage, name, iovs, flags)
 	if errors.Is(err, os.ErrExist) {
 		return fmt.Errorf("%s already exists; use --force to overwrite", filepath.Join(w.dir, name))
 	}
