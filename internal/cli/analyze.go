@@ -25,7 +25,7 @@ import (
 type AnalyzeOptions struct {
 	Budgets   budgetFlags
 	Files     []string
-	Format    string // text, json, csv
+	Format    string // text, json, csv, zeek
 	Color     string // auto, always, never
 	ReuseIdle time.Duration
 	Idle      time.Duration
@@ -66,7 +66,7 @@ TCP connection followed by a summary of what was read and skipped.`,
 	}
 	f := cmd.Flags()
 	o.Budgets.add(f)
-	f.StringVar(&o.Format, "format", "text", "output format: text, json (JSON lines, docs/json.md) or csv")
+	f.StringVar(&o.Format, "format", "text", "output format: text, json (JSON lines, docs/json.md), csv or zeek (a Zeek conn.log, docs/zeek.md)")
 	f.StringVar(&o.Color, "color", "auto", "colour: auto (on a terminal, unless NO_COLOR is set), always or never")
 	f.DurationVar(&o.ReuseIdle, "reuse-idle", analyze.DefaultConfig().ReuseIdle, "a SYN with a new ISN after this much idle time starts a new connection on the same tuple")
 	f.DurationVar(&o.Idle, "idle", analyze.DefaultConfig().Idle, "an open connection silent for longer than this before the end of the capture is reported idle")
@@ -92,9 +92,9 @@ TCP connection followed by a summary of what was read and skipped.`,
 // RunAnalyze runs the analyze command.
 func RunAnalyze(o AnalyzeOptions, stdio IO) error {
 	switch o.Format {
-	case "text", "json", "csv":
+	case "text", "json", "csv", "zeek":
 	default:
-		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--format must be text, json or csv, not %q", o.Format)}
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--format must be text, json, csv or zeek, not %q", o.Format)}
 	}
 	useColor, err := colorMode(o.Color, stdio.OutTTY, stdio.Getenv)
 	if err != nil {
@@ -145,6 +145,8 @@ func RunAnalyze(o AnalyzeOptions, stdio IO) error {
 			out = js
 		case "csv":
 			out = csvOut{render.NewCSVStream(stdio.Out)}
+		case "zeek":
+			out = zeekOut{render.NewZeekStream(stdio.Out)}
 		default:
 			out = render.NewTextStream(stdio.Out, names, render.Options{Color: useColor, Anomalies: o.Anomalies, Summary: o.Summary,
 				Width: width, Columns: cols, Sort: o.Sort, Top: o.Top, Stats: o.Stats})
