@@ -25,7 +25,9 @@ import (
 type AnalyzeOptions struct {
 	Budgets   budgetFlags
 	Files     []string
-	Format    string // text, json, csv, zeek
+	Format    string // text, json, csv, zeek, parquet
+	Output    string // parquet: the directory of the tables (-o)
+	Force     bool   // parquet: replace the tables of an earlier run
 	Color     string // auto, always, never
 	ReuseIdle time.Duration
 	Idle      time.Duration
@@ -66,7 +68,9 @@ TCP connection followed by a summary of what was read and skipped.`,
 	}
 	f := cmd.Flags()
 	o.Budgets.add(f)
-	f.StringVar(&o.Format, "format", "text", "output format: text, json (JSON lines, docs/json.md), csv or zeek (a Zeek conn.log, docs/zeek.md)")
+	f.StringVar(&o.Format, "format", "text", "output format: text, json (JSON lines, docs/json.md), csv, zeek (a Zeek conn.log, docs/zeek.md) or parquet (tables in the -o directory, docs/parquet.md)")
+	f.StringVarP(&o.Output, "output", "o", "", "--format parquet: the directory to write connections.parquet, anomalies.parquet and resets.parquet to (made if missing)")
+	f.BoolVar(&o.Force, "force", false, "--format parquet: replace the tables an earlier run left in the -o directory")
 	f.StringVar(&o.Color, "color", "auto", "colour: auto (on a terminal, unless NO_COLOR is set), always or never")
 	f.DurationVar(&o.ReuseIdle, "reuse-idle", analyze.DefaultConfig().ReuseIdle, "a SYN with a new ISN after this much idle time starts a new connection on the same tuple")
 	f.DurationVar(&o.Idle, "idle", analyze.DefaultConfig().Idle, "an open connection silent for longer than this before the end of the capture is reported idle")
@@ -92,9 +96,12 @@ TCP connection followed by a summary of what was read and skipped.`,
 // RunAnalyze runs the analyze command.
 func RunAnalyze(o AnalyzeOptions, stdio IO) error {
 	switch o.Format {
-	case "text", "json", "csv", "zeek":
+	case "text", "json", "csv", "zeek", "parquet":
 	default:
-		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--format must be text, json, csv or zeek, not %q", o.Format)}
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--format must be text, json, csv, zeek or parquet, not %q", o.Format)}
+	}
+	if err := outputFlags(o); err != nil {
+		return err
 	}
 	useColor, err := colorMode(o.Color, stdio.OutTTY, stdio.Getenv)
 	if err != nil {
@@ -136,6 +143,11 @@ func RunAnalyze(o AnalyzeOptions, stdio IO) error {
 	if err != nil {
 		return err
 	}
+	pq, err := openParquet(o, stdio)
+	if err != nil {
+		return err
+	}
+	defer pq.abort()
 	var out connStream
 	opened := func(_ capture.Source, names []string) {
 		switch o.Format {
@@ -147,6 +159,9 @@ func RunAnalyze(o AnalyzeOptions, stdio IO) error {
 			out = csvOut{render.NewCSVStream(stdio.Out)}
 		case "zeek":
 			out = zeekOut{render.NewZeekStream(stdio.Out)}
+		case "parquet":
+			pq.w.SetInputs(names)
+			out = pq
 		default:
 			out = render.NewTextStream(stdio.Out, names, render.Options{Color: useColor, Anomalies: o.Anomalies, Summary: o.Summary,
 				Width: width, Columns: cols, Sort: o.Sort, Top: o.Top, Stats: o.Stats})
