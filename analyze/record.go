@@ -261,8 +261,10 @@ func fillState(rc *report.Conn, c *Conn, end, idle int64) {
 		HalfCloseDur: cl.HalfCloseDur, IdleFor: cl.IdleFor,
 	}
 	rc.ClosedBy = cl.ClosedBy
-	z := c.zeek.Result()
+	z := c.zeek.Main()
 	rc.ConnState, rc.History, rc.ZeekFlipped = z.ConnState, z.History, !z.OrigIsClient
+	rc.Zeek = report.ZeekConn{First: z.First, Last: z.Last, OrigPkts: int64(z.OrigPkts), RespPkts: int64(z.RespPkts),
+		OrigBytes: z.OrigBytes, RespBytes: z.RespBytes, MissedBytes: z.MissedBytes}
 	rc.ClientState, rc.ServerState = sm.ClientState.String(), sm.ServerState.String()
 	rc.State = h.Class + ", " + cl.Class
 	if cl.ClosedBy != "" {

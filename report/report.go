@@ -83,6 +83,10 @@ type Conn struct {
 	Evicted     bool             `json:"evicted_early,omitempty"`           // finished early: the connection table was full (its later segments start a new connection)
 	CaptureLoss bool             `json:"incomplete_capture,omitempty"`      // tcptrace live: the kernel dropped packets while it was open; missing segments may be the capture's, not the network's
 
+	// Zeek is the rest of Zeek's conn.log row for the connection Zeek
+	// would log (render.ZeekLog); not in JSON.
+	Zeek ZeekConn `json:"-"`
+
 	// Rows is the connection's timeline (tcptrace timeline), one per segment.
 	Rows []Row `json:"-"`
 
@@ -91,6 +95,19 @@ type Conn struct {
 	LastNS   int64 `json:"-"`
 	FirstIdx int   `json:"-"`
 	LastIdx  int   `json:"-"`
+}
+
+// ZeekConn is what Zeek's conn.log says of a connection beyond conn_state
+// and history, in Zeek's originator/responder frame: the numbers of the
+// Zeek connection that conn_state and history describe (one tcptrace
+// connection can be several Zeek connections, docs/zeek.md). Zeek counts
+// the packets it saw of that connection, so a SPAN duplicate, which
+// tcptrace keeps from Zeek's replay, is not among them.
+type ZeekConn struct {
+	First, Last          int64  // ns since the epoch: its first and last packet
+	OrigPkts, RespPkts   int64  // packets per side
+	OrigBytes, RespBytes uint64 // payload bytes per side, from sequence numbers
+	MissedBytes          uint64 // bytes in content gaps, both sides
 }
 
 // Handshake says how the connection began.

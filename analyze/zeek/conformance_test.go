@@ -158,6 +158,7 @@ type oracleRow struct {
 	hasState, hasHistory bool
 	origState, respState int
 	hasEndpoints         bool
+	counts               map[string]string // orig_bytes, resp_bytes, missed_bytes, orig_pkts, resp_pkts, where logged and set
 }
 
 var eventRE = regexp.MustCompile(`connection_state_remove, \[orig_h=([^,]+), orig_p=(\d+)/tcp, resp_h=([^,]+), resp_p=(\d+)/tcp.*\](?:, ([^,\s]+), [0-9.]+)?$`)
@@ -239,6 +240,14 @@ func readOracle(t *testing.T, r oracleRun) []oracleRow {
 			if row.history == "-" {
 				row.history = ""
 			}
+			for _, name := range countFields {
+				if v, ok := get(name); ok && v != "-" {
+					if row.counts == nil {
+						row.counts = map[string]string{}
+					}
+					row.counts[name] = v
+				}
+			}
 			rows = append(rows, row)
 		}
 	}
@@ -246,6 +255,26 @@ func readOracle(t *testing.T, r oracleRun) []oracleRow {
 		rows = append(rows, oracleRow{line: 2, origState: states[0], respState: states[1], hasEndpoints: true})
 	}
 	return rows
+}
+
+// countFields are the conn.log counts the Span carries.
+var countFields = []string{"orig_bytes", "resp_bytes", "missed_bytes", "orig_pkts", "resp_pkts"}
+
+// count is the Span's value of a countFields name, as conn.log writes it.
+func (z *zeekSpan) count(name string) string {
+	switch name {
+	case "orig_bytes":
+		return strconv.FormatUint(z.OrigBytes, 10)
+	case "resp_bytes":
+		return strconv.FormatUint(z.RespBytes, 10)
+	case "missed_bytes":
+		return strconv.FormatUint(z.MissedBytes, 10)
+	case "orig_pkts":
+		return strconv.Itoa(z.OrigPkts)
+	case "resp_pkts":
+		return strconv.Itoa(z.RespPkts)
+	}
+	return ""
 }
 
 // matches reports whether span z agrees with the row's connection identifiers.
@@ -278,6 +307,7 @@ func TestZeekConformance(t *testing.T) {
 		t.Skipf("conformance corpus not found at %s (it lives beside the repository): %v", corpusDir, err)
 	}
 	var compared, stateN, stateOK, epN, epOK, histN, histOK, dirN, dirOK, listed, llc int
+	countN, countOK := map[string]int{}, map[string]int{}
 	seen := map[string]bool{}
 	for _, r := range zeekRuns {
 		rows := readOracle(t, r)
@@ -316,6 +346,18 @@ func TestZeekConformance(t *testing.T) {
 						histOK++
 					} else {
 						diffs = append(diffs, fmt.Sprintf("history %q, Zeek %q", z.History, row.history))
+					}
+				}
+				for _, name := range countFields {
+					want, ok := row.counts[name]
+					if !ok {
+						continue
+					}
+					countN[name]++
+					if got := z.count(name); got == want {
+						countOK[name]++
+					} else if testing.Verbose() {
+						t.Logf("%s: %s %s, Zeek %s", key, name, got, want)
 					}
 				}
 				if row.hasEndpoints {
@@ -373,6 +415,14 @@ func TestZeekConformance(t *testing.T) {
 	t.Logf("Zeek conformance over %d oracle runs: %d connections compared (%d of them the lone RSTs of llc.pcap); "+
 		"conn_state %d/%d agree; endpoint states %d/%d; history %d/%d agree (%.1f%%); originator %d/%d; %d listed differences",
 		len(zeekRuns), compared, llc, stateOK, stateN, epOK, epN, histOK, histN, 100*float64(histOK)/float64(max(histN, 1)), dirOK, dirN, listed)
+	var counts []string
+	for _, name := range countFields {
+		counts = append(counts, fmt.Sprintf("%s %d/%d", name, countOK[name], countN[name]))
+		if float64(countOK[name]) < 0.9*float64(countN[name]) {
+			t.Errorf("%s agrees on %d of %d connections, below 90%%", name, countOK[name], countN[name])
+		}
+	}
+	t.Logf("conn.log counts (Span.OrigBytes ...) agree with Zeek's: %s", strings.Join(counts, ", "))
 	if histN > 0 && float64(histOK) < 0.95*float64(histN) {
 		t.Errorf("history agreement %d/%d is below 95%%", histOK, histN)
 	}

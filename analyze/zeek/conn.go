@@ -68,6 +68,8 @@ type conn struct {
 	inactivity  int64
 	timers      []timer
 	packets     int
+	pkts        [2]int // packets per tcptrace direction
+	missed      uint64 // bytes of the content gaps reported (missed_bytes)
 	first, last int64
 	synAckFirst bool
 	firstPkt    packet

@@ -161,13 +161,13 @@ func (c *conn) undelivered(e *endpoint, upTo uint64) {
 			if b.seq >= upTo {
 				break
 			}
-			c.gap(e)
+			c.gap(e, b.seq-r.lastReassem)
 			r.lastReassem = b.seq
 			c.deliver(e, i)
 			i = 0
 		}
 		if upTo > r.lastReassem {
-			c.gap(e)
+			c.gap(e, upTo-r.lastReassem)
 		}
 	}
 	if upTo > r.lastReassem {
@@ -179,10 +179,12 @@ func isClean(e *endpoint) bool {
 	return e.state == StateEstablished || (e.state == StateClosed && e.prevState == StateEstablished)
 }
 
-// gap is TCP_Reassembler::Gap: a 'G'/'g' (logarithmic) only when both sides
-// are established or closing cleanly.
-func (c *conn) gap(e *endpoint) {
+// gap is TCP_Reassembler::Gap: a 'G'/'g' (logarithmic) and a content_gap
+// of n bytes (conn.log missed_bytes) only when both sides are established
+// or closing cleanly.
+func (c *conn) gap(e *endpoint, n uint64) {
 	if isClean(e) && isClean(c.peerOf(e)) {
 		c.scaled(e, &e.gap, 'G')
+		c.missed += n
 	}
 }

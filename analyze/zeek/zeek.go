@@ -69,6 +69,15 @@ type Span struct {
 	// including the ones Zeek dropped for a bad checksum.
 	First, Last int64
 	Packets     int
+	// OrigPkts and RespPkts count the packets of Zeek's originator and
+	// responder (conn.log orig_pkts, resp_pkts): Packets without the ones
+	// dropped for a bad checksum.
+	OrigPkts, RespPkts int
+	// OrigBytes and RespBytes are each side's payload size taken from
+	// sequence numbers (TCP_Endpoint::Size; conn.log orig_bytes,
+	// resp_bytes); MissedBytes sums the content gaps Zeek reports for both
+	// sides (content_gap events; conn.log missed_bytes).
+	OrigBytes, RespBytes, MissedBytes uint64
 	// OrigState and RespState are Zeek's final endpoint states (the numeric
 	// codes of the TCP_INACTIVE ... TCP_RESET constants, 0..6).
 	OrigState, RespState int
@@ -206,14 +215,15 @@ func (t *Tracker) StepChecked(dir tcp.Dir, s *tcp.Segment, badChecksum bool) {
 		c.scaled(e, &e.chk, 'C')
 		return
 	}
+	c.pkts[p.dir]++ // conn.log's packet counts leave out what Zeek ignored
 	if c.flipPending(&p) {
 		// Zeek flips a connection that began with a SYN-ACK as soon as an
 		// ACK or data segment follows it (zeek/zeek#2191): the result is as
 		// if the SYN-ACK's receiver had been the originator from the start.
-		first, n := c.firstPkt, c.packets
+		first, n, pkts := c.firstPkt, c.packets, c.pkts
 		t.reset(&first, true)
 		c.process(&first)
-		c.packets, c.last = n, p.ts
+		c.packets, c.pkts, c.last = n, pkts, p.ts
 	}
 	c.process(&p)
 }
@@ -221,7 +231,12 @@ func (t *Tracker) StepChecked(dir tcp.Dir, s *tcp.Segment, badChecksum bool) {
 // Result returns Zeek's view of the connection: of the Zeek connections this
 // tcptrace connection became (see Spans), the one with the most segments
 // (the earliest on a tie). The zero Result when no segment was seen.
-func (t *Tracker) Result() Result {
+func (t *Tracker) Result() Result { return t.Main().Result }
+
+// Main returns the Zeek connection Result reports: of the Zeek connections
+// this tcptrace connection became (see Spans), the one with the most
+// segments (the earliest on a tie). The zero Span when no segment was seen.
+func (t *Tracker) Main() Span {
 	spans := t.Spans()
 	best := -1
 	for i := range spans {
@@ -230,9 +245,9 @@ func (t *Tracker) Result() Result {
 		}
 	}
 	if best < 0 {
-		return Result{}
+		return Span{}
 	}
-	return spans[best].Result
+	return spans[best]
 }
 
 // Spans returns every Zeek connection of this tcptrace connection in order,
@@ -395,7 +410,13 @@ func (c *conn) connState() string {
 }
 
 func (c *conn) span(removed bool) Span {
+	o, r := &c.ep[c.orig], &c.ep[c.orig.Peer()]
 	return Span{
+		OrigPkts:    c.pkts[c.orig],
+		RespPkts:    c.pkts[c.orig.Peer()],
+		OrigBytes:   o.size(r),
+		RespBytes:   r.size(o),
+		MissedBytes: c.missed,
 		Result: Result{
 			ConnState:    c.connState(),
 			History:      string(c.history),

@@ -25,7 +25,8 @@ import (
 type AnalyzeOptions struct {
 	Budgets   budgetFlags
 	Files     []string
-	Format    string  // text, json, csv
+	Format    string  // text, json, csv, zeek, parquet
+	Force     bool    // parquet: replace the tables of an earlier run
 	Color     string  // auto, always, never
 	IDs       idFlags // --reuse-idle, --stream
 	Idle      time.Duration
@@ -41,7 +42,7 @@ type AnalyzeOptions struct {
 	Kernel    kernelFlags
 	MaxConns  int    // cap on connections held at once
 	Stats     bool   // JSON: keep the statistics and transitions of each record; text: tcptrace -l blocks
-	Output    string // -o: the output to this file
+	Output    string // -o: the output to this file (parquet: the tables' directory)
 	Width     int    // text: fit the table in this many columns (0: the terminal's; -1: no limit)
 	Columns   string // text: the table's columns (render.ParseColumns)
 	Sort      string // text: order of the rows (render.SortKeys)
@@ -62,15 +63,19 @@ TCP connection followed by a summary of what was read and skipped.`,
 		Args: needsInputs("analyze needs at least one capture file (or - for stdin)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Files = inputArgs(cmd, args)
+			if o.Format == "parquet" { // -o is the tables' directory
+				return RunAnalyze(o, stdio)
+			}
 			return withOutput(o.Output, stdio, func(s IO) error { return RunAnalyze(o, s) })
 		},
 	}
 	f := cmd.Flags()
 	o.Budgets.add(f)
-	f.StringVar(&o.Format, "format", "text", "output format: text, json (JSON lines, docs/json.md) or csv")
+	f.StringVar(&o.Format, "format", "text", "output format: text, json (JSON lines, docs/json.md), csv, zeek (a Zeek conn.log, docs/zeek.md) or parquet (tables in the -o directory, docs/parquet.md)")
+	f.StringVarP(&o.Output, "output", "o", "", "write the output to this file instead of standard output (written whole or not at all); --format parquet: the directory to write connections.parquet, anomalies.parquet and resets.parquet to (made if missing)")
+	f.BoolVar(&o.Force, "force", false, "--format parquet: replace the tables an earlier run left in the -o directory")
 	f.StringVar(&o.Color, "color", "auto", "colour: auto (on a terminal, unless NO_COLOR is set), always or never")
 	readFlag(f)
-	outputFlag(f, &o.Output)
 	o.IDs.add(f, false)
 	f.DurationVar(&o.Idle, "idle", analyze.DefaultConfig().Idle, "an open connection silent for longer than this before the end of the capture is reported idle")
 	f.StringVar(&o.Filter, "filter", "", `show only connections with a segment matching this expression, e.g. "host 10.0.0.1 and port 443" (docs/filter.md)`)
@@ -95,9 +100,12 @@ TCP connection followed by a summary of what was read and skipped.`,
 // RunAnalyze runs the analyze command.
 func RunAnalyze(o AnalyzeOptions, stdio IO) error {
 	switch o.Format {
-	case "text", "json", "csv":
+	case "text", "json", "csv", "zeek", "parquet":
 	default:
-		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--format must be text, json or csv, not %q", o.Format)}
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--format must be text, json, csv, zeek or parquet, not %q", o.Format)}
+	}
+	if err := outputFlags(o); err != nil {
+		return err
 	}
 	useColor, err := colorMode(o.Color, stdio.OutTTY, stdio.Getenv)
 	if err != nil {
@@ -145,6 +153,11 @@ func RunAnalyze(o AnalyzeOptions, stdio IO) error {
 	if err != nil {
 		return err
 	}
+	pq, err := openParquet(o, stdio)
+	if err != nil {
+		return err
+	}
+	defer pq.abort()
 	var out connStream
 	opened := func(_ capture.Source, names []string) {
 		switch o.Format {
@@ -154,6 +167,11 @@ func RunAnalyze(o AnalyzeOptions, stdio IO) error {
 			out = js
 		case "csv":
 			out = csvOut{render.NewCSVStream(stdio.Out)}
+		case "zeek":
+			out = zeekOut{render.NewZeekStream(stdio.Out)}
+		case "parquet":
+			pq.w.SetInputs(names)
+			out = pq
 		default:
 			out = render.NewTextStream(stdio.Out, names, render.Options{Color: useColor, Anomalies: o.Anomalies, Summary: o.Summary,
 				Width: width, Columns: cols, Sort: o.Sort, Top: o.Top, Stats: o.Stats})

@@ -25,6 +25,7 @@ var goldenRuns = []goldenRun{
 	{suffix: "text", run: func(f string, stdio IO) error { return analyzeGolden(f, "text", stdio) }},
 	{suffix: "json", run: func(f string, stdio IO) error { return analyzeGolden(f, "json", stdio) }},
 	{suffix: "csv", run: func(f string, stdio IO) error { return analyzeGolden(f, "csv", stdio) }},
+	{suffix: "zeek", run: func(f string, stdio IO) error { return analyzeGolden(f, "zeek", stdio) }},
 	{suffix: "timeline", run: func(f string, stdio IO) error {
 		return RunTimeline(TimelineOptions{Files: []string{f}, Format: "text", Color: "never", Width: 110, Progress: "never"}, stdio)
 	}},
