@@ -24,6 +24,9 @@ type ResetsOptions struct {
 	Causes   string // --cause: a comma-separated list of causes (empty: all)
 	Kernel   kernelFlags
 	Summary  bool // --summary: the counts alone
+
+	// --write-pcap, --wireshark-filter (writepcap.go)
+	Wireshark wiresharkFlags
 }
 
 // resetCauses are the causes --cause accepts, in the order of the help.
@@ -97,6 +100,7 @@ first, with their count and frames.`,
 	o.Kernel.add(f)
 	f.BoolVar(&o.Summary, "summary", false, "only the counts: per cause, per linux_reason, connections ended by a RST (JSON: only the summary record)")
 	progressFlag(f, &o.Progress)
+	o.Wireshark.add(f)
 	return cmd
 }
 
@@ -114,10 +118,16 @@ func RunResets(o ResetsOptions, stdio IO) error {
 	if err != nil {
 		return err
 	}
+	ws, err := o.Wireshark.begin(o.Files, stdio)
+	if err != nil {
+		return err
+	}
+	defer ws.abort()
+	stdio.Out = ws.output(stdio.Out)
 	// The report streams: the counts and a bounded buffer are all it keeps
 	// (render.ResetsStream).
 	out := render.NewResetsStream(stdio.Out, o.Format == "json", render.Options{Color: useColor, Summary: o.Summary, Causes: causes})
-	rep, code, err := analyzeStreaming(o.Files, stdio, o.Filter, o.Conns, o.Where, o.Progress, joinKernel(kj, out.Conn))
+	rep, code, err := analyzeStreaming(o.Files, stdio, o.Filter, o.Conns, o.Where, o.Progress, joinKernel(kj, out.Conn), ws)
 	if err != nil {
 		return err
 	}
@@ -127,20 +137,27 @@ func RunResets(o ResetsOptions, stdio IO) error {
 	if err := out.Finish(&rep.Summary); err != nil {
 		return writeFailed(err)
 	}
+	if err := ws.finish(&rep.Summary); err != nil {
+		return err
+	}
 	return inputStatus(code)
 }
 
 // analyzeStreaming runs the full analysis with a selection, handing each
 // connection to emit as it finishes, and returns the report (its summary:
-// the records went to emit) and the worst exit code of the inputs.
-func analyzeStreaming(files []string, stdio IO, filterExpr, conns string, whereExprs []string, progress string, emit func(*report.Conn, []*report.Anomaly)) (*report.Report, int, error) {
-	eng := analyze.NewEngine(analyze.DefaultConfig())
+// the records went to emit) and the worst exit code of the inputs. ws, if
+// not nil, collects the selected connections for --write-pcap and
+// --wireshark-filter.
+func analyzeStreaming(files []string, stdio IO, filterExpr, conns string, whereExprs []string, progress string, emit func(*report.Conn, []*report.Anomaly), ws *wiresharkRun) (*report.Report, int, error) {
+	cfg := analyze.DefaultConfig()
+	ws.configure(&cfg)
+	eng := analyze.NewEngine(cfg)
 	sel, err := selection(filterExpr, conns, whereExprs)
 	if err != nil {
 		return nil, 0, err
 	}
 	eng.Select(sel)
-	opened := func(_ capture.Source, names []string) { eng.Stream(names, emit) }
+	opened := func(_ capture.Source, names []string) { eng.Stream(names, ws.stream(eng, names, emit)) }
 	names, code, closeInputs, err := runInputsOpen(files, stdio, eng, progress, opened)
 	defer closeInputs()
 	if err != nil {
