@@ -89,6 +89,8 @@ type marks struct {
 	// captureLoss: a live capture's kernel dropped packets while this
 	// connection was open (Engine.CaptureLoss).
 	captureLoss bool
+	// frames: its frames, with Config.Frames (frames.go).
+	frames *report.FrameList
 }
 
 // replays are the analyses each segment goes through (Table.Add says in

@@ -42,6 +42,7 @@ func (t *tableSide) record(c *Conn) (*report.Conn, []*report.Anomaly) {
 		Evicted:     c.evictedEarly,
 		CaptureLoss: c.captureLoss,
 		AnomDropped: c.anomDropped,
+		Frames:      c.frames,
 	}
 	fillState(rc, c, t.clk.clock, int64(t.cfg.Idle))
 	rc.Reassembly, rc.Gaps = reasmReport(c)

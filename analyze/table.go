@@ -53,6 +53,10 @@ type Config struct {
 	// Rows records every segment of every connection as a timeline row
 	// (report.Conn.Rows); Explain adds the plain-words explanations.
 	Rows, Explain bool
+	// Frames records the frames of every connection (report.Conn.Frames)
+	// and counts the tuples that carried more than one connection
+	// (Engine.TupleRepeats): frames.go.
+	Frames bool
 	// MaxConns caps the connections held at once (0: no cap). When a new
 	// connection would exceed it, the least recently active one is finished
 	// early (its record says so) and counted in the summary: a SYN flood or
@@ -188,6 +192,8 @@ type Table struct {
 	recent [1 << recentBits]*Conn
 	// evicted counts connections finished early because the table was full.
 	evicted int
+	// tuples: with Config.Frames, the tuples seen (frames.go).
+	tuples tupleFilter
 	// stablePayload: segments' payload bytes stay valid for the whole run
 	// (capture.IsStable), so checks may keep references instead of hashes.
 	stablePayload bool
@@ -390,6 +396,9 @@ func (t *Table) Add(s *tcp.Segment) (*Conn, tcp.Dir) {
 		c.vlans[d] = s.VLAN
 	}
 	c.lastFile, c.LastFrame, c.lastTS = int32(s.File), s.Frame, s.TS
+	if c.frames != nil {
+		t.noteFrame(c, d, s)
+	}
 	t.touch(c)
 	c.Packets[d]++
 	c.nbytes[d] += int64(s.Len)
@@ -655,6 +664,9 @@ func (t *Table) create(k connKey, s *tcp.Segment) *Conn {
 		held:     c.held[:0],
 	}
 	t.nextID++
+	if t.cfg.Frames {
+		t.noteFrames(c, k)
+	}
 	switch {
 	case s.Flags&(tcp.SYN|tcp.ACK) == tcp.SYN:
 		c.Client, c.Server, c.roleBy = s.Src, s.Dst, roleSYN

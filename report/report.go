@@ -89,6 +89,9 @@ type Conn struct {
 
 	// Rows is the connection's timeline (tcptrace timeline), one per segment.
 	Rows []Row `json:"-"`
+	// Frames lists every frame of the connection (analyze.Config.Frames:
+	// --write-pcap, --wireshark-filter).
+	Frames *FrameList `json:"-"`
 
 	// Sort keys and file indices, not rendered.
 	StartNS  int64 `json:"-"`

@@ -218,6 +218,16 @@ func (p *PcapngWriter) AddInterface(ifc PcapngInterface) (int, error) {
 // (Wireshark shows it as the packet comment, tshark field frame.comment),
 // and f.DropsBefore > 0 as epb_dropcount (frame.drop_count).
 func (p *PcapngWriter) WritePacket(f *Frame, comment string) error {
+	if comment == "" {
+		return p.WritePacketComments(f, nil)
+	}
+	return p.WritePacketComments(f, []string{comment})
+}
+
+// WritePacketComments is WritePacket with any number of comments, each an
+// opt_comment of its own (pcapng allows several; Wireshark lists each).
+// Empty comments are left out.
+func (p *PcapngWriter) WritePacketComments(f *Frame, comments []string) error {
 	if err := p.check(); err != nil {
 		return err
 	}
@@ -246,7 +256,9 @@ func (p *PcapngWriter) WritePacket(f *Frame, comment string) error {
 		p.buf = append(p.buf, 0)
 	}
 	o := len(p.buf)
-	p.optString(optComment, comment)
+	for _, c := range comments {
+		p.optString(optComment, c)
+	}
 	if f.DropsBefore > 0 {
 		p.optU64(epbDropCount, f.DropsBefore)
 	}

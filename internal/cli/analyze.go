@@ -47,6 +47,9 @@ type AnalyzeOptions struct {
 	Columns   string // text: the table's columns (render.ParseColumns)
 	Sort      string // text: order of the rows (render.SortKeys)
 	Top       int    // text: only the first N rows of that order
+
+	// --write-pcap, --wireshark-filter (writepcap.go)
+	Wireshark wiresharkFlags
 }
 
 func newAnalyzeCmd(stdio IO) *cobra.Command {
@@ -94,6 +97,7 @@ TCP connection followed by a summary of what was read and skipped.`,
 	f.BoolVar(&o.Strict, "strict", false, "fail (exit 5) when the input was read with warnings: malformed or truncated frames, unsupported link types, records over the snaplen, incomplete IP fragments")
 	f.IntVar(&o.Workers, "workers", 0, "1: read, decode and analyze on one goroutine; N > 1: read and decode on a goroutine of their own and split the connections by flow over N analysis goroutines (default: 1 per CPU); the output is the same")
 	progressFlag(f, &o.Progress)
+	o.Wireshark.add(f)
 	return cmd
 }
 
@@ -118,6 +122,12 @@ func RunAnalyze(o AnalyzeOptions, stdio IO) error {
 	if o.Format != "text" {
 		useColor = false
 	}
+	ws, err := o.Wireshark.begin(o.Files, stdio)
+	if err != nil {
+		return err
+	}
+	defer ws.abort()
+	stdio.Out = ws.output(stdio.Out)
 	cfg := analyze.DefaultConfig()
 	if err := o.Budgets.apply(&cfg); err != nil {
 		return err
@@ -132,6 +142,7 @@ func RunAnalyze(o AnalyzeOptions, stdio IO) error {
 		return err
 	}
 	cfg.Checksums = o.Checksum
+	ws.configure(&cfg)
 	if o.Idle > 0 {
 		cfg.Idle = o.Idle
 	}
@@ -176,7 +187,7 @@ func RunAnalyze(o AnalyzeOptions, stdio IO) error {
 			out = render.NewTextStream(stdio.Out, names, render.Options{Color: useColor, Anomalies: o.Anomalies, Summary: o.Summary,
 				Width: width, Columns: cols, Sort: o.Sort, Top: o.Top, Stats: o.Stats})
 		}
-		eng.Stream(names, joinKernel(kj, out.Conn))
+		eng.Stream(names, ws.stream(eng, names, joinKernel(kj, out.Conn)))
 	}
 	names, code, closeInputs, err := runInputsOpen(o.Files, stdio, eng, o.Progress, opened)
 	if err != nil {
@@ -190,6 +201,9 @@ func RunAnalyze(o AnalyzeOptions, stdio IO) error {
 	}
 	if err := out.Finish(&rep.Summary); err != nil {
 		return writeFailed(err)
+	}
+	if err := ws.finish(&rep.Summary); err != nil {
+		return err
 	}
 	if err := missingIDs(ids, connsFound(&rep.Summary)); err != nil {
 		return err

@@ -50,7 +50,7 @@ func withOutput(path string, stdio IO, run func(IO) error) error {
 	}
 	w, commit, abort, err := outputFile(path, stdio)
 	if err != nil {
-		return err
+		return &ExitError{Code: ExitOutput, Err: fmt.Errorf("-o %s: %w", path, err)}
 	}
 	s := stdio
 	s.Out, s.OutTTY, s.Width = w, false, 0
@@ -76,7 +76,7 @@ func outputFile(path string, stdio IO) (w io.Writer, commit, abort func() error,
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return nil, nil, nil, &ExitError{Code: ExitOutput, Err: fmt.Errorf("-o %s: %w", path, errors.Unwrap(err))}
+		return nil, nil, nil, &ExitError{Code: ExitOutput, Err: errors.Unwrap(err)} // the caller names the flag and path
 	}
 	abort = func() error { tmp.Close(); return os.Remove(tmp.Name()) }
 	commit = func() error {

@@ -94,7 +94,7 @@ func RunReport(o ReportOptions, stdio IO) error {
 	// it once whole: a failed or interrupted run leaves no half page.
 	out, commit, abort, err := outputFile(o.Output, stdio)
 	if err != nil {
-		return err
+		return &ExitError{Code: ExitOutput, Err: fmt.Errorf("-o %s: %w", o.Output, err)}
 	}
 	heavy := o.Details
 	if heavy == 0 {

@@ -26,6 +26,9 @@ type ResetsOptions struct {
 	Causes   string // --cause: a comma-separated list of causes (empty: all)
 	Kernel   kernelFlags
 	Summary  bool // --summary: the counts alone
+
+	// --write-pcap, --wireshark-filter (writepcap.go)
+	Wireshark wiresharkFlags
 }
 
 // resetCauses are the causes --cause accepts, in the order of the help.
@@ -102,6 +105,7 @@ first, with their count and frames.`,
 	o.Kernel.add(f)
 	f.BoolVar(&o.Summary, "summary", false, "only the counts: per cause, per linux_reason, connections ended by a RST (JSON: only the summary record)")
 	progressFlag(f, &o.Progress)
+	o.Wireshark.add(f)
 	return cmd
 }
 
@@ -119,11 +123,17 @@ func RunResets(o ResetsOptions, stdio IO) error {
 	if err != nil {
 		return err
 	}
+	ws, err := o.Wireshark.begin(o.Files, stdio)
+	if err != nil {
+		return err
+	}
+	defer ws.abort()
+	stdio.Out = ws.output(stdio.Out)
 	// The report streams: the counts and a bounded buffer are all it keeps
 	// (render.ResetsStream).
 	out := render.NewResetsStream(stdio.Out, o.Format == "json", render.Options{Color: useColor, Summary: o.Summary, Causes: causes})
 	q := connQuery{Filter: o.Filter, Conns: o.Conns, Where: o.Where, IDs: o.IDs}
-	rep, ids, code, err := analyzeStreaming(o.Files, stdio, q, o.Progress, joinKernel(kj, out.Conn))
+	rep, ids, code, err := analyzeStreaming(o.Files, stdio, q, o.Progress, joinKernel(kj, out.Conn), ws)
 	if err != nil {
 		return err
 	}
@@ -132,6 +142,9 @@ func RunResets(o ResetsOptions, stdio IO) error {
 	}
 	if err := out.Finish(&rep.Summary); err != nil {
 		return writeFailed(err)
+	}
+	if err := ws.finish(&rep.Summary); err != nil {
+		return err
 	}
 	if err := missingIDs(ids, connsFound(&rep.Summary)); err != nil {
 		return err
@@ -142,16 +155,18 @@ func RunResets(o ResetsOptions, stdio IO) error {
 // analyzeStreaming runs the full analysis with a selection, handing each
 // connection to emit as it finishes, and returns the report (its summary:
 // the records went to emit), the IDs asked for and the worst exit code of
-// the inputs.
-func analyzeStreaming(files []string, stdio IO, q connQuery, progress string, emit func(*report.Conn, []*report.Anomaly)) (*report.Report, map[int]bool, int, error) {
+// the inputs. ws, if not nil, collects the selected connections for
+// --write-pcap and --wireshark-filter.
+func analyzeStreaming(files []string, stdio IO, q connQuery, progress string, emit func(*report.Conn, []*report.Anomaly), ws *wiresharkRun) (*report.Report, map[int]bool, int, error) {
 	cfg := analyze.DefaultConfig()
+	ws.configure(&cfg)
 	sel, ids, err := q.prepare(&cfg)
 	if err != nil {
 		return nil, nil, 0, err
 	}
 	eng := analyze.NewEngine(cfg)
 	eng.Select(sel)
-	opened := func(_ capture.Source, names []string) { eng.Stream(names, emit) }
+	opened := func(_ capture.Source, names []string) { eng.Stream(names, ws.stream(eng, names, emit)) }
 	names, code, closeInputs, err := runInputsOpen(files, stdio, eng, progress, opened)
 	defer closeInputs()
 	if err != nil {
