@@ -269,6 +269,9 @@ func runInputsOpen(files []string, stdio IO, eng *analyze.Engine, progress strin
 	var stop *stopSource
 	if stdio.intr != nil {
 		stop = &stopSource{Source: src, in: stdio.intr, names: names}
+		if stdio.Getenv != nil {
+			stop.testHook(stdio.Getenv("TCPTRACE_TEST_INTERRUPT"))
+		}
 		src = stop
 	}
 	var bar *progressbar.ProgressBar

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -154,6 +156,14 @@ type stopSource struct {
 	last  int64
 	file  int
 	names []string
+
+	// selfAt, selfN, selfGap: the tests' hook
+	// (TCPTRACE_TEST_INTERRUPT="N[,K[,MS]]"): after N frames the process
+	// sends itself SIGINT, K times (default 1) MS milliseconds apart
+	// (default 1), so that an interruption lands at a known point of a run.
+	read, selfAt int64
+	selfN        int
+	selfGap      time.Duration
 }
 
 func (s *stopSource) Next() (*capture.Frame, error) {
@@ -163,8 +173,40 @@ func (s *stopSource) Next() (*capture.Frame, error) {
 	f, err := s.Source.Next()
 	if f != nil {
 		s.last, s.file = f.N, f.File
+		if s.read++; s.read == s.selfAt {
+			syscall.Kill(os.Getpid(), syscall.SIGINT)
+			go func() {
+				for range s.selfN - 1 {
+					time.Sleep(s.selfGap)
+					syscall.Kill(os.Getpid(), syscall.SIGINT)
+				}
+			}()
+		}
 	}
 	return f, err
+}
+
+// testHook reads TCPTRACE_TEST_INTERRUPT (see selfAt).
+func (s *stopSource) testHook(v string) {
+	if v == "" {
+		return
+	}
+	f := strings.Split(v, ",")
+	n, err := strconv.ParseInt(f[0], 10, 64)
+	if err != nil || n < 1 {
+		return
+	}
+	s.selfAt, s.selfN, s.selfGap = n, 1, time.Millisecond
+	if len(f) > 1 {
+		if k, err := strconv.Atoi(f[1]); err == nil && k > 1 {
+			s.selfN = k
+		}
+	}
+	if len(f) > 2 {
+		if ms, err := strconv.Atoi(f[2]); err == nil && ms > 0 {
+			s.selfGap = time.Duration(ms) * time.Millisecond
+		}
+	}
 }
 
 // lastFile is the name of the file of the last frame, when several.

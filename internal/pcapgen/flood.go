@@ -18,6 +18,10 @@ const (
 	// FloodScan: a SYN answered by the server's RST+ACK (a port scan of
 	// closed ports).
 	FloodScan
+	// FloodExchange: a whole short connection: handshake, a 64-byte
+	// request, a 512-byte answer, the four-way close (ten frames), as a
+	// busy server's capture holds them by the million.
+	FloodExchange
 )
 
 // WriteFlood writes a pcap (Ethernet, µs) of n connections of kind from
@@ -32,9 +36,21 @@ func WriteFlood(w io.Writer, n int, kind FloodKind) error {
 		Client: netip.MustParseAddrPort("10.0.0.1:1024"), Server: netip.MustParseAddrPort("10.200.0.1:80"),
 		ClientISN: 1000, ServerISN: 5000, Start: Epoch, NoTimestamps: true, NoSACKPerm: true, NoWindowScale: true,
 	})
-	c.Segment(true, SYN, nil)
-	if kind == FloodScan {
-		c.Segment(false, RST|ACK, nil)
+	switch kind {
+	case FloodExchange:
+		c.Handshake()
+		c.ClientSend(make([]byte, 64))
+		c.ServerSend(make([]byte, 512))
+		c.ACKFromClient()
+		c.ClientFIN()
+		c.ACKFromServer()
+		c.ServerFIN()
+		c.ACKFromClient()
+	default:
+		c.Segment(true, SYN, nil)
+		if kind == FloodScan {
+			c.Segment(false, RST|ACK, nil)
+		}
 	}
 	var tmpl [][]byte
 	for _, f := range c.Capture().Sorted() {
