@@ -62,6 +62,8 @@
   if (sum.connections_evicted) notes.push(sum.connections_evicted + " connections were finished early: the connection table was full (--max-conns).");
   if (sum.truncated_segments) notes.push(sum.truncated_segments + " segments were cut by the snaplen.");
   for (const e of sum.errors || []) notes.push("Input error: " + e);
+  if (sum.interrupted) notes.push("Interrupted by " + sum.signal + " at frame " + sum.last_frame + (sum.last_file ? " of " + sum.last_file : "") +
+    ": what was read before is reported, connections still open then as open.");
   for (const n of notes) s.append(el("p", { class: "warn", text: n }));
 
   // The table.
