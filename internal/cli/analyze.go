@@ -421,24 +421,34 @@ func ParseIDs(s string) (map[int]bool, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
-	ids := map[int]bool{}
+	ids, bad := parseRanges(s, 1)
+	if bad != "" {
+		return nil, fmt.Errorf("--conn: bad connection ID or range %q (want e.g. 3,7,10-12)", bad)
+	}
+	return ids, nil
+}
+
+// parseRanges reads numbers and ranges "3,7,10-12", none below lo and no
+// range wider than a million; bad is the first part that is not one.
+func parseRanges(s string, lo int) (set map[int]bool, bad string) {
+	set = map[int]bool{}
 	for _, part := range strings.Split(s, ",") {
 		part = strings.TrimSpace(part)
-		lo, hi, isRange := strings.Cut(part, "-")
-		a, err1 := strconv.Atoi(lo)
+		from, to, isRange := strings.Cut(part, "-")
+		a, err1 := strconv.Atoi(from)
 		b := a
 		var err2 error
 		if isRange {
-			b, err2 = strconv.Atoi(hi)
+			b, err2 = strconv.Atoi(to)
 		}
-		if err1 != nil || err2 != nil || a < 1 || b < a || b-a > 1_000_000 {
-			return nil, fmt.Errorf("--conn: bad connection ID or range %q (want e.g. 3,7,10-12)", part)
+		if err1 != nil || err2 != nil || a < lo || b < a || b-a > 1_000_000 {
+			return nil, part
 		}
 		for i := a; i <= b; i++ {
-			ids[i] = true
+			set[i] = true
 		}
 	}
-	return ids, nil
+	return set, ""
 }
 
 // whereFlag adds --where: keep connections by outcome (internal/where).

@@ -218,27 +218,11 @@ func (x *idFlags) one(conn int) (int, error) {
 
 // parseStreams reads tcp.stream numbers and ranges, 0-based: "0,4-6".
 func parseStreams(s string) (map[int]bool, error) {
-	out := map[int]bool{}
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		lo, hi, isRange := strings.Cut(part, "-")
-		a, err1 := strconv.Atoi(lo)
-		b := a
-		var err2 error
-		if isRange {
-			b, err2 = strconv.Atoi(hi)
-		}
-		if err1 != nil || err2 != nil || a < 0 || b < a {
-			return nil, fmt.Errorf("--stream %q: bad tcp.stream number or range %q (0-based, e.g. 0,4-6)", s, part)
-		}
-		if b-a > 10_000_000 {
-			return nil, fmt.Errorf("--stream %q: range %q is too large", s, part)
-		}
-		for i := a; i <= b; i++ {
-			out[i] = true
-		}
+	set, bad := parseRanges(s, 0)
+	if bad != "" {
+		return nil, fmt.Errorf("--stream %q: bad tcp.stream number or range %q (0-based, e.g. 0,4-6)", s, bad)
 	}
-	return out, nil
+	return set, nil
 }
 
 // missingIDs is the error of a selection by ID that names connections the
