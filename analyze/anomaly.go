@@ -87,16 +87,21 @@ type anomaly struct {
 // than keeping its own copy: docs/architecture.md says where a new check
 // goes and which facts it reads.
 type checker struct {
-	ttl         [2]uint8
-	ipid        [2]uint32
-	seen        [2]bool
-	prev        [2]sig
-	edge        [2]seqnum.Value // right edge advertised by each direction (ack + scaled window)
-	edgeSet     [2]bool
-	lastAck     [2]seqnum.Value
-	recent      [2][recentN]recentSeg // last data segments of each direction, for conflicting retransmissions
-	recentIP    [2][recentN]recentIP  // their TTL and IP ID (apart: the scan reads recent only)
-	recentI     [2]int
+	ttl     [2]uint8
+	ipid    [2]uint32
+	seen    [2]bool
+	prev    [2]sig
+	edge    [2]seqnum.Value // right edge advertised by each direction (ack + scaled window)
+	edgeSet [2]bool
+	lastAck [2]seqnum.Value
+	// recent: the last data segments of each direction (up to recentN, a
+	// ring once full), for conflicting retransmissions; recentIP their TTL
+	// and IP ID (apart: the scan reads recent only). They grow as data
+	// flows and keep their arrays when the block is recycled, so that a
+	// connection's state is not 2 KB larger for rings it rarely fills.
+	recent      [2][]recentSeg
+	recentIP    [2][]recentIP
+	recentI     [2]int          // the next slot: len(recent[d]) until it is full
 	conflict    anomaly         // a conflicting retransmission found by conflicting, reported by flushConflict
 	conflictSet bool            // conflict holds one
 	sent        [2]seqnum.Value // highest sequence number each direction sent
@@ -354,6 +359,9 @@ func (k *checker) duplicate(d tcp.Dir, s *tcp.Segment) (of int64, dup bool) {
 // catches exact copies of older or larger segments than the history holds.
 const recentN = 32
 
+// recentFirst is the room the rings of recent segments start with.
+const recentFirst = 8
+
 type recentSeg struct {
 	seq   seqnum.Value
 	n     int32
@@ -391,9 +399,9 @@ func (k *checker) conflicting(c *Conn, d tcp.Dir, s *tcp.Segment) {
 	} else {
 		h = k.prev[d].phash // duplicate hashed this segment's payload
 	}
-	rs, i0 := &k.recent[d], k.recentI[d]
+	rs, i0 := k.recent[d], k.recentI[d]
 	m := -1
-	for j := i0; j < recentN && m < 0; j++ { // oldest first: i0 is the next slot to reuse
+	for j := i0; j < len(rs) && m < 0; j++ { // oldest first: i0 is the next slot to reuse (once full)
 		if r := &rs[j]; r.frame != 0 && r.seq == s.Seq && int(r.n) == s.Len {
 			m = j
 		}
@@ -414,8 +422,15 @@ func (k *checker) conflicting(c *Conn, d tcp.Dir, s *tcp.Segment) {
 			k.conflictSet = true
 		}
 	}
-	rs[i0] = recentSeg{s.Seq, int32(s.Len), s.Frame, h, p}
-	k.recentIP[d][i0] = recentIP{s.TTL, uint16(s.IPID)}
+	seg, ip := recentSeg{s.Seq, int32(s.Len), s.Frame, h, p}, recentIP{s.TTL, uint16(s.IPID)}
+	if i0 == len(rs) { // not full yet
+		if cap(rs) == 0 {
+			k.recent[d], k.recentIP[d] = make([]recentSeg, 0, recentFirst), make([]recentIP, 0, recentFirst)
+		}
+		k.recent[d], k.recentIP[d] = append(k.recent[d], seg), append(k.recentIP[d], ip)
+	} else {
+		rs[i0], k.recentIP[d][i0] = seg, ip
+	}
 	k.recentI[d] = (i0 + 1) % recentN
 }
 

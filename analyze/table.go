@@ -89,7 +89,7 @@ const (
 const defaultHistory = 16 << 10
 
 // DefaultMaxConns is the default cap on connections held at once: about
-// 0.8 GiB of analysis state at ~8 KB per connection (connBlock).
+// 0.6 GiB of analysis state at ~6 KB per connection (connBlock).
 const DefaultMaxConns = 100_000
 
 // Role reasons: how the client of a connection was chosen
@@ -607,7 +607,7 @@ type connBlock struct {
 	ws   wsflags.Analyzer
 }
 
-// maxFreeBlocks bounds the recycled blocks kept (8 KB each): enough for the
+// maxFreeBlocks bounds the recycled blocks kept (6 KB each): enough for the
 // connections one sweep finishes on a busy link, so that the next second's
 // new connections allocate nothing. Sweep trims the list to what was used
 // since the sweep before.
@@ -708,7 +708,11 @@ func (t *Table) attach(c *Conn) {
 	if !t.cfg.StreamsOnly {
 		b.zk.Init(zeek.DefaultConfig())
 		b.ws.Init(wsflags.DefaultConfig())
-		b.st, b.chk, b.diag = stats.Conn{}, checker{checksums: t.cfg.Checksums, stable: t.stablePayload}, diag{}
+		b.st.Reset()
+		b.diag = diag{}
+		b.chk = checker{checksums: t.cfg.Checksums, stable: t.stablePayload,
+			recent:   [2][]recentSeg{b.chk.recent[0][:0], b.chk.recent[1][:0]},
+			recentIP: [2][]recentIP{b.chk.recentIP[0][:0], b.chk.recentIP[1][:0]}}
 		c.zeek, c.stats, c.ws, c.chk, c.diag = &b.zk, &b.st, &b.ws, &b.chk, &b.diag
 	}
 	c.budget.Limit, c.sh.c = t.cfg.ConnBudget, c

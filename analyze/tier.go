@@ -10,7 +10,7 @@ import (
 // Connections in two tiers. Most connections of a SYN flood or a port scan
 // are one SYN, or a SYN and its RST: the whole state of the analyses (the
 // state machine, reassembly, the checks, the reset diagnosis, the three
-// emulations: about 9 KB, connBlock) would be allocated for nothing. A
+// emulations: about 6 KB, connBlock) would be allocated for nothing. A
 // connection whose segments so far are only SYNs and RSTs without payload
 // starts embryonic: the table keeps its identity, counters and bookkeeping
 // and those few segments in compact form (heldSeg), and nothing else.
