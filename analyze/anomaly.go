@@ -94,13 +94,15 @@ type checker struct {
 	edge    [2]seqnum.Value // right edge advertised by each direction (ack + scaled window)
 	edgeSet [2]bool
 	lastAck [2]seqnum.Value
-	// recent: the last data segments of each direction (up to recentN, a
-	// ring once full), for conflicting retransmissions; recentIP their TTL
-	// and IP ID (apart: the scan reads recent only). They grow as data
-	// flows and keep their arrays when the block is recycled, so that a
-	// connection's state is not 2 KB larger for rings it rarely fills.
+	// recentSeq: the sequence numbers of the last data segments of each
+	// direction (up to recentN, a ring once full), for conflicting
+	// retransmissions; recent the rest of each (length, frame, payload, TTL
+	// and IP ID), at the same index: the scan reads recentSeq only, 4 bytes
+	// a segment. They grow as data flows and keep their arrays when the
+	// block is recycled, so that a connection's state is not 2 KB larger
+	// for rings it rarely fills.
+	recentSeq   [2][]seqnum.Value
 	recent      [2][]recentSeg
-	recentIP    [2][]recentIP
 	recentI     [2]int          // the next slot: len(recent[d]) until it is full
 	conflict    anomaly         // a conflicting retransmission found by conflicting, reported by flushConflict
 	conflictSet bool            // conflict holds one
@@ -363,16 +365,12 @@ const recentN = 32
 const recentFirst = 8
 
 type recentSeg struct {
-	seq   seqnum.Value
 	n     int32
+	ttl   uint8
+	ipid  uint16
 	frame int64
 	hash  uint64 // of the payload, when it is not kept (p == nil)
 	p     *byte  // the payload's n bytes, when the input's bytes outlive the run
-}
-
-type recentIP struct {
-	ttl  uint8
-	ipid uint16
 }
 
 // payloadSeed keys the payload hashes of one run; only their equality is
@@ -399,37 +397,36 @@ func (k *checker) conflicting(c *Conn, d tcp.Dir, s *tcp.Segment) {
 	} else {
 		h = k.prev[d].phash // duplicate hashed this segment's payload
 	}
-	rs, i0 := k.recent[d], k.recentI[d]
+	seqs, rs, i0 := k.recentSeq[d], k.recent[d], k.recentI[d]
 	m := -1
-	for j := i0; j < len(rs) && m < 0; j++ { // oldest first: i0 is the next slot to reuse (once full)
-		if r := &rs[j]; r.frame != 0 && r.seq == s.Seq && int(r.n) == s.Len {
+	for j := i0; j < len(seqs) && m < 0; j++ { // oldest first: i0 is the next slot to reuse (once full)
+		if seqs[j] == s.Seq && rs[j].frame != 0 && int(rs[j].n) == s.Len {
 			m = j
 		}
 	}
 	for j := 0; j < i0 && m < 0; j++ {
-		if r := &rs[j]; r.frame != 0 && r.seq == s.Seq && int(r.n) == s.Len {
+		if seqs[j] == s.Seq && rs[j].frame != 0 && int(rs[j].n) == s.Len {
 			m = j
 		}
 	}
 	if m >= 0 {
 		r := &rs[m]
 		if (p != nil && !bytes.Equal(unsafe.Slice(r.p, r.n), s.Payload)) || (p == nil && r.hash != h) {
-			ip := k.recentIP[d][m]
 			off := c.stream[d].Offset(s.Seq)
-			cp := c.judgeCopies(d, copyIP{r.frame, ip.ttl, ip.ipid}, copyIP{s.Frame, s.TTL, uint16(s.IPID)}, off, int64(s.Len))
+			cp := c.judgeCopies(d, copyIP{r.frame, r.ttl, r.ipid}, copyIP{s.Frame, s.TTL, uint16(s.IPID)}, off, int64(s.Len))
 			k.conflict = anomaly{Kind: kConflictRetx, Severity: severities[kConflictRetx], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS,
 				Related: []int64{r.frame}, Detail: conflictDetail(cp, uint32(s.Seq)), Copies: cp}
 			k.conflictSet = true
 		}
 	}
-	seg, ip := recentSeg{s.Seq, int32(s.Len), s.Frame, h, p}, recentIP{s.TTL, uint16(s.IPID)}
-	if i0 == len(rs) { // not full yet
-		if cap(rs) == 0 {
-			k.recent[d], k.recentIP[d] = make([]recentSeg, 0, recentFirst), make([]recentIP, 0, recentFirst)
+	seg := recentSeg{n: int32(s.Len), ttl: s.TTL, ipid: uint16(s.IPID), frame: s.Frame, hash: h, p: p}
+	if i0 == len(seqs) { // not full yet
+		if cap(seqs) == 0 {
+			k.recentSeq[d], k.recent[d] = make([]seqnum.Value, 0, recentFirst), make([]recentSeg, 0, recentFirst)
 		}
-		k.recent[d], k.recentIP[d] = append(k.recent[d], seg), append(k.recentIP[d], ip)
+		k.recentSeq[d], k.recent[d] = append(k.recentSeq[d], s.Seq), append(k.recent[d], seg)
 	} else {
-		rs[i0], k.recentIP[d][i0] = seg, ip
+		seqs[i0], rs[i0] = s.Seq, seg
 	}
 	k.recentI[d] = (i0 + 1) % recentN
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/tcptrace/tcptrace/analyze/wsflags"
 	"github.com/tcptrace/tcptrace/analyze/zeek"
 	"github.com/tcptrace/tcptrace/reassembly"
+	"github.com/tcptrace/tcptrace/seqnum"
 	"github.com/tcptrace/tcptrace/statemachine"
 	"github.com/tcptrace/tcptrace/tcp"
 )
@@ -711,8 +712,8 @@ func (t *Table) attach(c *Conn) {
 		b.st.Reset()
 		b.diag = diag{}
 		b.chk = checker{checksums: t.cfg.Checksums, stable: t.stablePayload,
-			recent:   [2][]recentSeg{b.chk.recent[0][:0], b.chk.recent[1][:0]},
-			recentIP: [2][]recentIP{b.chk.recentIP[0][:0], b.chk.recentIP[1][:0]}}
+			recentSeq: [2][]seqnum.Value{b.chk.recentSeq[0][:0], b.chk.recentSeq[1][:0]},
+			recent:    [2][]recentSeg{b.chk.recent[0][:0], b.chk.recent[1][:0]}}
 		c.zeek, c.stats, c.ws, c.chk, c.diag = &b.zk, &b.st, &b.ws, &b.chk, &b.diag
 	}
 	c.budget.Limit, c.sh.c = t.cfg.ConnBudget, c
