@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tcptrace/tcptrace/analyze/stats"
 	"github.com/tcptrace/tcptrace/internal/decode"
 	"github.com/tcptrace/tcptrace/report"
 	"github.com/tcptrace/tcptrace/statemachine"
@@ -43,7 +42,7 @@ func (t *tableSide) record(c *Conn) (*report.Conn, []*report.Anomaly) {
 		CaptureLoss: c.captureLoss,
 		AnomDropped: c.anomDropped,
 	}
-	fillState(rc, c, t.clk.clock, int64(t.cfg.Idle))
+	fillState(rc, c, t.clk.clock, int64(t.cfg.Idle), t.cfg.Lean)
 	rc.Reassembly, rc.Gaps = reasmReport(c)
 	if len(c.timeline) > 0 {
 		rc.Rows = c.timeline
@@ -52,9 +51,13 @@ func (t *tableSide) record(c *Conn) (*report.Conn, []*report.Anomaly) {
 			rc.Rows[i].Rel = float64(rc.Rows[i].TS-c.firstTS) / 1e9
 		}
 	}
-	st := c.stats.Result(t.clk.clock)
-	rc.Stats = &report.DirPair{Client: st.Dir[tcp.Client], Server: st.Dir[tcp.Server]}
-	rc.RTTms = connRTT(rc, st)
+	if t.cfg.Lean {
+		rc.RTTms = connRTT(rc, c.stats.RTT)
+	} else {
+		st := c.stats.Result(t.clk.clock)
+		rc.Stats = &report.DirPair{Client: st.Dir[tcp.Client], Server: st.Dir[tcp.Server]}
+		rc.RTTms = connRTT(rc, func(d tcp.Dir) (int64, float64) { return st.Dir[d].RTTSamples, st.Dir[d].RTTAvgMs })
+	}
 	diagnose(c, rc)
 	if c.Packets[tcp.Client] == 0 {
 		rc.VLAN = c.vlans[tcp.Server].String()
@@ -227,8 +230,9 @@ func formatTS(ns int64) string {
 	return string(b)
 }
 
-// fillState adds the state machine's verdict to a connection record.
-func fillState(rc *report.Conn, c *Conn, end, idle int64) {
+// fillState adds the state machine's verdict to a connection record (lean:
+// without the transitions, see Config.Lean).
+func fillState(rc *report.Conn, c *Conn, end, idle int64, lean bool) {
 	sm := c.SM.Finish(c.lastTS, end, idle)
 	h := sm.Handshake
 	rh := &report.Handshake{
@@ -265,11 +269,13 @@ func fillState(rc *report.Conn, c *Conn, end, idle int64) {
 	if cl.ClosedBy != "" {
 		rc.State += " by " + cl.ClosedBy
 	}
-	rc.Transitions = make([]report.Transition, 0, len(c.SM.Transitions))
-	for _, t := range c.SM.Transitions {
-		rc.Transitions = append(rc.Transitions, report.Transition{
-			Frame: t.Frame, Endpoint: t.Endpoint.String(), From: t.From.String(), To: t.To.String(),
-		})
+	if !lean {
+		rc.Transitions = make([]report.Transition, 0, len(c.SM.Transitions))
+		for _, t := range c.SM.Transitions {
+			rc.Transitions = append(rc.Transitions, report.Transition{
+				Frame: t.Frame, Endpoint: t.Endpoint.String(), From: t.From.String(), To: t.To.String(),
+			})
+		}
 	}
 	for _, r := range c.SM.Resets {
 		verdict, accepted := verdictNames(r.Verdict)
@@ -285,18 +291,19 @@ func fillState(rc *report.Conn, c *Conn, end, idle int64) {
 
 // connRTT is the connection's round-trip time in ms: the handshake (both legs
 // at the capture point), else the average of the per-ACK samples of the
-// direction that has more of them.
-func connRTT(rc *report.Conn, st stats.Result) *float64 {
+// direction that has more of them (rtt: each direction's samples and their
+// average, as in its statistics).
+func connRTT(rc *report.Conn, rtt func(tcp.Dir) (samples int64, avgMs float64)) *float64 {
 	if h := rc.Handshake; h != nil && h.RTTClient != nil && h.RTTServer != nil {
 		v := (*h.RTTClient + *h.RTTServer) * 1000
 		return &v
 	}
-	a, b := st.Dir[tcp.Client], st.Dir[tcp.Server]
-	if b.RTTSamples > a.RTTSamples {
-		a = b
+	na, a := rtt(tcp.Client)
+	if nb, b := rtt(tcp.Server); nb > na {
+		na, a = nb, b
 	}
-	if a.RTTSamples > 0 {
-		v := a.RTTAvgMs
+	if na > 0 {
+		v := a
 		return &v
 	}
 	return nil

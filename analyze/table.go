@@ -51,6 +51,11 @@ type Config struct {
 	// streams): no anomaly checks, statistics, Zeek or Wireshark
 	// emulation, and no connection records. For follow and export.
 	StreamsOnly bool
+	// Lean: the connection records are for a stream that leaves out the
+	// per-direction statistics and the state transitions (render.Lean:
+	// JSON without --stats), so record does not build them. The statistics
+	// still run: the record's rtt_ms may come from their RTT samples.
+	Lean bool
 	// Rows records every segment of every connection as a timeline row
 	// (report.Conn.Rows); Explain adds the plain-words explanations.
 	Rows, Explain bool

@@ -533,6 +533,14 @@ func isDSACK(s *tcp.Segment) bool {
 		(b1.Right.LessThanEq(b0.Right) && b0.Left.LessThan(b1.Right))
 }
 
+// RTT returns the RTT samples of direction dir and their average in ms, as
+// Result gives them (RTTSamples, RTTAvgMs), without the rest.
+func (c *Conn) RTT(dir tcp.Dir) (samples int64, avgMs float64) {
+	a := &c.d[dir].rtt
+	_, avgMs, _, _ = a.msStats()
+	return a.n, avgMs
+}
+
 // Result returns the statistics so far; lastTS is the time of the capture's
 // last packet, which ends the idle time of connections still open.
 func (c *Conn) Result(lastTS int64) Result {

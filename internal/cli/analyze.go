@@ -105,6 +105,9 @@ func RunAnalyze(o AnalyzeOptions, stdio IO) error {
 	if o.Idle > 0 {
 		cfg.Idle = o.Idle
 	}
+	// JSON without --stats leaves the statistics and transitions out
+	// (render.Lean): the records need not build them.
+	cfg.Lean = o.Format == "json" && !o.Stats
 	eng := analyze.NewEngine(cfg)
 	sel, err := selection(o)
 	if err != nil {
