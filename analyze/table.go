@@ -251,7 +251,7 @@ func (t *Table) Sweep(now, closedIdle, openIdle int64, fn func(*Conn)) {
 	var out []*Conn
 	due := func(c *Conn) bool {
 		idle := now - c.lastTS
-		return idle > openIdle || (idle > closedIdle && c.done())
+		return idle > openIdle || (idle > closedIdle && t.done(c))
 	}
 	for c := t.lru.head; c != nil; c = c.bk.next {
 		if c.bk.odd {
@@ -420,7 +420,7 @@ func (t *Table) Add(s *tcp.Segment) (*Conn, tcp.Dir) {
 	if c.connState == nil { // embryonic (tier.go)
 		if holdable(s) && len(c.held) < maxHeld {
 			c.hold(d, s)
-			c.bk.done = t.heldDone(c)
+			c.bk.doneSet = false
 			return c, d
 		}
 		t.grow(c)

@@ -145,9 +145,15 @@ func (t *Table) heldDone(c *Conn) bool {
 }
 
 // done reports whether both endpoints of c are done with it (Sweep lets it
-// go once it has been silent for Config.Linger).
-func (c *Conn) done() bool {
+// go once it has been silent for Config.Linger). An embryonic connection's
+// held segments are replayed for it (heldDone) when Sweep first asks after
+// a segment was held, not at every segment held: most connections grow
+// before any sweep asks.
+func (t *Table) done(c *Conn) bool {
 	if c.connState == nil {
+		if !c.bk.doneSet {
+			c.bk.done, c.bk.doneSet = t.heldDone(c), true
+		}
 		return c.bk.done
 	}
 	return c.SM.Done()
