@@ -537,7 +537,8 @@ func (t *Table) joinOtherVLAN(k connKey, s *tcp.Segment) *Conn {
 	if o.Packets[o.Dir(s)] != 0 || s.TS-o.lastTS > int64(t.cfg.ReuseIdle) {
 		return nil
 	}
-	o.extra = &k
+	extra := k // only now on the heap: k itself does not escape
+	o.extra = &extra
 	return o
 }
 
