@@ -56,3 +56,21 @@ func FuzzPlainIPv4(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseOptions checks parseOptions' direct reading of NOP, NOP,
+// timestamp against the option-by-option walk.
+func FuzzParseOptions(f *testing.F) {
+	f.Add([]byte{1, 1, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8})
+	f.Add([]byte{1, 1, 8, 9, 1, 2, 3, 4, 5, 6, 7, 8})
+	f.Add([]byte{1, 1, 8, 10, 1, 2, 3, 4, 5, 6, 7})
+	f.Add([]byte{1, 0, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8})
+	f.Add([]byte{2, 4, 5, 180, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7})
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var a, b tcp.Options
+		parseOptions(raw, &a)
+		parseOptionsWalk(raw, &b)
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("parseOptions %+v, walk %+v", a, b)
+		}
+	})
+}
