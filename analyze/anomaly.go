@@ -88,16 +88,23 @@ type anomaly struct {
 // than keeping its own copy: docs/architecture.md says where a new check
 // goes and which facts it reads.
 type checker struct {
-	ttl         [2]uint8
-	ipid        [2]uint32
-	seen        [2]bool
-	prev        [2]sig
-	edge        [2]seqnum.Value // right edge advertised by each direction (ack + scaled window)
-	edgeSet     [2]bool
-	lastAck     [2]seqnum.Value
-	recent      [2][recentN]recentSeg // last data segments of each direction, for conflicting retransmissions
-	recentIP    [2][recentN]recentIP  // their TTL and IP ID (apart: the scan reads recent only)
-	recentI     [2]int
+	ttl     [2]uint8
+	ipid    [2]uint32
+	seen    [2]bool
+	prev    [2]sig
+	edge    [2]seqnum.Value // right edge advertised by each direction (ack + scaled window)
+	edgeSet [2]bool
+	lastAck [2]seqnum.Value
+	// recentSeq: the sequence numbers of the last data segments of each
+	// direction (up to recentN, a ring once full), for conflicting
+	// retransmissions; recent the rest of each (length, frame, payload, TTL
+	// and IP ID), at the same index: the scan reads recentSeq only, 4 bytes
+	// a segment. They grow as data flows and keep their arrays when the
+	// block is recycled, so that a connection's state is not 2 KB larger
+	// for rings it rarely fills.
+	recentSeq   [2][]seqnum.Value
+	recent      [2][]recentSeg
+	recentI     [2]int          // the next slot: len(recent[d]) until it is full
 	conflict    anomaly         // a conflicting retransmission found by conflicting, reported by flushConflict
 	conflictSet bool            // conflict holds one
 	sent        [2]seqnum.Value // highest sequence number each direction sent
@@ -355,17 +362,16 @@ func (k *checker) duplicate(d tcp.Dir, s *tcp.Segment) (of int64, dup bool) {
 // catches exact copies of older or larger segments than the history holds.
 const recentN = 32
 
+// recentFirst is the room the rings of recent segments start with.
+const recentFirst = 8
+
 type recentSeg struct {
-	seq   seqnum.Value
 	n     int32
+	ttl   uint8
+	ipid  uint16
 	frame int64
 	hash  uint64 // of the payload, when it is not kept (p == nil)
 	p     *byte  // the payload's n bytes, when the input's bytes outlive the run
-}
-
-type recentIP struct {
-	ttl  uint8
-	ipid uint16
 }
 
 // payloadSeed keys the payload hashes of one run; only their equality is
@@ -392,31 +398,37 @@ func (k *checker) conflicting(c *Conn, d tcp.Dir, s *tcp.Segment) {
 	} else {
 		h = k.prev[d].phash // duplicate hashed this segment's payload
 	}
-	rs, i0 := &k.recent[d], k.recentI[d]
+	seqs, rs, i0 := k.recentSeq[d], k.recent[d], k.recentI[d]
 	m := -1
-	for j := i0; j < recentN && m < 0; j++ { // oldest first: i0 is the next slot to reuse
-		if r := &rs[j]; r.frame != 0 && r.seq == s.Seq && int(r.n) == s.Len {
+	for j := i0; j < len(seqs) && m < 0; j++ { // oldest first: i0 is the next slot to reuse (once full)
+		if seqs[j] == s.Seq && rs[j].frame != 0 && int(rs[j].n) == s.Len {
 			m = j
 		}
 	}
 	for j := 0; j < i0 && m < 0; j++ {
-		if r := &rs[j]; r.frame != 0 && r.seq == s.Seq && int(r.n) == s.Len {
+		if seqs[j] == s.Seq && rs[j].frame != 0 && int(rs[j].n) == s.Len {
 			m = j
 		}
 	}
 	if m >= 0 {
 		r := &rs[m]
 		if (p != nil && !bytes.Equal(unsafe.Slice(r.p, r.n), s.Payload)) || (p == nil && r.hash != h) {
-			ip := k.recentIP[d][m]
 			off := c.stream[d].Offset(s.Seq)
-			cp := c.judgeCopies(d, copyIP{r.frame, ip.ttl, ip.ipid}, copyIP{s.Frame, s.TTL, uint16(s.IPID)}, off, int64(s.Len))
+			cp := c.judgeCopies(d, copyIP{r.frame, r.ttl, r.ipid}, copyIP{s.Frame, s.TTL, uint16(s.IPID)}, off, int64(s.Len))
 			k.conflict = anomaly{Kind: kConflictRetx, Severity: severities[kConflictRetx], Dir: d, Frame: s.Frame, File: s.File, TS: s.TS,
 				Related: []int64{r.frame}, Detail: conflictDetail(cp, uint32(s.Seq)), Copies: cp}
 			k.conflictSet = true
 		}
 	}
-	rs[i0] = recentSeg{s.Seq, int32(s.Len), s.Frame, h, p}
-	k.recentIP[d][i0] = recentIP{s.TTL, uint16(s.IPID)}
+	seg := recentSeg{n: int32(s.Len), ttl: s.TTL, ipid: uint16(s.IPID), frame: s.Frame, hash: h, p: p}
+	if i0 == len(seqs) { // not full yet
+		if cap(seqs) == 0 {
+			k.recentSeq[d], k.recent[d] = make([]seqnum.Value, 0, recentFirst), make([]recentSeg, 0, recentFirst)
+		}
+		k.recentSeq[d], k.recent[d] = append(k.recentSeq[d], s.Seq), append(k.recent[d], seg)
+	} else {
+		seqs[i0], rs[i0] = s.Seq, seg
+	}
 	k.recentI[d] = (i0 + 1) % recentN
 }
 

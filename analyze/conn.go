@@ -140,7 +140,10 @@ type tableBook struct {
 	live      bool // in the table
 	odd       bool // in Table.odd: last touched with a time older than the newest
 	latest    bool // the latest connection created on its tuple (joinOtherVLAN)
-	done      bool // embryonic: its held segments leave both endpoints done (statemachine.Conn.Done)
+	// done, when doneSet: an embryonic connection's held segments leave
+	// both endpoints done (statemachine.Conn.Done). Table.done sets it when
+	// Sweep first asks; a segment held since unsets it.
+	done, doneSet bool
 }
 
 // Dir returns the direction of s within c.

@@ -75,11 +75,11 @@ type dirGap struct {
 }
 
 // reasmReport turns the streams' results into the connection record's.
-func reasmReport(c *Conn) (*report.Reassembly, []report.Gap) {
-	r := report.Reassembly{Client: c.stream[tcp.Client].Stats, Server: c.stream[tcp.Server].Stats}
+func reasmReport(c *Conn, r *report.Reassembly) (*report.Reassembly, []report.Gap) {
+	*r = report.Reassembly{Client: c.stream[tcp.Client].Stats, Server: c.stream[tcp.Server].Stats}
 	var gaps []report.Gap
 	for _, g := range c.gaps {
 		gaps = append(gaps, report.Gap{Dir: g.dir.String(), Offset: g.Off, Len: g.Len, Reason: g.Reason.String(), Frame: g.Frame, FileIdx: g.File})
 	}
-	return &r, gaps
+	return r, gaps
 }

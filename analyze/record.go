@@ -8,16 +8,29 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tcptrace/tcptrace/analyze/stats"
 	"github.com/tcptrace/tcptrace/internal/decode"
 	"github.com/tcptrace/tcptrace/report"
 	"github.com/tcptrace/tcptrace/statemachine"
 	"github.com/tcptrace/tcptrace/tcp"
 )
 
+// connRecord is a connection record and the parts it points to, in one
+// allocation (a record is written whole and let go whole).
+type connRecord struct {
+	rc    report.Conn
+	hs    report.Handshake
+	cl    report.Close
+	mss   report.Dir
+	ws    report.WScale
+	reasm report.Reassembly
+	rtt   [3]float64 // the handshake's legs, the connection's RTT
+}
+
 // record builds the report records of a finished connection.
 func (t *tableSide) record(c *Conn) (*report.Conn, []*report.Anomaly) {
-	rc := &report.Conn{
+	cr := &connRecord{}
+	rc := &cr.rc
+	*rc = report.Conn{
 		Type:        "conn",
 		ID:          c.ID,
 		Client:      c.Client.String(),
@@ -44,8 +57,8 @@ func (t *tableSide) record(c *Conn) (*report.Conn, []*report.Anomaly) {
 		AnomDropped: c.anomDropped,
 		Frames:      c.frames,
 	}
-	fillState(rc, c, t.clk.clock, int64(t.cfg.Idle))
-	rc.Reassembly, rc.Gaps = reasmReport(c)
+	fillState(cr, c, t.clk.clock, int64(t.cfg.Idle), t.cfg.Lean)
+	rc.Reassembly, rc.Gaps = reasmReport(c, &cr.reasm)
 	if len(c.timeline) > 0 {
 		rc.Rows = c.timeline
 		for i := range rc.Rows {
@@ -53,9 +66,13 @@ func (t *tableSide) record(c *Conn) (*report.Conn, []*report.Anomaly) {
 			rc.Rows[i].Rel = float64(rc.Rows[i].TS-c.firstTS) / 1e9
 		}
 	}
-	st := c.stats.Result(t.clk.clock)
-	rc.Stats = &report.DirPair{Client: st.Dir[tcp.Client], Server: st.Dir[tcp.Server]}
-	rc.RTTms = connRTT(rc, st)
+	if t.cfg.Lean {
+		rc.RTTms = connRTT(rc, c.stats.RTT, &cr.rtt[2])
+	} else {
+		st := c.stats.Result(t.clk.clock)
+		rc.Stats = &report.DirPair{Client: st.Dir[tcp.Client], Server: st.Dir[tcp.Server]}
+		rc.RTTms = connRTT(rc, func(d tcp.Dir) (int64, float64) { return st.Dir[d].RTTSamples, st.Dir[d].RTTAvgMs }, &cr.rtt[2])
+	}
 	diagnose(c, rc)
 	if c.Packets[tcp.Client] == 0 {
 		rc.VLAN = c.vlans[tcp.Server].String()
@@ -231,51 +248,60 @@ func formatTS(ns int64) string {
 	return string(b)
 }
 
-// fillState adds the state machine's verdict to a connection record.
-func fillState(rc *report.Conn, c *Conn, end, idle int64) {
+// fillState adds the state machine's verdict to a connection record (lean:
+// without the transitions, see Config.Lean).
+func fillState(cr *connRecord, c *Conn, end, idle int64, lean bool) {
+	rc := &cr.rc
 	sm := c.SM.Finish(c.lastTS, end, idle)
 	h := sm.Handshake
-	rh := &report.Handshake{
+	rh := &cr.hs
+	*rh = report.Handshake{
 		Class: h.Class, SynFrame: h.SynFrame, SynAckFrame: h.SynAckFrame, AckFrame: h.AckFrame,
 		SynRetrans: h.SynRetrans, Backoff: h.Backoff, SACKPermitted: h.SACKPermitted,
 		Timestamps: h.Timestamps, TFO: h.TFO, SynData: h.SynData, ECN: h.ECN,
 	}
 	if h.RTTClient >= 0 {
-		v := h.RTTClient
-		rh.RTTClient = &v
+		cr.rtt[0] = h.RTTClient
+		rh.RTTClient = &cr.rtt[0]
 	}
 	if h.RTTServer >= 0 {
-		v := h.RTTServer
-		rh.RTTServer = &v
+		cr.rtt[1] = h.RTTServer
+		rh.RTTServer = &cr.rtt[1]
 	}
 	if h.MSS[0] != 0 || h.MSS[1] != 0 {
-		rh.MSS = &report.Dir{Client: int64(h.MSS[0]), Server: int64(h.MSS[1])}
+		cr.mss = report.Dir{Client: int64(h.MSS[0]), Server: int64(h.MSS[1])}
+		rh.MSS = &cr.mss
 	}
 	if h.Class != statemachine.HSNotCaptured {
-		rh.WScale = &report.WScale{Client: h.WScale[0], Server: h.WScale[1], Known: h.ScaleKnown}
+		cr.ws = report.WScale{Client: h.WScale[0], Server: h.WScale[1], Known: h.ScaleKnown}
+		rh.WScale = &cr.ws
 	}
 	rc.Handshake = rh
 	cl := sm.Close
-	rc.Close = &report.Close{
+	cr.cl = report.Close{
 		Class: cl.Class, FirstFIN: cl.FirstFIN, FirstFINBy: cl.FirstFINBy, SecondFIN: cl.SecondFIN, LastACK: cl.LastACK,
 		ResetFrame: cl.ResetFrame, ResetBy: cl.ResetBy, HalfCloseData: cl.HalfCloseData,
 		HalfCloseDur: cl.HalfCloseDur, IdleFor: cl.IdleFor,
 	}
+	rc.Close = &cr.cl
 	rc.ClosedBy = cl.ClosedBy
 	z := c.zeek.Main()
 	rc.ConnState, rc.History, rc.ZeekFlipped = z.ConnState, z.History, !z.OrigIsClient
 	rc.Zeek = report.ZeekConn{First: z.First, Last: z.Last, OrigPkts: int64(z.OrigPkts), RespPkts: int64(z.RespPkts),
 		OrigBytes: z.OrigBytes, RespBytes: z.RespBytes, MissedBytes: z.MissedBytes}
 	rc.ClientState, rc.ServerState = sm.ClientState.String(), sm.ServerState.String()
-	rc.State = h.Class + ", " + cl.Class
 	if cl.ClosedBy != "" {
-		rc.State += " by " + cl.ClosedBy
+		rc.State = h.Class + ", " + cl.Class + " by " + cl.ClosedBy
+	} else {
+		rc.State = h.Class + ", " + cl.Class
 	}
-	rc.Transitions = make([]report.Transition, 0, len(c.SM.Transitions))
-	for _, t := range c.SM.Transitions {
-		rc.Transitions = append(rc.Transitions, report.Transition{
-			Frame: t.Frame, Endpoint: t.Endpoint.String(), From: t.From.String(), To: t.To.String(),
-		})
+	if !lean {
+		rc.Transitions = make([]report.Transition, 0, len(c.SM.Transitions))
+		for _, t := range c.SM.Transitions {
+			rc.Transitions = append(rc.Transitions, report.Transition{
+				Frame: t.Frame, Endpoint: t.Endpoint.String(), From: t.From.String(), To: t.To.String(),
+			})
+		}
 	}
 	for _, r := range c.SM.Resets {
 		verdict, accepted := verdictNames(r.Verdict)
@@ -291,19 +317,20 @@ func fillState(rc *report.Conn, c *Conn, end, idle int64) {
 
 // connRTT is the connection's round-trip time in ms: the handshake (both legs
 // at the capture point), else the average of the per-ACK samples of the
-// direction that has more of them.
-func connRTT(rc *report.Conn, st stats.Result) *float64 {
+// direction that has more of them (rtt: each direction's samples and their
+// average, as in its statistics), in v.
+func connRTT(rc *report.Conn, rtt func(tcp.Dir) (samples int64, avgMs float64), v *float64) *float64 {
 	if h := rc.Handshake; h != nil && h.RTTClient != nil && h.RTTServer != nil {
-		v := (*h.RTTClient + *h.RTTServer) * 1000
-		return &v
+		*v = (*h.RTTClient + *h.RTTServer) * 1000
+		return v
 	}
-	a, b := st.Dir[tcp.Client], st.Dir[tcp.Server]
-	if b.RTTSamples > a.RTTSamples {
-		a = b
+	na, a := rtt(tcp.Client)
+	if nb, b := rtt(tcp.Server); nb > na {
+		na, a = nb, b
 	}
-	if a.RTTSamples > 0 {
-		v := a.RTTAvgMs
-		return &v
+	if na > 0 {
+		*v = a
+		return v
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/tcptrace/tcptrace/analyze/wsflags"
 	"github.com/tcptrace/tcptrace/analyze/zeek"
 	"github.com/tcptrace/tcptrace/reassembly"
+	"github.com/tcptrace/tcptrace/seqnum"
 	"github.com/tcptrace/tcptrace/statemachine"
 	"github.com/tcptrace/tcptrace/tcp"
 )
@@ -50,6 +51,11 @@ type Config struct {
 	// streams): no anomaly checks, statistics, Zeek or Wireshark
 	// emulation, and no connection records. For follow and export.
 	StreamsOnly bool
+	// Lean: the connection records are for a stream that leaves out the
+	// per-direction statistics and the state transitions (render.Lean:
+	// JSON without --stats), so record does not build them. The statistics
+	// still run: the record's rtt_ms may come from their RTT samples.
+	Lean bool
 	// Rows records every segment of every connection as a timeline row
 	// (report.Conn.Rows); Explain adds the plain-words explanations.
 	Rows, Explain bool
@@ -93,7 +99,7 @@ const (
 const defaultHistory = 16 << 10
 
 // DefaultMaxConns is the default cap on connections held at once: about
-// 0.8 GiB of analysis state at ~8 KB per connection (connBlock).
+// 0.6 GiB of analysis state at ~6 KB per connection (connBlock).
 const DefaultMaxConns = 100_000
 
 // Role reasons: how the client of a connection was chosen
@@ -251,7 +257,7 @@ func (t *Table) Sweep(now, closedIdle, openIdle int64, fn func(*Conn)) {
 	var out []*Conn
 	due := func(c *Conn) bool {
 		idle := now - c.lastTS
-		return idle > openIdle || (idle > closedIdle && c.done())
+		return idle > openIdle || (idle > closedIdle && t.done(c))
 	}
 	for c := t.lru.head; c != nil; c = c.bk.next {
 		if c.bk.odd {
@@ -423,7 +429,7 @@ func (t *Table) Add(s *tcp.Segment) (*Conn, tcp.Dir) {
 	if c.connState == nil { // embryonic (tier.go)
 		if holdable(s) && len(c.held) < maxHeld {
 			c.hold(d, s)
-			c.bk.done = t.heldDone(c)
+			c.bk.doneSet = false
 			return c, d
 		}
 		t.grow(c)
@@ -540,7 +546,8 @@ func (t *Table) joinOtherVLAN(k connKey, s *tcp.Segment) *Conn {
 	if o.Packets[o.Dir(s)] != 0 || s.TS-o.lastTS > int64(t.cfg.ReuseIdle) {
 		return nil
 	}
-	o.extra = &k
+	extra := k // only now on the heap: k itself does not escape
+	o.extra = &extra
 	return o
 }
 
@@ -616,7 +623,7 @@ type connBlock struct {
 	ws   wsflags.Analyzer
 }
 
-// maxFreeBlocks bounds the recycled blocks kept (8 KB each): enough for the
+// maxFreeBlocks bounds the recycled blocks kept (6 KB each): enough for the
 // connections one sweep finishes on a busy link, so that the next second's
 // new connections allocate nothing. Sweep trims the list to what was used
 // since the sweep before.
@@ -720,7 +727,11 @@ func (t *Table) attach(c *Conn) {
 	if !t.cfg.StreamsOnly {
 		b.zk.Init(zeek.DefaultConfig())
 		b.ws.Init(wsflags.DefaultConfig())
-		b.st, b.chk, b.diag = stats.Conn{}, checker{checksums: t.cfg.Checksums, stable: t.stablePayload}, diag{}
+		b.st.Reset()
+		b.diag = diag{}
+		b.chk = checker{checksums: t.cfg.Checksums, stable: t.stablePayload,
+			recentSeq: [2][]seqnum.Value{b.chk.recentSeq[0][:0], b.chk.recentSeq[1][:0]},
+			recent:    [2][]recentSeg{b.chk.recent[0][:0], b.chk.recent[1][:0]}}
 		c.zeek, c.stats, c.ws, c.chk, c.diag = &b.zk, &b.st, &b.ws, &b.chk, &b.diag
 	}
 	c.budget.Limit, c.sh.c = t.cfg.ConnBudget, c

@@ -199,7 +199,7 @@ func TestSweepMatchesFullScan(t *testing.T) {
 			var want []int
 			for _, c := range tb.Live() {
 				idle := sweepAt - c.lastTS
-				if idle > openIdle || (idle > closedIdle && c.done()) {
+				if idle > openIdle || (idle > closedIdle && tb.done(c)) {
 					want = append(want, c.ID)
 				}
 			}

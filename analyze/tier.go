@@ -10,7 +10,7 @@ import (
 // Connections in two tiers. Most connections of a SYN flood or a port scan
 // are one SYN, or a SYN and its RST: the whole state of the analyses (the
 // state machine, reassembly, the checks, the reset diagnosis, the three
-// emulations: about 9 KB, connBlock) would be allocated for nothing. A
+// emulations: about 6 KB, connBlock) would be allocated for nothing. A
 // connection whose segments so far are only SYNs and RSTs without payload
 // starts embryonic: the table keeps its identity, counters and bookkeeping
 // and those few segments in compact form (heldSeg), and nothing else.
@@ -145,9 +145,15 @@ func (t *Table) heldDone(c *Conn) bool {
 }
 
 // done reports whether both endpoints of c are done with it (Sweep lets it
-// go once it has been silent for Config.Linger).
-func (c *Conn) done() bool {
+// go once it has been silent for Config.Linger). An embryonic connection's
+// held segments are replayed for it (heldDone) when Sweep first asks after
+// a segment was held, not at every segment held: most connections grow
+// before any sweep asks.
+func (t *Table) done(c *Conn) bool {
 	if c.connState == nil {
+		if !c.bk.doneSet {
+			c.bk.done, c.bk.doneSet = t.heldDone(c), true
+		}
 		return c.bk.done
 	}
 	return c.SM.Done()

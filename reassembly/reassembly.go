@@ -224,7 +224,26 @@ func (s *Stream) Init(dir tcp.Dir, cfg Config, h Handler, budget *Budget, pool *
 	if cfg.MaxChunks <= 0 {
 		cfg.MaxChunks = 1024
 	}
-	*s = Stream{Dir: dir, cfg: cfg, h: h, budget: budget, pool: pool, maxPieces: HistoryPieces(cfg.History)}
+	*s = Stream{Dir: dir, cfg: cfg, h: h, budget: budget, pool: pool, maxPieces: HistoryPieces(cfg.History), hp: keptPieces(s.hp)}
+}
+
+// keptPiecesMax bounds the history's array that a stream keeps when it is
+// flushed, released or initialized again (a recycled stream starts with
+// it): a short connection's pieces fit, a long one's array is let go.
+const keptPiecesMax = 64
+
+// firstPieces is the room the history's array starts with.
+const firstPieces = 8
+
+// keptPieces returns hp emptied, its references cleared, to be used again;
+// nil when its array is larger than keptPiecesMax.
+func keptPieces(hp []hpiece) []hpiece {
+	if cap(hp) > keptPiecesMax {
+		return nil
+	}
+	hp = hp[:cap(hp)]
+	clear(hp)
+	return hp[:0]
 }
 
 // Started reports whether the stream knows its sequence base.
@@ -323,7 +342,7 @@ func (s *Stream) Flush(frame int64, file int) {
 	}
 	s.checkFIN()
 	s.forget()
-	s.hp, s.store = nil, nil
+	s.hp, s.store = keptPieces(s.hp), nil
 }
 
 // add takes the bytes [off, off+n) of one segment; data is its captured
@@ -586,6 +605,8 @@ func (s *Stream) remember(off int64, data []byte, m mark) {
 	m.off = off
 	if n := len(s.hp); n < cap(s.hp) {
 		s.hp = s.hp[:n+1]
+	} else if n == 0 {
+		s.hp = make([]hpiece, 1, firstPieces)
 	} else {
 		s.hp = append(s.hp, hpiece{})
 	}
@@ -772,5 +793,5 @@ func (s *Stream) Release() {
 		s.charge(-c.cost())
 	}
 	s.q = nil
-	s.hp, s.hh, s.hbytes, s.store = nil, 0, 0, nil
+	s.hp, s.hh, s.hbytes, s.store = keptPieces(s.hp), 0, 0, nil
 }

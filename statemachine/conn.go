@@ -135,11 +135,25 @@ func (c *Conn) Init() {
 }
 
 func (c *Conn) emit(e Event) {
+	if c.ev == nil {
+		c.ev = make([]Event, 0, firstEvents)
+	}
 	c.ev = append(c.ev, e)
 	if e.Kind == EvTransition {
+		if c.Transitions == nil {
+			c.Transitions = make([]Event, 0, firstTransitions)
+		}
 		c.Transitions = append(c.Transitions, e)
 	}
 }
+
+// firstEvents and firstTransitions are the room a new connection's events
+// of one step and transitions start with: a handshake, data and a close
+// take about eight transitions.
+const (
+	firstEvents      = 4
+	firstTransitions = 12
+)
 
 func (c *Conn) setState(ep tcp.Dir, to State, frame int64) {
 	h := &c.H[ep]

@@ -79,36 +79,50 @@ func (a *acc) msStats() (mn, avg, mx, sd float64) {
 
 const tsRingSize = 32
 
-// tsRing remembers when this direction first sent each recent TSval.
+// tsRing remembers when this direction first sent each recent TSval: up to
+// tsRingSize of them, a ring once full. It grows as timestamps come (and
+// keeps its array when the connection's state is recycled: Reset), so that
+// a short connection does not carry half a kilobyte of empty ring.
 type tsRing struct {
-	val  [tsRingSize]uint32
-	ts   [tsRingSize]int64
-	used [tsRingSize]bool // already echoed: only the first echo is a sample
-	head int              // next slot
-	n    int              // filled slots
+	e    []tsEntry
+	head int // next slot: len(e) until the ring is full
 }
 
+// tsEntry is one TSval and when it was first sent.
+type tsEntry struct {
+	ts   int64
+	val  uint32
+	used bool // already echoed: only the first echo is a sample
+}
+
+// tsRingFirst is the room a ring starts with.
+const tsRingFirst = 8
+
 func (r *tsRing) record(v uint32, now int64) {
-	if r.n > 0 && r.val[(r.head+tsRingSize-1)%tsRingSize] == v {
+	if len(r.e) > 0 && r.e[(r.head+tsRingSize-1)%tsRingSize].val == v {
 		return
 	}
-	r.val[r.head], r.ts[r.head], r.used[r.head] = v, now, false
-	r.head = (r.head + 1) % tsRingSize
-	if r.n < tsRingSize {
-		r.n++
+	if r.head == len(r.e) { // not full yet
+		if cap(r.e) == 0 {
+			r.e = make([]tsEntry, 0, tsRingFirst)
+		}
+		r.e = append(r.e, tsEntry{ts: now, val: v})
+	} else {
+		r.e[r.head] = tsEntry{ts: now, val: v}
 	}
+	r.head = (r.head + 1) % tsRingSize
 }
 
 // echo returns the send time of TSval v the first time it is echoed.
 func (r *tsRing) echo(v uint32) (int64, bool) {
-	for i := 1; i <= r.n; i++ {
+	for i := 1; i <= len(r.e); i++ {
 		j := (r.head + tsRingSize - i) % tsRingSize
-		if r.val[j] == v {
-			if r.used[j] {
+		if e := &r.e[j]; e.val == v {
+			if e.used {
 				return 0, false
 			}
-			r.used[j] = true
-			return r.ts[j], true
+			e.used = true
+			return e.ts, true
 		}
 	}
 	return 0, false
@@ -176,6 +190,37 @@ type Conn struct {
 
 // New returns an empty connection.
 func New() *Conn { return &Conn{} }
+
+// maxKeptSegments is the largest segment array of a quadrant that Reset
+// keeps for the next connection (a long connection's may be far larger).
+const maxKeptSegments = 64
+
+// Reset makes c an empty connection again, keeping its arrays (the
+// timestamp rings, the quadrants' segment records while they are small) for
+// the connection that reuses it.
+func (c *Conn) Reset() {
+	var keep [2]struct {
+		ts []tsEntry
+		q  [4][]segment
+	}
+	for i := range c.d {
+		d := &c.d[i]
+		keep[i].ts = d.tsSent.e[:0]
+		for j := range d.ss.q {
+			if b := d.ss.q[j].buf; cap(b) <= maxKeptSegments {
+				keep[i].q[j] = b
+			}
+		}
+	}
+	*c = Conn{}
+	for i := range c.d {
+		d := &c.d[i]
+		d.tsSent.e = keep[i].ts
+		for j := range d.ss.q {
+			d.ss.q[j].buf = keep[i].q[j]
+		}
+	}
+}
 
 // Step accounts segment s, sent in direction dir. It is a direct port and
 // keeps its source's shape: the per-segment accounting of tcptrace
@@ -486,6 +531,14 @@ func isDSACK(s *tcp.Segment) bool {
 	}
 	return (b0.Left.LessThanEq(b1.Left) && b1.Left.LessThan(b0.Right)) ||
 		(b1.Right.LessThanEq(b0.Right) && b0.Left.LessThan(b1.Right))
+}
+
+// RTT returns the RTT samples of direction dir and their average in ms, as
+// Result gives them (RTTSamples, RTTAvgMs), without the rest.
+func (c *Conn) RTT(dir tcp.Dir) (samples int64, avgMs float64) {
+	a := &c.d[dir].rtt
+	_, avgMs, _, _ = a.msStats()
+	return a.n, avgMs
 }
 
 // Result returns the statistics so far; lastTS is the time of the capture's

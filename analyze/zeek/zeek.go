@@ -157,6 +157,10 @@ type Tracker struct {
 	c     conn
 	spans []Span
 	hbuf  []byte // recycled history buffer
+	// tbuf, bbuf: recycled timer and reassembly-block buffers (Init keeps
+	// them from the connection before, reset starts with them).
+	tbuf []timer
+	bbuf [2][]block
 }
 
 // NewTracker returns a Tracker with Zeek's default configuration.
@@ -175,7 +179,16 @@ func (t *Tracker) Init(cfg Config) {
 	if cfg.LikelyServerPort == nil {
 		cfg.LikelyServerPort = DefaultLikelyServerPort
 	}
-	*t = Tracker{cfg: cfg, hbuf: t.hbuf[:0]}
+	tbuf, bbuf := t.tbuf, t.bbuf
+	if t.c.timers != nil {
+		tbuf = t.c.timers
+	}
+	for i := range bbuf {
+		if b := t.c.ep[i].r.blocks; b != nil {
+			bbuf[i] = b
+		}
+	}
+	*t = Tracker{cfg: cfg, hbuf: t.hbuf[:0], tbuf: tbuf[:0], bbuf: [2][]block{bbuf[0][:0], bbuf[1][:0]}}
 }
 
 // Step feeds one segment of the connection; dir is tcptrace's direction
@@ -237,17 +250,22 @@ func (t *Tracker) Result() Result { return t.Main().Result }
 // this tcptrace connection became (see Spans), the one with the most
 // segments (the earliest on a tie). The zero Span when no segment was seen.
 func (t *Tracker) Main() Span {
-	spans := t.Spans()
+	// Spans' order, without building its slice.
 	best := -1
-	for i := range spans {
-		if best < 0 || spans[i].Packets > spans[best].Packets {
+	for i := range t.spans {
+		if best < 0 || t.spans[i].Packets > t.spans[best].Packets {
 			best = i
+		}
+	}
+	if t.live {
+		if live := t.c.span(false); best < 0 || live.Packets > t.spans[best].Packets {
+			return live
 		}
 	}
 	if best < 0 {
 		return Span{}
 	}
-	return spans[best]
+	return t.spans[best]
 }
 
 // Spans returns every Zeek connection of this tcptrace connection in order,
@@ -295,13 +313,19 @@ func (t *Tracker) reset(p *packet, flip bool) {
 	}
 	timers := c.timers[:0]
 	if timers == nil {
-		timers = make([]timer, 0, defaultTimerCapacity)
+		timers = t.tbuf[:0]
+		if timers == nil {
+			timers = make([]timer, 0, defaultTimerCapacity)
+		}
 	}
 	var blocks [2][]block
 	for i := range blocks {
 		blocks[i] = c.ep[i].r.blocks[:0]
 		if blocks[i] == nil {
-			blocks[i] = make([]block, 0, defaultBlockCapacity)
+			blocks[i] = t.bbuf[i][:0]
+			if blocks[i] == nil {
+				blocks[i] = make([]block, 0, defaultBlockCapacity)
+			}
 		}
 	}
 	*c = conn{

@@ -142,10 +142,14 @@ func RunAnalyze(o AnalyzeOptions, stdio IO) error {
 		return err
 	}
 	cfg.Checksums = o.Checksum
-	ws.configure(&cfg)
 	if o.Idle > 0 {
 		cfg.Idle = o.Idle
 	}
+	// JSON without --stats leaves the statistics and transitions out
+	// (render.Lean): the records need not build them (unless --write-pcap
+	// comments on the transitions: ws.configure).
+	cfg.Lean = o.Format == "json" && !o.Stats
+	ws.configure(&cfg)
 	eng := analyze.NewEngine(cfg)
 	ids, err := o.IDs.ids(o.Conns)
 	if err != nil {

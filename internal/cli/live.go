@@ -201,6 +201,7 @@ func runLive(o LiveOptions, stdio IO, r *liveRun) error {
 	if o.Idle > 0 {
 		cfg.Idle, cfg.EvictIdle = o.Idle, o.Idle
 	}
+	cfg.Lean = o.Format == "json" && !o.Stats // liveOut.write: render.Lean
 	eng := analyze.NewEngine(cfg)
 	kj := analyze.NewKernelJoiner(nil)
 	if r.kernel != nil {

@@ -101,10 +101,11 @@ func (r *wiresharkRun) output(out io.Writer) io.Writer {
 	return out
 }
 
-// configure makes the analysis record every connection's frames.
+// configure makes the analysis record every connection's frames, and
+// build the state transitions the comments name.
 func (r *wiresharkRun) configure(cfg *analyze.Config) {
 	if r != nil {
-		cfg.Frames = true
+		cfg.Frames, cfg.Lean = true, false
 	}
 }
 

@@ -1,6 +1,8 @@
 package decode
 
 import (
+	"encoding/binary"
+
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
@@ -82,6 +84,8 @@ type Decoder struct {
 
 	// UnsupportedLinks counts frames per link type that could not be decoded.
 	UnsupportedLinks map[uint32]int
+
+	parserOnly bool // tests: no plainIPv4TCP, every packet through the parser
 }
 
 // NewDecoder returns a decoder with an IP defragmenter of default limits.
@@ -122,6 +126,9 @@ func (d *Decoder) Decode(f *capture.Frame, s *tcp.Segment) Skip {
 	// Guard the version nibble: an IPv4 link type carrying IPv6 and the like.
 	switch ipdata[0] >> 4 {
 	case 4:
+		if !d.parserOnly && d.plainIPv4TCP(ipdata) {
+			return d.tcpSegment(s, ipdata, d.ipv4Fields(f, s, ipdata))
+		}
 		d.parser = d.p4
 	case 6:
 		if len(ipdata) >= 40 && ipdata[4] == 0 && ipdata[5] == 0 && ipdata[6] != 0 {
@@ -269,4 +276,42 @@ func lastIPIs6(decoded []gopacket.LayerType) bool {
 		}
 	}
 	return false
+}
+
+// plainIPv4TCP decodes the common case without the parser's generic walk:
+// an IPv4 header without options, neither a fragment nor cut short nor of
+// length 0 (TSO), carrying a TCP header that decodes. It leaves the IPv4
+// layer, the TCP layer and the list of decoded layers exactly as the parser
+// would (layers.IPv4.DecodeFromBytes, then tcpLayer.DecodeFromBytes on its
+// payload), and reports false, having changed nothing the parser does not
+// set again, for every other packet: those take the parser.
+func (d *Decoder) plainIPv4TCP(data []byte) bool {
+	if len(data) < 20 || data[0] != 0x45 { // version 4, 20-byte header
+		return false
+	}
+	length := int(binary.BigEndian.Uint16(data[2:4]))
+	if length <= 20 || length > len(data) {
+		return false // no payload, TSO's 0, or cut short: the parser's rules
+	}
+	ff := binary.BigEndian.Uint16(data[6:8])
+	if ff&0x3fff != 0 || layers.IPProtocol(data[9]) != layers.IPProtocolTCP {
+		return false // a fragment (MF or an offset), or not TCP
+	}
+	data = data[:length]
+	if d.tcp.DecodeFromBytes(data[20:], gopacket.NilDecodeFeedback) != nil {
+		return false // tcpLayer writes nothing when it fails
+	}
+	ip := &d.ip4
+	ip.Version, ip.IHL, ip.TOS, ip.Length = 4, 5, data[1], uint16(length)
+	ip.Id = binary.BigEndian.Uint16(data[4:6])
+	ip.Flags, ip.FragOffset = layers.IPv4Flag(ff>>13), ff&0x1fff
+	ip.TTL, ip.Protocol = data[8], layers.IPProtocolTCP
+	ip.Checksum = binary.BigEndian.Uint16(data[10:12])
+	ip.SrcIP, ip.DstIP = data[12:16], data[16:20]
+	ip.Options, ip.Padding = ip.Options[:0], nil
+	ip.Contents, ip.Payload = data[:20], data[20:]
+	d.decoded = append(d.decoded[:0], layers.LayerTypeIPv4, layers.LayerTypeTCP)
+	d.parser = d.p4
+	d.parser.Truncated = false
+	return true
 }

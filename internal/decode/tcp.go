@@ -134,8 +134,21 @@ func EachOption(raw []byte, fn func(o Option)) bool {
 	return true
 }
 
-// parseOptions fills o from the raw option area.
+// parseOptions fills o from the raw option area. The area of nearly every
+// segment after a handshake with timestamps (NOP, NOP, timestamp) is read
+// directly, with parseOptionsWalk's result.
 func parseOptions(raw []byte, o *tcp.Options) {
+	if len(raw) == 12 && raw[0] == OptNOP && raw[1] == OptNOP && raw[2] == OptTimestamp && raw[3] == 10 {
+		o.HasTS = true
+		o.TSVal = binary.BigEndian.Uint32(raw[4:])
+		o.TSEcr = binary.BigEndian.Uint32(raw[8:])
+		return
+	}
+	parseOptionsWalk(raw, o)
+}
+
+// parseOptionsWalk fills o from the raw option area, option by option.
+func parseOptionsWalk(raw []byte, o *tcp.Options) {
 	if len(raw) == 0 {
 		return
 	}
