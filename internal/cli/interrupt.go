@@ -186,6 +186,10 @@ func (s *stopSource) Next() (*capture.Frame, error) {
 	return f, err
 }
 
+// Stable passes on the source's stability (capture.IsStable): hiding it
+// would make the engine copy every frame.
+func (s *stopSource) Stable() bool { return capture.IsStable(s.Source) }
+
 // testHook reads TCPTRACE_TEST_INTERRUPT (see selfAt).
 func (s *stopSource) testHook(v string) {
 	if v == "" {
