@@ -13,6 +13,7 @@ out=${1:?usage: sameoutput.sh OUTDIR}
 cd "$(dirname "$0")/.."
 mkdir -p "$out"
 bin=$(mktemp -d)/tcptrace
+work=$(mktemp -d) # this run's export directory and cut capture: runs side by side do not meet
 CGO_ENABLED=0 go build -o "$bin" ./cmd/tcptrace || exit 1
 shared=../shared
 
@@ -46,7 +47,7 @@ for f in "${captures[@]}"; do
     run "$n.follow$c" follow --color never --progress never --conn $c "$f"
     run "$n.follow$c.hex" follow --color never --progress never --as hex --conn $c "$f"
   done
-  d=/tmp/sameoutput-export   # a fixed name: it is in the messages
+  d=$work/export   # in the messages: named WORK/export at the end
   rm -rf "$d"
   "$bin" export --progress never -o "$d" "$f" >"$out/$n.export.out" 2>"$out/$n.export.err"
   echo $? >"$out/$n.export.rc"
@@ -60,9 +61,12 @@ if [ -f "$k/real-lo-kernel.pcap" ]; then
 fi
 # Errors: a missing file, a cut one.
 run err.nosuch analyze --progress never /nonexistent.pcap
-cut=/tmp/sameoutput-cut.pcap   # a fixed name: it is in the messages
+cut=$work/cut.pcap   # in the messages: named WORK/cut.pcap at the end
 head -c 3000 testdata/pcaps/closes.pcap >"$cut"
 run err.cut analyze --color never --progress never "$cut"
 run err.two analyze --color never --progress never /nonexistent.pcap "$cut"
 rm -f "$cut"
+# The run's own directory is in some messages: name it the same in every run.
+grep -rlF "$work" "$out" | xargs -r sed -i "s#$work#WORK#g"
+rm -rf "$work"
 echo "$(ls "$out" | wc -l) files in $out"
