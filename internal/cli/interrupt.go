@@ -39,6 +39,16 @@ type interrupts struct {
 	exit    func(int)
 	spin    chan struct{} // the second phase's spinner, while it turns
 	spun    chan struct{} // closed when it has stopped and cleared its line
+	live    atomic.Bool   // stopsLive: the first signal ends a live capture normally
+}
+
+// stopsLive says that the first signal is how the command ends (tcptrace
+// live): it does not make the exit code 130 or 143. A second signal still
+// exits at once.
+func (in *interrupts) stopsLive() {
+	if in != nil {
+		in.live.Store(true)
+	}
 }
 
 // watchInterrupts starts watching; stop ends it.
@@ -77,9 +87,10 @@ func (in *interrupts) stop() {
 	close(in.done)
 }
 
-// signal is the first signal received, or nil.
+// signal is the first signal received, or nil (and nil for a command
+// that a signal ends normally: stopsLive).
 func (in *interrupts) signal() os.Signal {
-	if in == nil {
+	if in == nil || in.live.Load() {
 		return nil
 	}
 	s, _ := in.sig.Load().(os.Signal)

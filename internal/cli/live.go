@@ -161,6 +161,7 @@ func RunLive(o LiveOptions, stdio IO) error {
 	}
 	fmt.Fprintf(stdio.Err, "tcptrace: %s; the kernel's reasons for its RSTs: %s\n", r.listening, kw)
 	r.stop = make(chan struct{})
+	stdio.intr.stopsLive() // Ctrl-C is how live ends: exit 0, as tcpdump
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
