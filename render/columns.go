@@ -44,10 +44,10 @@ var connColumns = []connColumn{
 	{name: "frames", header: "frames", drop: 3, cell: framesCell, what: "first and last frame"},
 	{name: "start", header: "start (UTC)", drop: 4, cell: func(c *report.Conn, _ *cellCtx) string { return shortTime(c.Start) }, what: "time of the first packet"},
 	{name: "duration", header: "duration", drop: 7, cell: func(c *report.Conn, _ *cellCtx) string { return strconv.FormatFloat(c.Duration, 'f', 6, 64) }, what: "seconds from first to last packet"},
-	{name: "pkts_c", header: "pkts →", drop: 5, cell: func(c *report.Conn, _ *cellCtx) string { return strconv.FormatInt(c.Packets.Client, 10) }, what: "packets the client sent"},
-	{name: "pkts_s", header: "pkts ←", drop: 6, cell: func(c *report.Conn, _ *cellCtx) string { return strconv.FormatInt(c.Packets.Server, 10) }, what: "packets the server sent"},
-	{name: "bytes_c", header: "bytes →", drop: 9, cell: func(c *report.Conn, _ *cellCtx) string { return strconv.FormatInt(c.Bytes.Client, 10) }, what: "payload bytes the client sent"},
-	{name: "bytes_s", header: "bytes ←", drop: 10, cell: func(c *report.Conn, _ *cellCtx) string { return strconv.FormatInt(c.Bytes.Server, 10) }, what: "payload bytes the server sent"},
+	{name: "pkts_c", header: "pkts →", drop: 5, cell: func(c *report.Conn, _ *cellCtx) string { return i64s(c.Packets.Client) }, what: "packets the client sent"},
+	{name: "pkts_s", header: "pkts ←", drop: 6, cell: func(c *report.Conn, _ *cellCtx) string { return i64s(c.Packets.Server) }, what: "packets the server sent"},
+	{name: "bytes_c", header: "bytes →", drop: 9, cell: func(c *report.Conn, _ *cellCtx) string { return i64s(c.Bytes.Client) }, what: "payload bytes the client sent"},
+	{name: "bytes_s", header: "bytes ←", drop: 10, cell: func(c *report.Conn, _ *cellCtx) string { return i64s(c.Bytes.Server) }, what: "payload bytes the server sent"},
 	{name: "rtt", header: "rtt ms", drop: 8, cell: func(c *report.Conn, _ *cellCtx) string { return rttText(c.RTTms) }, what: "round-trip time"},
 	{name: "state", header: "state", shrink: 20, cut: 4, cell: stateCell, what: "how it began and ended"},
 	{name: "end", header: "end c/s", drop: 2, cell: func(c *report.Conn, _ *cellCtx) string { return c.ClientState + "/" + c.ServerState }, what: "final state of each endpoint"},
@@ -57,7 +57,7 @@ var connColumns = []connColumn{
 
 // extraColumns are columns only --columns shows.
 var extraColumns = []connColumn{
-	{name: "retrans", header: "retrans", drop: 8, cell: func(c *report.Conn, _ *cellCtx) string { return strconv.FormatInt(retransCount(c), 10) }, what: "retransmitted segments (every kind)"},
+	{name: "retrans", header: "retrans", drop: 8, cell: func(c *report.Conn, _ *cellCtx) string { return i64s(RetransCount(c)) }, what: "retransmitted segments (every kind)"},
 	{name: "conn_state", header: "zeek", drop: 8, cell: func(c *report.Conn, _ *cellCtx) string { return c.ConnState }, what: "Zeek's conn_state"},
 	{name: "history", header: "history", drop: 8, shrink: 8, cut: 3, cell: func(c *report.Conn, _ *cellCtx) string { return c.History }, what: "Zeek's history"},
 	{name: "cause", header: "reset cause", drop: 8, shrink: 10, cut: 2, cell: causeCell, what: "the causes of its RSTs"},
@@ -67,7 +67,9 @@ var extraColumns = []connColumn{
 // retransKinds are the anomaly kinds that are a retransmission.
 var retransKinds = []string{"retransmission", "fast_retransmission", "spurious_retransmission"}
 
-func retransCount(c *report.Conn) int64 {
+// RetransCount is the segments of c that were a retransmission of any
+// kind (the retrans column and sort key; the HTML report's column).
+func RetransCount(c *report.Conn) int64 {
 	var n int64
 	for _, k := range retransKinds {
 		n += c.Anomalies[k]
@@ -98,7 +100,7 @@ func framesCell(c *report.Conn, x *cellCtx) string {
 	case x.multi:
 		return fmt.Sprintf("%s:%d-%s:%d", baseName(c.FirstFile), c.FirstFrame, baseName(c.LastFile), c.LastFrame)
 	}
-	return strconv.FormatInt(c.FirstFrame, 10) + "-" + strconv.FormatInt(c.LastFrame, 10)
+	return i64s(c.FirstFrame) + "-" + i64s(c.LastFrame)
 }
 
 func stateCell(c *report.Conn, x *cellCtx) string {

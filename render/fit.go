@@ -115,21 +115,8 @@ func writeTable(w io.Writer, width int, specs []*fitSpec, hdr []string, rows [][
 		}
 	}
 	show, widths := fitWidths(columnWidths(hdr, rows), cols, width, false)
-	var b strings.Builder
-	line := func(cells []string) {
-		for i, c := range cells {
-			if !show[i] {
-				continue
-			}
-			if cols[i].left {
-				c = cutStart(c, widths[i])
-			} else {
-				c = cutCell(c, widths[i])
-			}
-			b.WriteString(" " + c + strings.Repeat(" ", max(0, widths[i]-cellWidth(c))) + " ")
-		}
-		b.WriteString("\n")
-	}
+	var buf []byte
+	line := func(cells []string) { buf = appendRow(buf, cells, show, widths, cols) }
 	line(hdr)
 	var shown []int
 	for i, x := range widths {
@@ -137,10 +124,35 @@ func writeTable(w io.Writer, width int, specs []*fitSpec, hdr []string, rows [][
 			shown = append(shown, x)
 		}
 	}
-	b.WriteString(tableRule(shown))
+	buf = append(buf, tableRule(shown)...)
 	for _, r := range rows {
 		line(r)
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err := w.Write(buf)
 	return err
+}
+
+// appendRow appends a line of a house table: each shown cell between two
+// spaces, padded to its column's width. With cols (a fitted table) a cell
+// wider than its column is cut, from the start for a column marked left.
+func appendRow(b []byte, cells []string, show []bool, widths []int, cols []*connColumn) []byte {
+	for i, c := range cells {
+		if !show[i] {
+			continue
+		}
+		switch {
+		case cols == nil:
+		case cols[i].left:
+			c = cutStart(c, widths[i])
+		default:
+			c = cutCell(c, widths[i])
+		}
+		b = append(b, ' ')
+		b = append(b, c...)
+		for pad := widths[i] - cellWidth(c); pad > 0; pad-- {
+			b = append(b, ' ')
+		}
+		b = append(b, ' ')
+	}
+	return append(b, '\n')
 }

@@ -98,7 +98,7 @@ func sortKey(key string, c *report.Conn) float64 {
 	case "bytes":
 		return float64(c.Bytes.Client + c.Bytes.Server)
 	case "retrans":
-		return float64(retransCount(c))
+		return float64(RetransCount(c))
 	case "rtt":
 		if c.RTTms == nil {
 			return -1

@@ -70,7 +70,6 @@ func NewOverview() *OverviewAcc { return &OverviewAcc{kinds: map[string]*kindSum
 func (acc *OverviewAcc) Add(c *report.Conn, anoms []*report.Anomaly) {
 	var seen []string // the kinds this connection has, counted once each
 	var firstFrames []int64
-	zeroWin := 0
 	for _, a := range anoms {
 		k := acc.kinds[a.Kind]
 		if k == nil {
@@ -86,38 +85,28 @@ func (acc *OverviewAcc) Add(c *report.Conn, anoms []*report.Anomaly) {
 		if a.Severity != "note" && len(firstFrames) < 3 {
 			firstFrames = append(firstFrames, a.Frame)
 		}
-		if a.Kind == "zero_window" {
-			zeroWin++
-		}
 	}
 
-	s := scored{id: c.ID}
-	if n := len(c.Resets); n > 0 {
-		s.score += 50 * float64(n)
-		s.why = append(s.why, fmt.Sprintf("%d RST (%s, frame %d)", n, c.Resets[0].Cause, c.Resets[0].Frame))
-	}
-	if st := c.Stats; st != nil {
-		if rb := st.Client.RexmtBytes + st.Server.RexmtBytes; rb > 0 {
-			s.score += float64(rb) / 1000
-			s.why = append(s.why, sizeWords(rb)+" retransmitted")
-		}
-	}
-	if ra := c.Reassembly; ra != nil {
-		if gb := ra.Client.GapBytes + ra.Server.GapBytes - ra.Client.Snaplen - ra.Server.Snaplen; gb > 0 {
-			s.score += float64(gb) / 500
-			why := sizeWords(gb) + " never captured"
-			if len(c.Gaps) > 0 && c.Gaps[0].Frame > 0 {
-				why += fmt.Sprintf(" (frame %d)", c.Gaps[0].Frame)
-			}
-			s.why = append(s.why, why)
-		}
-	}
-	if zeroWin > 0 {
-		s.score += 20 * float64(zeroWin)
-		s.why = append(s.why, fmt.Sprintf("%d zero windows", zeroWin))
-	}
+	p := troubleOf(c, anoms)
+	s := scored{id: c.ID, score: p.score()}
 	if s.score <= 0 || !acc.wouldKeep(s) {
 		return
+	}
+	if n := len(c.Resets); n > 0 {
+		s.why = append(s.why, fmt.Sprintf("%d RST (%s, frame %d)", n, c.Resets[0].Cause, c.Resets[0].Frame))
+	}
+	if p.rexmtBytes > 0 {
+		s.why = append(s.why, sizeWords(p.rexmtBytes)+" retransmitted")
+	}
+	if p.gapBytes > 0 {
+		why := sizeWords(p.gapBytes) + " never captured"
+		if len(c.Gaps) > 0 && c.Gaps[0].Frame > 0 {
+			why += fmt.Sprintf(" (frame %d)", c.Gaps[0].Frame)
+		}
+		s.why = append(s.why, why)
+	}
+	if p.zeroWin > 0 {
+		s.why = append(s.why, fmt.Sprintf("%d zero windows", p.zeroWin))
 	}
 	if len(c.Resets) > 0 {
 		s.frames = append(s.frames, c.Resets[0].Frame)
@@ -134,6 +123,43 @@ func (acc *OverviewAcc) Add(c *report.Conn, anoms []*report.Anomaly) {
 	}
 	copy(acc.worst[i+1:], acc.worst[i:])
 	acc.worst[i] = s
+}
+
+// trouble is what makes a connection worth a look, by the measures of
+// the worst-connections list.
+type trouble struct {
+	rsts                 int
+	rexmtBytes, gapBytes int64
+	zeroWin              int
+}
+
+func troubleOf(c *report.Conn, anoms []*report.Anomaly) trouble {
+	t := trouble{rsts: len(c.Resets)}
+	if st := c.Stats; st != nil {
+		t.rexmtBytes = st.Client.RexmtBytes + st.Server.RexmtBytes
+	}
+	if ra := c.Reassembly; ra != nil {
+		t.gapBytes = max(0, ra.Client.GapBytes+ra.Server.GapBytes-ra.Client.Snaplen-ra.Server.Snaplen)
+	}
+	for _, a := range anoms {
+		if a.Kind == "zero_window" {
+			t.zeroWin++
+		}
+	}
+	return t
+}
+
+// score weighs the measures: a RST 50, a kilobyte retransmitted 1, 500
+// bytes never captured 1, a zero window 20.
+func (t trouble) score() float64 {
+	return 50*float64(t.rsts) + float64(t.rexmtBytes)/1000 + float64(t.gapBytes)/500 + 20*float64(t.zeroWin)
+}
+
+// TroubleScore is how much a connection deserves a look, as the "Worst
+// connections" list ranks them (0: nothing to see); the HTML report keeps
+// the ladders and graphs of the highest.
+func TroubleScore(c *report.Conn, anoms []*report.Anomaly) float64 {
+	return troubleOf(c, anoms).score()
 }
 
 // worse says whether a ranks after b: a lower score, or the same score and

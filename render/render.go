@@ -216,21 +216,20 @@ func (s *CSVStream) Finish() error {
 
 // csvRow appends the CSV cells of c to row.
 func csvRow(row []string, c *report.Conn) []string {
-	i64 := func(n int64) string { return strconv.FormatInt(n, 10) }
 	row = append(row,
-		strconv.Itoa(c.ID), c.Client, c.Server, c.VLAN, c.ServerVLAN, string(c.RoleBy), c.FirstFile, i64(c.FirstFrame),
-		c.LastFile, i64(c.LastFrame), c.Start, strconv.FormatFloat(c.Duration, 'f', 6, 64),
-		i64(c.Packets.Client), i64(c.Packets.Server), i64(c.Bytes.Client), i64(c.Bytes.Server),
-		i64(c.SYN.Client), i64(c.SYN.Server), i64(c.FIN.Client), i64(c.FIN.Server),
-		i64(c.RST.Client), i64(c.RST.Server), c.State, hsClass(c), closeClass(c), c.ClosedBy,
-		c.ClientState, c.ServerState, c.ConnState, c.History, i64(c.Truncated), strconv.FormatBool(c.Reused), anomalyCSV(c.Anomalies), csvRTT(c.RTTms),
+		strconv.Itoa(c.ID), c.Client, c.Server, c.VLAN, c.ServerVLAN, string(c.RoleBy), c.FirstFile, i64s(c.FirstFrame),
+		c.LastFile, i64s(c.LastFrame), c.Start, strconv.FormatFloat(c.Duration, 'f', 6, 64),
+		i64s(c.Packets.Client), i64s(c.Packets.Server), i64s(c.Bytes.Client), i64s(c.Bytes.Server),
+		i64s(c.SYN.Client), i64s(c.SYN.Server), i64s(c.FIN.Client), i64s(c.FIN.Server),
+		i64s(c.RST.Client), i64s(c.RST.Server), c.State, hsClass(c), closeClass(c), c.ClosedBy,
+		c.ClientState, c.ServerState, c.ConnState, c.History, i64s(c.Truncated), strconv.FormatBool(c.Reused), anomalyCSV(c.Anomalies), csvRTT(c.RTTms),
 	)
 	var ra report.Reassembly
 	if c.Reassembly != nil {
 		ra = *c.Reassembly
 	}
-	return append(row, i64(ra.Client.Delivered), i64(ra.Server.Delivered), i64(ra.Client.OutOfOrder), i64(ra.Server.OutOfOrder),
-		i64(ra.Client.Duplicate), i64(ra.Server.Duplicate), i64(ra.Client.GapBytes), i64(ra.Server.GapBytes))
+	return append(row, i64s(ra.Client.Delivered), i64s(ra.Server.Delivered), i64s(ra.Client.OutOfOrder), i64s(ra.Server.OutOfOrder),
+		i64s(ra.Client.Duplicate), i64s(ra.Server.Duplicate), i64s(ra.Client.GapBytes), i64s(ra.Server.GapBytes))
 }
 
 // anomalyTable lists every anomaly in capture order.
@@ -501,3 +500,6 @@ func InterruptedText(s *report.Summary) string {
 	}
 	return fmt.Sprintf("by %s %s: what was read before is reported, connections still open then as open", s.Signal, at)
 }
+
+// i64s is n in decimal.
+func i64s(n int64) string { return strconv.FormatInt(n, 10) }

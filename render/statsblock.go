@@ -15,7 +15,6 @@ type statLine struct {
 	val         func(d *report.DirStats) string
 }
 
-func i64s(n int64) string { return strconv.FormatInt(n, 10) }
 func yn(b bool) string {
 	if b {
 		return "Y"

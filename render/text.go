@@ -74,18 +74,18 @@ type TextStream struct {
 	held      heldRows               // o.Sort, o.Top
 	shown     int                    // rows printed (o.Top)
 	streaming bool
-	done      []connRow // the rows of a table printed at the end
-	vlan      bool      // the table shows its vlan column (decided on the rows held)
-	show      []bool    // the columns shown, once decided
-	widths    []int     // the columns' widths, once decided
+	done      []connRow     // the rows of a table printed at the end
+	vlan      bool          // the table shows its vlan column (decided on the rows held)
+	show      []bool        // the columns shown, once decided
+	widths    []int         // the columns' widths, once decided
+	cut       []*connColumn // with o.Width: the columns, whose cells are cut to their widths
 	line      []byte
 	err       error
 }
 
-// connRow is a row of the connection table: a cell per column, and the
-// VLAN apart (whether the column is shown depends on every row held).
+// connRow is a row of the connection table: a cell per column (the vlan
+// column's is shown only when a row held has one: rowVLAN).
 type connRow struct {
-	vlan  string
 	cells []string
 }
 
@@ -152,7 +152,7 @@ func (s *TextStream) rowOf(c *report.Conn) connRow {
 	for i, col := range s.cols {
 		cells[i] = col.cell(c, &s.ctx)
 	}
-	return connRow{vlan: vlanText(c), cells: cells}
+	return connRow{cells: cells}
 }
 
 // decide sets which columns the table shows and their widths, from the
@@ -161,8 +161,8 @@ func (s *TextStream) rowOf(c *report.Conn) connRow {
 func (s *TextStream) decide(rows []connRow) {
 	s.vlan = s.chosen && s.vlanCol >= 0
 	for _, r := range rows {
-		if r.vlan != "" {
-			s.vlan = s.vlanCol >= 0
+		if s.rowVLAN(r) != "" {
+			s.vlan = true
 		}
 	}
 	hdr := s.header()
@@ -182,6 +182,9 @@ func (s *TextStream) decide(rows []connRow) {
 		}
 	}
 	s.show, s.widths = fitWidths(widths, s.visible(), s.o.Width, s.chosen)
+	if s.o.Width > 0 {
+		s.cut = s.visible() // a fitted table cuts its cells to their columns
+	}
 }
 
 // visible is the columns of the table, the vlan column left out when no
@@ -256,14 +259,22 @@ func (s *TextStream) cellsOf(r connRow) []string {
 		return r.cells
 	}
 	cells := slices.Delete(slices.Clone(r.cells), s.vlanCol, s.vlanCol+1)
-	if r.vlan != "" && s.connCol >= 0 {
+	if v := s.rowVLAN(r); v != "" && s.connCol >= 0 {
 		i := s.connCol
 		if s.connCol > s.vlanCol {
 			i--
 		}
-		cells[i] += " (vlan " + r.vlan + ")"
+		cells[i] += " (vlan " + v + ")"
 	}
 	return cells
+}
+
+// rowVLAN is the row's VLAN cell ("" without a vlan column).
+func (s *TextStream) rowVLAN(r connRow) string {
+	if s.vlanCol < 0 {
+		return ""
+	}
+	return r.cells[s.vlanCol]
 }
 
 // writeRow writes a row that leaves the buffer: at once when streaming,
@@ -284,22 +295,7 @@ func (s *TextStream) writeRow(r connRow) {
 // spaces, padded to its column's width; with o.Width a cell wider than its
 // column is cut.
 func (s *TextStream) writeLine(cells []string) {
-	b := s.line[:0]
-	for i, c := range cells {
-		if !s.show[i] {
-			continue
-		}
-		if s.o.Width > 0 {
-			c = cutCell(c, s.widths[i])
-		}
-		b = append(b, ' ')
-		b = append(b, c...)
-		for pad := s.widths[i] - cellWidth(c); pad > 0; pad-- {
-			b = append(b, ' ')
-		}
-		b = append(b, ' ')
-	}
-	b = append(b, '\n')
+	b := appendRow(s.line[:0], cells, s.show, s.widths, s.cut)
 	s.line = b
 	if s.err == nil {
 		_, s.err = s.w.Write(b)

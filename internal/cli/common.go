@@ -126,19 +126,37 @@ type idFlags struct {
 	Streams   string      // --stream: Wireshark's tcp.stream numbers
 }
 
-// optDuration is a duration flag that knows whether it was given, so that
-// options built in code (tests, other callers) get the defaults of the
-// command line.
+// optDuration is --reuse-idle: a duration flag (pflag.Value) that knows
+// whether it was given, so that options built in code (tests, other
+// callers) get the defaults of the command line.
 type optDuration struct {
-	D   time.Duration
-	Set bool
+	D     time.Duration
+	Given bool
 }
 
 func reuseIdle(d time.Duration) optDuration { return optDuration{d, true} }
 
+func (o *optDuration) String() string {
+	if !o.Given {
+		return analyze.DefaultConfig().ReuseIdle.String()
+	}
+	return o.D.String()
+}
+
+func (o *optDuration) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*o = optDuration{d, true}
+	return nil
+}
+
+func (o *optDuration) Type() string { return "duration" }
+
 // add registers --reuse-idle and --stream (single: one stream number).
 func (x *idFlags) add(f *pflag.FlagSet, single bool) {
-	f.Var(&reuseValue{&x.ReuseIdle}, "reuse-idle", "a SYN with a new ISN after this much idle time starts a new connection on the same tuple (changes IDs: give every command the same value)")
+	f.Var(&x.ReuseIdle, "reuse-idle", "a SYN with a new ISN after this much idle time starts a new connection on the same tuple (changes IDs: give every command the same value)")
 	what := "these connections by Wireshark's tcp.stream numbers (0-based: stream N is connection N+1), e.g. 0,4-6"
 	if single {
 		what = "the connection by its Wireshark tcp.stream number (0-based: stream N is connection N+1)"
@@ -148,7 +166,7 @@ func (x *idFlags) add(f *pflag.FlagSet, single bool) {
 
 // apply checks the flags and sets the configuration.
 func (x *idFlags) apply(cfg *analyze.Config) error {
-	if !x.ReuseIdle.Set {
+	if !x.ReuseIdle.Given {
 		return nil
 	}
 	if x.ReuseIdle.D < 0 {
@@ -157,27 +175,6 @@ func (x *idFlags) apply(cfg *analyze.Config) error {
 	cfg.ReuseIdle = x.ReuseIdle.D
 	return nil
 }
-
-// reuseValue is the pflag.Value of --reuse-idle.
-type reuseValue struct{ o *optDuration }
-
-func (v *reuseValue) String() string {
-	if v.o == nil || !v.o.Set {
-		return analyze.DefaultConfig().ReuseIdle.String()
-	}
-	return v.o.D.String()
-}
-
-func (v *reuseValue) Set(s string) error {
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return err
-	}
-	*v.o = optDuration{d, true}
-	return nil
-}
-
-func (v *reuseValue) Type() string { return "duration" }
 
 // ids is the IDs of --conn and --stream together (nil: no ID selection).
 func (x *idFlags) ids(conns string) (map[int]bool, error) {
@@ -247,8 +244,16 @@ func missingIDs(ids map[int]bool, total int) error {
 		}
 		names = append(names, strconv.Itoa(id))
 	}
-	return &ExitError{Code: ExitUsage, Err: fmt.Errorf("no connection %s: the capture has %d connection%s (IDs 1-%d; Wireshark's tcp.stream 0-%d)",
-		strings.Join(names, ", "), total, map[bool]string{true: "", false: "s"}[total == 1], total, max(total-1, 0))}
+	return &ExitError{Code: ExitUsage, Err: fmt.Errorf("no connection %s: the capture has %s (IDs 1-%d; Wireshark's tcp.stream 0-%d)",
+		strings.Join(names, ", "), connections(total), total, max(total-1, 0))}
+}
+
+// connections is "1 connection" or "n connections".
+func connections(n int) string {
+	if n == 1 {
+		return "1 connection"
+	}
+	return strconv.Itoa(n) + " connections"
 }
 
 // connsFound is how many connections the run found, selected or not.
@@ -280,4 +285,39 @@ func (q *connQuery) prepare(cfg *analyze.Config) (analyze.Selection, map[int]boo
 	}
 	sel, err := selection(q.Filter, ids, q.Where)
 	return sel, ids, err
+}
+
+// checkFlags rejects values that mean nothing, whatever the command (root's
+// PersistentPreRunE): counts that must be positive, durations that must be
+// positive or not negative, and the choices of --progress. Other choices,
+// and --reuse-idle (idFlags.apply), are checked by their commands.
+func checkFlags(cmd *cobra.Command) error {
+	var err error
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if err != nil || !f.Changed {
+			return
+		}
+		bad := func(format string, a ...any) {
+			err = &ExitError{Code: ExitUsage, Err: fmt.Errorf("--"+f.Name+" "+format, a...)}
+		}
+		switch f.Name {
+		case "workers", "max-conns", "snaplen", "height":
+			if n, e := cmd.Flags().GetInt(f.Name); e == nil && n < 1 {
+				bad("must be at least 1, not %d", n)
+			}
+		case "idle":
+			if d, e := cmd.Flags().GetDuration(f.Name); e == nil && d <= 0 {
+				bad("must be a positive duration (e.g. 30s, 5m), not %s", d)
+			}
+		case "duration": // --reuse-idle: idFlags.apply
+			if d, e := cmd.Flags().GetDuration(f.Name); e == nil && d < 0 {
+				bad("must not be negative, not %s", d)
+			}
+		case "progress":
+			if v := f.Value.String(); v != "auto" && v != "never" {
+				bad("must be auto or never, not %q", v)
+			}
+		}
+	})
+	return err
 }

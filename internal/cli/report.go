@@ -76,6 +76,13 @@ func RunReport(o ReportOptions, stdio IO) error {
 	if o.Details < 0 {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--details must be 0 or more, not %d", o.Details)}
 	}
+	// The page goes to a temporary file beside the target, renamed over
+	// it once whole: a failed or interrupted run leaves no half page.
+	return withOutput(o.Output, stdio, func(s IO) error { return writeReport(o, s) })
+}
+
+// writeReport analyzes the inputs and writes the page to stdio.Out.
+func writeReport(o ReportOptions, stdio IO) error {
 	kj, err := o.Kernel.joiner()
 	if err != nil {
 		return err
@@ -90,18 +97,12 @@ func RunReport(o ReportOptions, stdio IO) error {
 	eng := analyze.NewEngine(cfg)
 	eng.Select(sel)
 
-	// The page goes to a temporary file beside the target, renamed over
-	// it once whole: a failed or interrupted run leaves no half page.
-	out, commit, abort, err := outputFile(o.Output, stdio)
-	if err != nil {
-		return &ExitError{Code: ExitOutput, Err: fmt.Errorf("-o %s: %w", o.Output, err)}
-	}
 	heavy := o.Details
 	if heavy == 0 {
 		heavy = -1
 	}
 	inputs := strings.Join(o.Files, " ")
-	b := htmlreport.New(out, htmlreport.Options{
+	b := htmlreport.New(stdio.Out, htmlreport.Options{
 		Title: strings.Join(o.Files, ", "), Heavy: heavy, Graphs: reportGraphs,
 		Command: "tcptrace timeline " + inputs + " --conn {id}",
 	})
@@ -109,7 +110,6 @@ func RunReport(o ReportOptions, stdio IO) error {
 	names, code, closeInputs, err := runInputsOpen(o.Files, stdio, eng, o.Progress, opened)
 	if err != nil {
 		closeInputs()
-		abort()
 		return err
 	}
 	rep := eng.Report(names)
@@ -118,15 +118,10 @@ func RunReport(o ReportOptions, stdio IO) error {
 		rep.Summary.KernelEvents = kernelSummary(&o.Kernel, kj, stdio)
 	}
 	if err := b.Finish(&rep.Summary); err != nil {
-		abort()
 		return writeFailed(err)
 	}
 	if err := missingIDs(ids, connsFound(&rep.Summary)); err != nil {
-		abort()
 		return err
-	}
-	if err := commit(); err != nil {
-		return writeFailed(err)
 	}
 	return inputStatus(code)
 }

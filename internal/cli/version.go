@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 )
 
 // Version is tcptrace's version: the module version (v1.2.3 when built by
@@ -57,38 +56,4 @@ func newVersionCmd(stdio IO) *cobra.Command {
 			return err
 		},
 	}
-}
-
-// checkFlags rejects values that mean nothing, whatever the command:
-// counts that must be positive, durations that must be positive, and the
-// choices of --progress. (Other choices are checked by their commands.)
-func checkFlags(cmd *cobra.Command) error {
-	var err error
-	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		if err != nil || !f.Changed {
-			return
-		}
-		bad := func(format string, a ...any) {
-			err = &ExitError{Code: ExitUsage, Err: fmt.Errorf("--"+f.Name+" "+format, a...)}
-		}
-		switch f.Name {
-		case "workers", "max-conns", "snaplen", "count", "height":
-			if n, e := cmd.Flags().GetInt(f.Name); e == nil && n < 1 {
-				bad("must be at least 1, not %d", n)
-			}
-		case "idle", "evict-idle":
-			if d, e := cmd.Flags().GetDuration(f.Name); e == nil && d <= 0 {
-				bad("must be a positive duration (e.g. 30s, 5m), not %s", d)
-			}
-		case "duration", "reuse-idle", "linger":
-			if d, e := cmd.Flags().GetDuration(f.Name); e == nil && d < 0 {
-				bad("must not be negative, not %s", d)
-			}
-		case "progress":
-			if v := f.Value.String(); v != "auto" && v != "never" {
-				bad("must be auto or never, not %q", v)
-			}
-		}
-	})
-	return err
 }

@@ -9,7 +9,8 @@
 // decompresses when a connection is opened (DecompressionStream), so that
 // a report of many thousands of connections stays small and opens fast.
 // The ladder and the graphs, the largest part, are kept for the Heavy
-// most troubled connections (the others say how to draw them).
+// most troubled connections, as render.TroubleScore ranks them (the others
+// say how to draw them).
 package htmlreport
 
 import (
@@ -92,7 +93,7 @@ type row struct {
 	State, HS, Close, Zeek string
 	Anoms, Causes          string
 	Retrans                int64
-	Trouble                int64
+	Trouble                float64
 	Chunk                  int
 }
 
@@ -125,7 +126,7 @@ type anom struct {
 
 type heavyItem struct {
 	id      int
-	trouble int64
+	trouble float64
 	blob    string // base64 of gzip of {"ladder":…, "graphs":[…]}
 }
 
@@ -148,30 +149,6 @@ func New(w io.Writer, o Options) *Builder {
 	return &Builder{w: w, o: o, pending: map[int]json.RawMessage{}, counts: counts{
 		HS: map[string]int{}, Close: map[string]int{}, Zeek: map[string]int{}, Causes: map[string]int{}, AnomKinds: map[string]int{},
 	}}
-}
-
-// trouble scores how much a connection deserves a look: its RSTs, its
-// anomalies (warnings and errors more), an unclean ending.
-func trouble(c *report.Conn, anoms []*report.Anomaly) int64 {
-	t := int64(100 * len(c.Resets))
-	for _, a := range anoms {
-		switch a.Severity {
-		case "error":
-			t += 20
-		case "warn":
-			t += 5
-		default:
-			t++
-		}
-	}
-	if c.Close != nil {
-		switch c.Close.Class {
-		case "four-way", "three-way", "simultaneous":
-		default:
-			t += 10
-		}
-	}
-	return t
 }
 
 // Conn takes one finished connection (with its timeline rows, for the
@@ -201,10 +178,8 @@ func (b *Builder) Conn(c *report.Conn, anoms []*report.Anomaly) {
 	for k, n := range c.Anomalies {
 		kinds = append(kinds, k)
 		b.counts.AnomKinds[k] += int(n)
-		if k == "retransmission" || k == "fast_retransmission" || k == "spurious_retransmission" {
-			r.Retrans += n
-		}
 	}
+	r.Retrans = render.RetransCount(c)
 	sort.Strings(kinds)
 	for i, k := range kinds {
 		kinds[i] = fmt.Sprintf("%s %d", k, c.Anomalies[k])
@@ -220,7 +195,7 @@ func (b *Builder) Conn(c *report.Conn, anoms []*report.Anomaly) {
 		}
 	}
 	r.Causes = strings.Join(causes, ", ")
-	r.Trouble = trouble(c, anoms)
+	r.Trouble = render.TroubleScore(c, anoms)
 	b.counts.Conns++
 
 	d := detail{Handshake: c.Handshake, Close: c.Close, ClosedBy: c.ClosedBy, ClientState: c.ClientState,
@@ -253,7 +228,7 @@ func (b *Builder) Conn(c *report.Conn, anoms []*report.Anomaly) {
 // keepHeavy renders the ladder and graphs of c if it is among the o.Heavy
 // most troubled so far. A connection kept now may be pushed out by a later,
 // more troubled one.
-func (b *Builder) keepHeavy(c *report.Conn, t int64) {
+func (b *Builder) keepHeavy(c *report.Conn, t float64) {
 	if b.o.Heavy < 0 {
 		return
 	}
