@@ -52,7 +52,7 @@ type Config struct {
 	// emulation, and no connection records. For follow and export.
 	StreamsOnly bool
 	// Lean: the connection records are for a stream that leaves out the
-	// per-direction statistics and the state transitions (render.Lean:
+	// per-direction statistics and the state transitions (render.JSONRecord:
 	// JSON without --stats), so record does not build them. The statistics
 	// still run: the record's rtt_ms may come from their RTT samples.
 	Lean bool

@@ -36,29 +36,21 @@ type Options struct {
 	Stats   bool     // a tcptrace -l block per connection instead of the table (statsBlock)
 }
 
-// JSONLines writes one JSON object per line: every connection ("type":"conn")
-// then the summary ("type":"summary"). See docs/json.md.
-func JSONLines(w io.Writer, r *report.Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	for _, c := range r.Conns {
-		if err := enc.Encode(c); err != nil {
-			return err
-		}
+// JSONRecord readies a connection record for JSON output (docs/json.md,
+// "Absent fields"). A connection of one segment has no last_frame (nor
+// last_file): it is the first. Unless full (--stats), the record leaves out
+// what JSON output carries only with --stats: the per-direction statistics
+// (C tcptrace's -l list) and the state machine's detail, the transitions
+// and the final state of each endpoint. A one-SYN connection's record is
+// then an eighth of the full size.
+func JSONRecord(c *report.Conn, full bool) {
+	if c.LastFrame == c.FirstFrame && c.LastFile == c.FirstFile {
+		c.LastFrame, c.LastFile = 0, ""
 	}
-	for _, a := range r.Anomalies {
-		if err := enc.Encode(a); err != nil {
-			return err
-		}
+	if !full {
+		c.Stats, c.Transitions, c.ClientState, c.ServerState = nil, nil, "", ""
 	}
-	return enc.Encode(&r.Summary)
 }
-
-// Lean leaves out of a connection record what JSON output carries only
-// with --stats: the per-direction statistics (C tcptrace's -l list) and
-// the list of state transitions (docs/json.md). A one-SYN connection's
-// record is then a sixth of the size.
-func Lean(c *report.Conn) { c.Stats, c.Transitions = nil, nil }
 
 // JSONStream writes JSON lines as connections finish: each "type":"conn"
 // record followed by its "type":"anomaly" records, then, at the end, the
@@ -67,7 +59,7 @@ func Lean(c *report.Conn) { c.Stats, c.Transitions = nil, nil }
 // kept and returned by Finish.
 type JSONStream struct {
 	// Full keeps each record's per-direction statistics and state
-	// transitions (analyze --stats); by default they are left out (Lean).
+	// transitions (analyze --stats); by default they are left out (JSONRecord).
 	Full bool
 	w    *bufio.Writer
 	enc  *json.Encoder
@@ -110,9 +102,7 @@ func (s *JSONStream) loop() {
 
 // Conn queues one connection and its anomalies; neither may change after.
 func (s *JSONStream) Conn(c *report.Conn, anoms []*report.Anomaly) {
-	if !s.Full {
-		Lean(c)
-	}
+	JSONRecord(c, s.Full)
 	s.q <- streamed{c, anoms}
 }
 

@@ -52,7 +52,7 @@ type Conn struct {
 	FirstFile  string  `json:"first_file,omitempty"`
 	FirstFrame int64   `json:"first_frame"`
 	LastFile   string  `json:"last_file,omitempty"`
-	LastFrame  int64   `json:"last_frame"`
+	LastFrame  int64   `json:"last_frame,omitempty"` // absent in JSON for a connection of one segment (render.JSONRecord)
 	Start      string  `json:"start"`             // RFC 3339 UTC, nanoseconds
 	Duration   float64 `json:"duration,omitzero"` // seconds from first to last packet; absent when 0
 	Packets    Dir     `json:"packets"`

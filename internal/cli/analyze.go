@@ -146,7 +146,7 @@ func RunAnalyze(o AnalyzeOptions, stdio IO) error {
 		cfg.Idle = o.Idle
 	}
 	// JSON without --stats leaves the statistics and transitions out
-	// (render.Lean): the records need not build them (unless --write-pcap
+	// (render.JSONRecord): the records need not build them (unless --write-pcap
 	// comments on the transitions: ws.configure).
 	cfg.Lean = o.Format == "json" && !o.Stats
 	ws.configure(&cfg)

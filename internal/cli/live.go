@@ -202,7 +202,7 @@ func runLive(o LiveOptions, stdio IO, r *liveRun) error {
 	if o.Idle > 0 {
 		cfg.Idle, cfg.EvictIdle = o.Idle, o.Idle
 	}
-	cfg.Lean = o.Format == "json" && !o.Stats // liveOut.write: render.Lean
+	cfg.Lean = o.Format == "json" && !o.Stats // liveOut.write: render.JSONRecord
 	eng := analyze.NewEngine(cfg)
 	kj := analyze.NewKernelJoiner(nil)
 	if r.kernel != nil {
@@ -494,9 +494,7 @@ func (l *liveOut) write(c *report.Conn, anoms []*report.Anomaly) {
 	l.conns++
 	ro := render.Options{Color: l.color}
 	if l.enc != nil {
-		if !l.o.Stats {
-			render.Lean(c)
-		}
+		render.JSONRecord(c, l.o.Stats)
 		if l.err = l.enc.Encode(c); l.err != nil {
 			return
 		}

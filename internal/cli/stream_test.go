@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -219,4 +220,71 @@ func (c *capped) Write(p []byte) (int, error) {
 		c.b.Write(p[:min(room, len(p))])
 	}
 	return len(p), nil
+}
+
+// TestJSONBytesPerSYN: on a generated flood of a million one-SYN
+// connections (issue 15's capture), analyze --format json writes at most
+// 400 bytes a connection record (docs/json.md, "Absent fields"), and each
+// record still says what the connection was.
+func TestJSONBytesPerSYN(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a million connections: not in -short")
+	}
+	if raceEnabled {
+		t.Skip("too slow under the race detector; go test without -race runs it")
+	}
+	const n = 1_000_000
+	path := filepath.Join(t.TempDir(), "syn.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pcapgen.WriteFlood(f, n, pcapgen.FloodSYN); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	records, size := 0, 0
+	var first, last []byte
+	out := &lineTail{count: func(l []byte) {
+		if !bytes.HasPrefix(l, []byte(`{"type":"conn"`)) {
+			return
+		}
+		records++
+		size += len(l) + 1
+		if first == nil {
+			first = bytes.Clone(l)
+		}
+		last = append(last[:0], l...)
+	}}
+	err = RunAnalyze(AnalyzeOptions{Files: []string{path}, Format: "json", Color: "never", Progress: "never"},
+		IO{Out: out, Err: io.Discard, Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if records != n {
+		t.Fatalf("%d connection records, want %d", records, n)
+	}
+	per := float64(size) / n
+	t.Logf("%d records, %.1f bytes each", records, per)
+	if per > 400 {
+		t.Errorf("%.1f bytes a one-SYN connection record, want at most 400", per)
+	}
+	for _, l := range [][]byte{first, last} {
+		var c struct {
+			FirstFrame int64          `json:"first_frame"`
+			LastFrame  *int64         `json:"last_frame"`
+			Packets    map[string]int `json:"packets"`
+			State      string         `json:"state"`
+			ConnState  string         `json:"conn_state"`
+			History    string         `json:"history"`
+		}
+		if err := json.Unmarshal(l, &c); err != nil {
+			t.Fatalf("%s: %v", l, err)
+		}
+		if c.FirstFrame == 0 || c.LastFrame != nil || c.Packets["client"] != 1 || c.State != "syn-unanswered, never-opened" || c.ConnState != "S0" || c.History != "S" {
+			t.Errorf("a one-SYN record says %+v: %s", c, l)
+		}
+	}
 }
