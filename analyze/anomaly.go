@@ -88,9 +88,6 @@ type anomaly struct {
 // than keeping its own copy: docs/architecture.md says where a new check
 // goes and which facts it reads.
 type checker struct {
-	ttl     [2]uint8
-	ipid    [2]uint32
-	seen    [2]bool
 	prev    [2]sig
 	edge    [2]seqnum.Value // right edge advertised by each direction (ack + scaled window)
 	edgeSet [2]bool
@@ -162,7 +159,7 @@ func (k *checker) check(c *Conn, d tcp.Dir, s *tcp.Segment, evs []statemachine.E
 
 	k.stateEvents(c, d, s, evs, raise)
 	dataAfterFIN(s, pre, raise)
-	k.ipPattern(c, d, s, raise)
+	k.ipPattern(c, d, s, pre, raise)
 	if k.checksums && !zeek.TCPChecksumOK(s) {
 		raise(kBadChecksum, "TCP checksum does not match (normal for the sender's own packets with checksum offload)")
 	}
@@ -226,26 +223,26 @@ func dataAfterFIN(s *tcp.Segment, pre preState, raise raiseFunc) {
 }
 
 // ipPattern checks the IP-level pattern of the sender on RSTs: a RST whose
-// TTL or IP ID does not follow the sender's other packets may come from a
+// TTL or IP ID does not follow the sender's previous segment (whatever its
+// flags: pre.prev, the reset diagnosis's record of it) may come from a
 // middlebox (evidence for the reset diagnosis). On other segments hosts
-// with a global IP ID counter make jumps normal. It then remembers the
-// segment's TTL and IP ID, whatever its flags.
-func (k *checker) ipPattern(c *Conn, d tcp.Dir, s *tcp.Segment, raise raiseFunc) {
-	if k.seen[d] && s.Flags&tcp.RST != 0 {
-		if s.TTL != k.ttl[d] {
-			raise(kTTLChange, fmt.Sprintf("RST with TTL %d, the sender's other segments had %d", s.TTL, k.ttl[d]))
-		}
-		// Only against a sender whose IDs follow a counter (its habits so
-		// far): random IDs jump by nature.
-		if !s.IPv6 && k.ipid[d] != 0 && s.IPID != 0 && (c.diag == nil || c.diag.hab[d].ipidPolicy() == ipidIncrementing) {
-			// Either way by more than 2048: reordering moves IDs a little
-			// back, a stack's own counter does not jump that far.
-			if fwd := uint16(s.IPID - k.ipid[d]); fwd > 2048 && fwd < 65536-2048 {
-				raise(kIPIDBreak, fmt.Sprintf("RST with IP ID %d, the sender's previous segment had %d", s.IPID, k.ipid[d]))
-			}
+// with a global IP ID counter make jumps normal.
+func (k *checker) ipPattern(c *Conn, d tcp.Dir, s *tcp.Segment, pre preState, raise raiseFunc) {
+	if !pre.prevSeen || s.Flags&tcp.RST == 0 {
+		return
+	}
+	if s.TTL != pre.prevTTL {
+		raise(kTTLChange, fmt.Sprintf("RST with TTL %d, the sender's other segments had %d", s.TTL, pre.prevTTL))
+	}
+	// Only against a sender whose IDs follow a counter (its habits so
+	// far): random IDs jump by nature.
+	if !s.IPv6 && pre.prevIPID != 0 && s.IPID != 0 && c.diag.hab[d].ipidPolicy() == ipidIncrementing {
+		// Either way by more than 2048: reordering moves IDs a little
+		// back, a stack's own counter does not jump that far.
+		if fwd := uint16(s.IPID - pre.prevIPID); fwd > 2048 && fwd < 65536-2048 {
+			raise(kIPIDBreak, fmt.Sprintf("RST with IP ID %d, the sender's previous segment had %d", s.IPID, pre.prevIPID))
 		}
 	}
-	k.seen[d], k.ttl[d], k.ipid[d] = true, s.TTL, s.IPID
 }
 
 // outsideWindow reports data beyond the receiver's right edge. A one-byte
@@ -462,11 +459,21 @@ type preState struct {
 	max        seqnum.Value // highest sequence sent by the segment's sender so far
 	peerMax    seqnum.Value // highest sequence sent by the peer so far
 	peerWindow uint16       // the receiver's last advertised window
+	// The sender's previous segment's TTL and IP ID (prevSeen: it had
+	// one), from the reset diagnosis's record of each direction's last
+	// segment (diag.last), the one copy of it.
+	prevTTL  uint8
+	prevSeen bool
+	prevIPID uint32
 }
 
 func capturePre(c *Conn, d tcp.Dir) preState {
 	me, peer := &c.SM.H[d], &c.SM.H[d.Peer()]
-	return preState{finSeen: me.FinSeen, finSeq: me.FinSeq, finFrame: me.FinFrame, max: me.Max, peerMax: peer.Max, peerWindow: peer.Window}
+	p := preState{finSeen: me.FinSeen, finSeq: me.FinSeq, finFrame: me.FinFrame, max: me.Max, peerMax: peer.Max, peerWindow: peer.Window}
+	if g := c.diag; g.hasLast[d] {
+		p.prevTTL, p.prevIPID, p.prevSeen = g.last[d].ttl, g.last[d].ipid, true
+	}
+	return p
 }
 
 var wsDetail = map[string]string{
