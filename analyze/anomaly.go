@@ -104,8 +104,6 @@ type checker struct {
 	recentI     [2]int          // the next slot: len(recent[d]) until it is full
 	conflict    anomaly         // a conflicting retransmission found by conflicting, reported by flushConflict
 	conflictSet bool            // conflict holds one
-	sent        [2]seqnum.Value // highest sequence number each direction sent
-	sentSet     [2]bool
 	maxWin      [2]uint32
 	ackSet      [2]bool
 	pendAck     [2]seqnum.Value // an ACK beyond everything the peer was seen to send
@@ -169,7 +167,7 @@ func (k *checker) check(c *Conn, d tcp.Dir, s *tcp.Segment, evs []statemachine.E
 	k.conflicting(c, d, s)
 	k.outsideWindow(d, s, pre, raise)
 	k.ackField(c, d, s, raise)
-	k.settlePendingAck(d, s, add)
+	k.settlePendingAck(c, d, s, add)
 }
 
 // stateEvents reports a segment after the RST that ended the connection
@@ -293,7 +291,7 @@ func (k *checker) ackField(c *Conn, d tcp.Dir, s *tcp.Segment, raise raiseFunc) 
 	// before they existed).
 	peer := d.Peer()
 	ph := &c.SM.H[peer]
-	if k.sentSet[peer] && k.sent[peer].LessThan(s.Ack) && !ph.FinSeen && k.pendFrame[d] == 0 {
+	if sent, ok := c.stats.SndMax(peer); ok && sent.LessThan(s.Ack) && !ph.FinSeen && k.pendFrame[d] == 0 {
 		k.pendAck[d], k.pendFrame[d], k.pendFile[d], k.pendTS[d] = s.Ack, s.Frame, s.File, s.TS
 	}
 }
@@ -303,13 +301,13 @@ func (k *checker) ackField(c *Conn, d tcp.Dir, s *tcp.Segment, raise raiseFunc) 
 // were acknowledged before they existed, reported on the ACK's frame
 // (ack_unsent_data). Any data segment from this side ends the wait,
 // reported or not.
-func (k *checker) settlePendingAck(d tcp.Dir, s *tcp.Segment, add func(anomaly)) {
+func (k *checker) settlePendingAck(c *Conn, d tcp.Dir, s *tcp.Segment, add func(anomaly)) {
 	peer := d.Peer()
 	f := k.pendFrame[peer]
 	if f == 0 || s.Len == 0 {
 		return
 	}
-	if k.sentSet[d] && k.sent[d].LessThanEq(s.Seq) && s.Seq.LessThan(k.pendAck[peer]) {
+	if sent, ok := c.stats.SndMax(d); ok && sent.LessThanEq(s.Seq) && s.Seq.LessThan(k.pendAck[peer]) {
 		add(anomaly{Kind: kAckUnsentData, Severity: severities[kAckUnsentData], Dir: peer, Frame: f, File: k.pendFile[peer], TS: k.pendTS[peer], Related: []int64{s.Frame},
 			Detail: fmt.Sprintf("ACK %d acknowledged bytes first sent afterwards, in frame %d (seq %d)", uint32(k.pendAck[peer]), s.Frame, uint32(s.Seq))})
 	}
@@ -439,16 +437,6 @@ func (k *checker) flushConflict(c *Conn) {
 	}
 	c.confFrame[d] = k.conflict.Frame
 	c.addAnomaly(k.conflict)
-}
-
-// noteSent records the highest sequence number direction d has sent, from
-// its own segments only (the state machine also moves it on ACKs of data it
-// never saw).
-func (k *checker) noteSent(d tcp.Dir, s *tcp.Segment) {
-	end := s.Seq.Add(s.LogicalLen())
-	if !k.sentSet[d] || k.sent[d].LessThan(end) {
-		k.sent[d], k.sentSet[d] = end, true
-	}
 }
 
 // preState is what the checks need from before the state machine stepped.

@@ -475,18 +475,17 @@ func (t *Table) analyze(c *Conn, d tcp.Dir, s *tcp.Segment) {
 		evs := c.SM.Step(d, s)
 		c.diag.note(c, d, s, finBefore)
 		c.chk.check(c, d, s, evs, pre, c.addAnomaly)
-		// 5. Only after the checks, the send bookkeeping: the checks judge
-		//    this segment against what the sender had sent before it.
-		c.chk.noteSent(d, s)
-		// 6. Wireshark's flags (they read pre and the state machine's
+		// 5. Wireshark's flags (they read pre and the state machine's
 		//    result), then Zeek's and C tcptrace's emulations, which keep
-		//    their own state and read only the segment.
+		//    their own state and read only the segment. The statistics
+		//    step last: the checks judge this segment against what the
+		//    sender had sent before it (stats.Conn.SndMax).
 		c.wiresharkFlags(d, s, pre)
 		c.zeek.Step(d, s)
 		c.stats.Step(d, s)
 	}
 	if !dup {
-		// 7. Reassembly, then the conflict the checks found on this
+		// 6. Reassembly, then the conflict the checks found on this
 		//    segment: reassembly reports a conflicting retransmission more
 		//    precisely (byte offsets), and flushConflict adds the checks'
 		//    one only when reassembly did not report this frame. Then the
@@ -499,7 +498,7 @@ func (t *Table) analyze(c *Conn, d tcp.Dir, s *tcp.Segment) {
 			c.stream[d.Peer()].Acked(s.Ack, s.Frame, s.File)
 		}
 	}
-	// 8. The timeline's row last: it shows the states after the segment
+	// 7. The timeline's row last: it shows the states after the segment
 	//    and every anomaly it raised.
 	if t.cfg.Rows {
 		c.rowAfter(d, s, snap, t.cfg.Explain)

@@ -502,6 +502,15 @@ func (t *dirState) hwDupCheck(s *tcp.Segment) {
 	t.hwIx = (t.hwIx + 1) % len(t.hwSeq)
 }
 
+// SndMax returns the highest sequence number direction dir sent, plus one
+// (SYN and FIN count one), from its own segments as captured so far:
+// tcptrace's snd_max (the state machine's Max also moves on ACKs of data
+// the capture never held). ok is false before its first segment. The
+// engine's checks read it here rather than keep a copy of their own.
+func (c *Conn) SndMax(dir tcp.Dir) (v seqnum.Value, ok bool) {
+	return c.d[dir].sndMax, c.d[dir].sndMaxOK
+}
+
 // Duplicate accounts segment s, sent in direction dir, that is a copy of the
 // previous segment of that direction captured twice (a SPAN or hardware
 // duplicate: analyze's duplicate_frame). The sender sent it once, so it is
