@@ -101,9 +101,9 @@ type checker struct {
 	// for rings it rarely fills.
 	recentSeq   [2][]seqnum.Value
 	recent      [2][]recentSeg
-	recentI     [2]int          // the next slot: len(recent[d]) until it is full
-	conflict    anomaly         // a conflicting retransmission found by conflicting, reported by flushConflict
-	conflictSet bool            // conflict holds one
+	recentI     [2]int  // the next slot: len(recent[d]) until it is full
+	conflict    anomaly // a conflicting retransmission found by conflicting, reported by flushConflict
+	conflictSet bool    // conflict holds one
 	maxWin      [2]uint32
 	ackSet      [2]bool
 	pendAck     [2]seqnum.Value // an ACK beyond everything the peer was seen to send

@@ -53,8 +53,8 @@ type Conn struct {
 	FirstFrame int64   `json:"first_frame"`
 	LastFile   string  `json:"last_file,omitempty"`
 	LastFrame  int64   `json:"last_frame,omitempty"` // absent in JSON for a connection of one segment (render.JSONRecord)
-	Start      string  `json:"start"`             // RFC 3339 UTC, nanoseconds
-	Duration   float64 `json:"duration,omitzero"` // seconds from first to last packet; absent when 0
+	Start      string  `json:"start"`                // RFC 3339 UTC, nanoseconds
+	Duration   float64 `json:"duration,omitzero"`    // seconds from first to last packet; absent when 0
 	Packets    Dir     `json:"packets"`
 	Bytes      Dir     `json:"bytes,omitzero"` // TCP payload bytes (from the IP length: counts bytes lost to snaplen); absent when 0 both ways, as syn, fin and rst
 	SYN        Dir     `json:"syn,omitzero"`   // SYN segments (with or without ACK)
