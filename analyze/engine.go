@@ -6,6 +6,7 @@ import (
 	"github.com/tcptrace/tcptrace/internal/capture"
 	"github.com/tcptrace/tcptrace/internal/filter"
 	"github.com/tcptrace/tcptrace/report"
+	"github.com/tcptrace/tcptrace/statemachine"
 )
 
 // Selection restricts which connections are reported. The table still sees
@@ -144,7 +145,7 @@ func (e *Engine) Stream(files []string, emit func(*report.Conn, []*report.Anomal
 // idleToEnd sets a record's idle_before_end to the silence between its last
 // packet and the input's end at lastTS (docs/json.md).
 func idleToEnd(rc *report.Conn, lastTS int64) {
-	if rc.Close != nil && lastTS > rc.LastNS {
+	if rc.Close != nil && lastTS > rc.LastNS && statemachine.StillOpen(rc.Close.Class) {
 		rc.Close.IdleFor = float64(lastTS-rc.LastNS) / 1e9
 	}
 }

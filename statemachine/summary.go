@@ -218,10 +218,22 @@ func (c *Conn) closeInfo(lastTS, end, idle int64) CloseInfo {
 			cs.Class = CloseIdle
 		}
 	}
-	if end > lastTS {
+	if end > lastTS && StillOpen(cs.Class) {
 		cs.IdleFor = float64(end-lastTS) / 1e9
 	}
 	return cs
+}
+
+// StillOpen reports whether a connection of close class class was still
+// open when its record was made: nothing ended it, or only one side closed
+// (half-closed). Only such a connection has a silence before the end
+// (IdleFor): a closed one's would measure when the analysis let it go.
+func StillOpen(class string) bool {
+	switch class {
+	case CloseOpen, CloseIdle, CloseHalfClosed, CloseNeverOpened:
+		return true
+	}
+	return false
 }
 
 // endingReset is the RST that ended the connection: the first one that
