@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -85,17 +84,7 @@ func TestStreamingFlood(t *testing.T) {
 		t.Skip("too slow under the race detector; go test without -race runs it")
 	}
 	n := floodConns(t)
-	path := filepath.Join(t.TempDir(), "scan.pcap")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pcapgen.WriteFlood(f, n, pcapgen.FloodScan); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	path := floodFile(t, n, pcapgen.FloodScan)
 
 	row := regexp.MustCompile(`^ [0-9]+ +10\.`)
 	type mode struct {
@@ -234,17 +223,7 @@ func TestJSONBytesPerSYN(t *testing.T) {
 		t.Skip("too slow under the race detector; go test without -race runs it")
 	}
 	const n = 1_000_000
-	path := filepath.Join(t.TempDir(), "syn.pcap")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pcapgen.WriteFlood(f, n, pcapgen.FloodSYN); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	path := floodFile(t, n, pcapgen.FloodSYN)
 	records, size := 0, 0
 	var first, last []byte
 	out := &lineTail{count: func(l []byte) {
@@ -258,7 +237,7 @@ func TestJSONBytesPerSYN(t *testing.T) {
 		}
 		last = append(last[:0], l...)
 	}}
-	err = RunAnalyze(AnalyzeOptions{Files: []string{path}, Format: "json", Color: "never", Progress: "never"},
+	err := RunAnalyze(AnalyzeOptions{Files: []string{path}, Format: "json", Color: "never", Progress: "never"},
 		IO{Out: out, Err: io.Discard, Getenv: func(string) string { return "" }})
 	if err != nil {
 		t.Fatal(err)
