@@ -1,6 +1,8 @@
 package statemachine
 
 import (
+	"time"
+
 	"github.com/tcptrace/tcptrace/seqnum"
 	"github.com/tcptrace/tcptrace/tcp"
 )
@@ -112,6 +114,12 @@ type Conn struct {
 	Transitions   []Event
 }
 
+// ChallengeWait is how long after an in-window RST (at the capture point)
+// its receiver's pure ACK is taken as the challenge ACK that answers it:
+// the RST's way to the receiver and the ACK's way back, one round trip,
+// which is well under a second on all but the longest paths.
+const ChallengeWait = time.Second
+
 // A connection keeps at most MaxResets reset records and MaxSYNs SYN
 // retransmission times: a flood on one tuple cannot hold memory per packet.
 const (
@@ -184,11 +192,19 @@ func (c *Conn) Step(dir tcp.Dir, s *tcp.Segment) []Event {
 	}
 
 	// A challenge ACK answers an in-window RST: a pure ACK from the RST's
-	// receiver.
-	if i := c.challengeWait[dir]; i > 0 && ack && !syn && !fin && !rst && s.Len == 0 {
-		c.Resets[i-1].ChallengeSeen = s.Frame
-		c.emit(Event{Kind: EvChallengeACK, Frame: s.Frame, Endpoint: dir, Related: c.Resets[i-1].Frame})
-		c.challengeWait[dir] = 0
+	// receiver, sent as soon as the RST arrives (RFC 5961 §3.2; Linux's
+	// tcp_send_challenge_ack). A pure ACK later than ChallengeWait after the
+	// RST answers something else: the wait ends (the receiver's stack
+	// rate-limits challenge ACKs, and may send none).
+	if i := c.challengeWait[dir]; i > 0 {
+		switch {
+		case s.TS-c.Resets[i-1].TS > int64(ChallengeWait):
+			c.challengeWait[dir] = 0
+		case ack && !syn && !fin && !rst && s.Len == 0:
+			c.Resets[i-1].ChallengeSeen = s.Frame
+			c.emit(Event{Kind: EvChallengeACK, Frame: s.Frame, Endpoint: dir, Related: c.Resets[i-1].Frame})
+			c.challengeWait[dir] = 0
+		}
 	}
 
 	if rst {

@@ -1,6 +1,9 @@
 package statemachine
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // TestChallengeACKCreditedToItsRST: a challenge ACK is credited to the
 // in-window RST it answers, and to no other record. Once MaxResets records
@@ -63,6 +66,36 @@ func TestChallengeACKCreditedToItsRST(t *testing.T) {
 				if r.ChallengeSeen != want {
 					t.Errorf("Resets[%d] (frame %d, %s): challenge ACK %d, want %d", i, r.Frame, r.Verdict, r.ChallengeSeen, want)
 				}
+			}
+		})
+	}
+}
+
+// TestChallengeACKWait: the receiver's pure ACK answers an in-window RST
+// only within ChallengeWait of it; a later one (a keep-alive's answer, the
+// next ACK of data) is no challenge ACK, and ends the wait.
+func TestChallengeACKWait(t *testing.T) {
+	const c1, s1 = isnC + 1, isnS + 1
+	rst := s2c(R, s1+100, 0, 0).at(10 * time.Millisecond) // in the client's window, not exact
+	tests := []struct {
+		name  string
+		after []seg // the client's segments after the RST
+		want  int64 // frame of the challenge ACK (0: none)
+	}{
+		{"at once", []seg{c2s(A, c1, s1, 0).at(11 * time.Millisecond)}, 6},
+		{"at the limit", []seg{c2s(A, c1, s1, 0).at(10*time.Millisecond + ChallengeWait)}, 6},
+		{"data first, then the ACK", []seg{c2s(PA, c1, s1, 10).at(11 * time.Millisecond), c2s(A, c1+10, s1, 0).at(12 * time.Millisecond)}, 7},
+		{"too late", []seg{c2s(A, c1, s1, 0).at(10*time.Millisecond + ChallengeWait + time.Millisecond)}, 0},
+		{"a late segment ends the wait", []seg{c2s(PA, c1, s1, 10).at(5 * time.Second), c2s(A, c1+10, s1, 0).at(5*time.Second + time.Millisecond)}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := replay(cat(hs, []seg{c2s(A, c1, s1, 0).at(3 * time.Millisecond), rst}, tt.after))
+			if len(c.Resets) != 1 || c.Resets[0].Verdict != EvRSTChallenge {
+				t.Fatalf("resets %+v, want one in-window RST", c.Resets)
+			}
+			if got := c.Resets[0].ChallengeSeen; got != tt.want {
+				t.Errorf("challenge ACK frame %d, want %d", got, tt.want)
 			}
 		})
 	}
