@@ -223,9 +223,8 @@ func dataAfterFIN(s *tcp.Segment, pre preState, raise raiseFunc) {
 // ipPattern checks the IP-level pattern of the sender on RSTs: a RST whose
 // TTL or IP ID does not follow the sender's previous segment (whatever its
 // flags: pre.prevTTL and prevIPID, from the reset diagnosis's record of it)
-// may come from a
-// middlebox (evidence for the reset diagnosis). On other segments hosts
-// with a global IP ID counter make jumps normal.
+// may come from a middlebox (evidence for the reset diagnosis). On other
+// segments hosts with a global IP ID counter make jumps normal.
 func (k *checker) ipPattern(c *Conn, d tcp.Dir, s *tcp.Segment, pre preState, raise raiseFunc) {
 	if !pre.prevSeen || s.Flags&tcp.RST == 0 {
 		return
