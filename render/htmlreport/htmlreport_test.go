@@ -110,3 +110,44 @@ func keys(m map[string]string) []string {
 	}
 	return k
 }
+
+// TestDrawnOnce: the ladder and graphs are drawn only for the connections
+// kept at the end, unless the rows held wait past heldRows; either way the
+// page is the same, byte for byte.
+func TestDrawnOnce(t *testing.T) {
+	page := func(held int) (string, int) {
+		defer func(h int) { heldRows = h }(heldRows)
+		heldRows = held
+		drawn := 0
+		var out bytes.Buffer
+		b := New(&out, Options{Title: "t", Heavy: 5, Graphs: func(c *report.Conn) []Graph {
+			drawn++
+			return []Graph{{Title: "g", SVG: fmt.Sprintf(`<svg id="g%d"></svg>`, c.ID)}}
+		}})
+		for id := 1; id <= 100; id++ { // ever more troubled: each pushes out the least
+			c := &report.Conn{ID: id, Client: "10.0.0.1:1", Server: "10.0.0.2:80", State: "complete, reset",
+				Close: &report.Close{Class: "reset"}, Rows: make([]report.Row, id%7+1)}
+			c.Resets = make([]report.Reset, id)
+			b.Conn(c, nil)
+		}
+		if err := b.Finish(&report.Summary{}); err != nil {
+			t.Fatal(err)
+		}
+		return out.String(), drawn
+	}
+	lazy, n := page(100_000)
+	if n != 5 {
+		t.Errorf("%d connections drawn, want the 5 kept", n)
+	}
+	eager, n := page(0) // each drawn as it comes
+	if n != 100 {
+		t.Errorf("with no rows held, %d connections drawn, want 100", n)
+	}
+	if lazy != eager {
+		t.Error("the page differs with the drawing deferred")
+	}
+	some, n := page(20) // a few held, the longest drawn early
+	if n <= 5 || n >= 100 || some != lazy {
+		t.Errorf("with 20 rows held: %d drawn (want between 5 and 100), same page %v", n, some == lazy)
+	}
+}
