@@ -288,6 +288,7 @@ func fillState(cr *connRecord, c *Conn, end, idle int64, lean bool) {
 	z := c.zeek.Main()
 	rc.ConnState, rc.History, rc.ZeekFlipped = z.ConnState, z.History, !z.OrigIsClient
 	rc.Zeek = report.ZeekConn{First: z.First, Last: z.Last, OrigPkts: int64(z.OrigPkts), RespPkts: int64(z.RespPkts),
+		OrigIPBytes: z.OrigIPBytes, RespIPBytes: z.RespIPBytes,
 		OrigBytes: z.OrigBytes, RespBytes: z.RespBytes, MissedBytes: z.MissedBytes}
 	rc.ClientState, rc.ServerState = sm.ClientState.String(), sm.ServerState.String()
 	if cl.ClosedBy != "" {

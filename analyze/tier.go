@@ -57,6 +57,7 @@ type heldSeg struct {
 	tfoCookie    uint8
 	df           bool
 	notes        tcp.Note
+	ipLen        uint16 // headers only: a held segment has no payload
 }
 
 // heldOpts are the flags of tcp.Options.
@@ -79,7 +80,7 @@ const (
 func holdable(s *tcp.Segment) bool {
 	return s.Len == 0 && len(s.Payload) == 0 && s.Flags&tcp.FIN == 0 && s.Flags&(tcp.SYN|tcp.RST) != 0 &&
 		s.Opts.NSACK == 0 && s.Opts.TFOCookie >= 0 && s.Opts.TFOCookie <= math.MaxUint8 &&
-		s.File >= 0 && s.File <= math.MaxInt32
+		s.File >= 0 && s.File <= math.MaxInt32 && s.IPLen <= math.MaxUint16
 }
 
 // hold keeps segment s of direction d (holdable).
@@ -97,13 +98,13 @@ func (c *Conn) hold(d tcp.Dir, s *tcp.Segment) {
 	}
 	c.held = append(c.held, heldSeg{frame: s.Frame, ts: s.TS, file: int32(s.File), seq: s.Seq, ack: s.Ack, ipid: s.IPID,
 		tsVal: o.TSVal, tsEcr: o.TSEcr, window: s.Window, urgent: s.Urgent, flags: s.Flags, mss: o.MSS, opts: f,
-		vlan: s.VLAN, dir: d, ttl: s.TTL, wscale: o.WScale, tfoCookie: uint8(o.TFOCookie), df: s.DF, notes: s.Notes})
+		vlan: s.VLAN, dir: d, ttl: s.TTL, wscale: o.WScale, tfoCookie: uint8(o.TFOCookie), df: s.DF, notes: s.Notes, ipLen: uint16(s.IPLen)})
 }
 
 // segment rebuilds the held segment h of c into s.
 func (h *heldSeg) segment(c *Conn, s *tcp.Segment) {
 	*s = tcp.Segment{Frame: h.frame, File: int(h.file), TS: h.ts, VLAN: h.vlan, Seq: h.seq, Ack: h.ack,
-		Flags: h.flags, Window: h.window, Urgent: h.urgent, TTL: h.ttl, IPID: h.ipid, DF: h.df, Notes: h.notes}
+		Flags: h.flags, Window: h.window, Urgent: h.urgent, TTL: h.ttl, IPID: h.ipid, DF: h.df, Notes: h.notes, IPLen: uint32(h.ipLen)}
 	if h.dir == tcp.Client {
 		s.Src, s.Dst = c.Client, c.Server
 	} else {

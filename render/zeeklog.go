@@ -84,7 +84,7 @@ func ZeekRow(row []string, c *report.Conn) []string {
 	return append(row,
 		zeekTime(first), ZeekUID(c.ID), oh, op, rh, rp, "tcp", zeekUnset,
 		dur, ob, rb, zeekString(c.ConnState), zeekUnset, zeekUnset, u(z.MissedBytes), zeekString(c.History),
-		strconv.FormatInt(z.OrigPkts, 10), zeekUnset, strconv.FormatInt(z.RespPkts, 10), zeekUnset, zeekUnset, "6")
+		strconv.FormatInt(z.OrigPkts, 10), u(z.OrigIPBytes), strconv.FormatInt(z.RespPkts, 10), u(z.RespIPBytes), zeekUnset, "6")
 }
 
 // zeekString is a string field, unset when empty (Zeek logs no history

@@ -107,10 +107,11 @@ type Conn struct {
 // the packets it saw of that connection, so a SPAN duplicate, which
 // tcptrace keeps from Zeek's replay, is not among them.
 type ZeekConn struct {
-	First, Last          int64  // ns since the epoch: its first and last packet
-	OrigPkts, RespPkts   int64  // packets per side
-	OrigBytes, RespBytes uint64 // payload bytes per side, from sequence numbers
-	MissedBytes          uint64 // bytes in content gaps, both sides
+	First, Last              int64  // ns since the epoch: its first and last packet
+	OrigPkts, RespPkts       int64  // packets per side
+	OrigIPBytes, RespIPBytes uint64 // their IP datagrams' lengths
+	OrigBytes, RespBytes     uint64 // payload bytes per side, from sequence numbers
+	MissedBytes              uint64 // bytes in content gaps, both sides
 }
 
 // Handshake says how the connection began.

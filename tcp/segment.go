@@ -124,6 +124,11 @@ type Segment struct {
 	Opts     Options
 	TTL      uint8  // IPv4 TTL or IPv6 hop limit
 	IPID     uint32 // IPv4 identification (IPv6: fragment id when fragmented, else 0)
+	// IPLen is the length of the IP datagram carrying the segment: IPv4's
+	// total length, IPv6's payload length + 40 (the length on the wire for
+	// a TSO/GSO send that left it 0; header + TCP segment for a datagram
+	// reassembled from fragments). Zeek's conn.log sums it (ip_bytes).
+	IPLen uint32
 	DF       bool   // IPv4 Don't Fragment
 	IPv6     bool
 	Notes    Note

@@ -258,7 +258,7 @@ func readOracle(t *testing.T, r oracleRun) []oracleRow {
 }
 
 // countFields are the conn.log counts the Span carries.
-var countFields = []string{"orig_bytes", "resp_bytes", "missed_bytes", "orig_pkts", "resp_pkts"}
+var countFields = []string{"orig_bytes", "resp_bytes", "missed_bytes", "orig_pkts", "resp_pkts", "orig_ip_bytes", "resp_ip_bytes"}
 
 // count is the Span's value of a countFields name, as conn.log writes it.
 func (z *zeekSpan) count(name string) string {
@@ -273,6 +273,10 @@ func (z *zeekSpan) count(name string) string {
 		return strconv.Itoa(z.OrigPkts)
 	case "resp_pkts":
 		return strconv.Itoa(z.RespPkts)
+	case "orig_ip_bytes":
+		return strconv.FormatUint(z.OrigIPBytes, 10)
+	case "resp_ip_bytes":
+		return strconv.FormatUint(z.RespIPBytes, 10)
 	}
 	return ""
 }

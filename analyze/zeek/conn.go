@@ -15,6 +15,7 @@ type packet struct {
 	window           uint16
 	ts               int64
 	srcPort, dstPort uint16
+	ipLen            uint32
 }
 
 // scaled is a logarithmic history counter (Connection::ScaledHistoryEntry).
@@ -68,8 +69,9 @@ type conn struct {
 	inactivity  int64
 	timers      []timer
 	packets     int
-	pkts        [2]int // packets per tcptrace direction
-	missed      uint64 // bytes of the content gaps reported (missed_bytes)
+	pkts        [2]int    // packets per tcptrace direction
+	ipBytes     [2]uint64 // their IP datagrams' lengths (ConnSize's num_bytes_ip)
+	missed      uint64    // bytes of the content gaps reported (missed_bytes)
 	first, last int64
 	synAckFirst bool
 	firstPkt    packet

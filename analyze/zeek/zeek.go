@@ -73,6 +73,9 @@ type Span struct {
 	// responder (conn.log orig_pkts, resp_pkts): Packets without the ones
 	// dropped for a bad checksum.
 	OrigPkts, RespPkts int
+	// OrigIPBytes and RespIPBytes sum the IP datagram lengths of those
+	// packets (tcp.Segment.IPLen; conn.log orig_ip_bytes, resp_ip_bytes).
+	OrigIPBytes, RespIPBytes uint64
 	// OrigBytes and RespBytes are each side's payload size taken from
 	// sequence numbers (TCP_Endpoint::Size; conn.log orig_bytes,
 	// resp_bytes); MissedBytes sums the content gaps Zeek reports for both
@@ -210,6 +213,7 @@ func (t *Tracker) StepChecked(dir tcp.Dir, s *tcp.Segment, badChecksum bool) {
 		ts:       s.TS,
 		srcPort:  s.Src.Port(),
 		dstPort:  s.Dst.Port(),
+		ipLen:    s.IPLen,
 	}
 	if t.live {
 		t.advance(p.ts)
@@ -229,14 +233,15 @@ func (t *Tracker) StepChecked(dir tcp.Dir, s *tcp.Segment, badChecksum bool) {
 		return
 	}
 	c.pkts[p.dir]++ // conn.log's packet counts leave out what Zeek ignored
+	c.ipBytes[p.dir] += uint64(p.ipLen)
 	if c.flipPending(&p) {
 		// Zeek flips a connection that began with a SYN-ACK as soon as an
 		// ACK or data segment follows it (zeek/zeek#2191): the result is as
 		// if the SYN-ACK's receiver had been the originator from the start.
-		first, n, pkts := c.firstPkt, c.packets, c.pkts
+		first, n, pkts, ipBytes := c.firstPkt, c.packets, c.pkts, c.ipBytes
 		t.reset(&first, true)
 		c.process(&first)
-		c.packets, c.pkts, c.last = n, pkts, p.ts
+		c.packets, c.pkts, c.ipBytes, c.last = n, pkts, ipBytes, p.ts
 	}
 	c.process(&p)
 }
@@ -438,6 +443,8 @@ func (c *conn) span(removed bool) Span {
 	return Span{
 		OrigPkts:    c.pkts[c.orig],
 		RespPkts:    c.pkts[c.orig.Peer()],
+		OrigIPBytes: c.ipBytes[c.orig],
+		RespIPBytes: c.ipBytes[c.orig.Peer()],
 		OrigBytes:   o.size(r),
 		RespBytes:   r.size(o),
 		MissedBytes: c.missed,

@@ -371,6 +371,10 @@ func (d *Decoder) reassembledTCP(s *tcp.Segment, buf []byte, capd int) Skip {
 	s.Src = netip.AddrPortFrom(s.Src.Addr(), binary.BigEndian.Uint16(buf[0:2]))
 	s.Dst = netip.AddrPortFrom(s.Dst.Addr(), binary.BigEndian.Uint16(buf[2:4]))
 	s.Len = len(buf) - hl
+	s.IPLen = uint32(20 + len(buf)) // the reassembled datagram, with a plain header
+	if s.IPv6 {
+		s.IPLen += 20
+	}
 	s.Notes |= tcp.NoteReassembled
 	fillTCP(&d.tcp, s)
 	if len(s.Payload) < s.Len {

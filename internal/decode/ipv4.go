@@ -35,6 +35,7 @@ func (d *Decoder) ipv4Fields(f *capture.Frame, s *tcp.Segment, ipdata []byte) (i
 		if wire := wireEnd(f, ipdata); wire > ipEnd {
 			ipEnd = wire
 		}
+		s.IPLen = uint32(ipEnd - start)
 		return ipEnd
 	}
 	ipEnd = start + int(binary.BigEndian.Uint16(raw[2:4]))
@@ -50,6 +51,7 @@ func (d *Decoder) ipv4Fields(f *capture.Frame, s *tcp.Segment, ipdata []byte) (i
 		ipEnd = wire
 		s.Notes |= tcp.NoteBadLength
 	}
+	s.IPLen = uint32(ipEnd - start)
 	return ipEnd
 }
 

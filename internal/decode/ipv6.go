@@ -38,6 +38,7 @@ func (d *Decoder) ipv6Fields(s *tcp.Segment, ipdata []byte, frag6 bool) (ipEnd i
 	if frag6 {
 		s.IPID = d.frag.Identification
 	}
+	s.IPLen = uint32(ipEnd - start)
 	return ipEnd
 }
 
@@ -64,6 +65,7 @@ func (d *Decoder) ipv6Unsized(f *capture.Frame, s *tcp.Segment, ipdata []byte) S
 	s.TTL = ipdata[7]
 	s.Notes |= tcp.NoteTSO
 	ipEnd := max(len(ipdata), wireEnd(f, ipdata))
+	s.IPLen = uint32(ipEnd)
 	s.Len = ipEnd - 40 - len(d.tcp.contents)
 	fillTCP(&d.tcp, s)
 	if len(s.Payload) < s.Len {

@@ -6,6 +6,6 @@
 #open	2026-01-01-00-00-00
 #fields	ts	uid	id.orig_h	id.orig_p	id.resp_h	id.resp_p	proto	service	duration	orig_bytes	resp_bytes	conn_state	local_orig	local_resp	missed_bytes	history	orig_pkts	orig_ip_bytes	resp_pkts	resp_ip_bytes	tunnel_parents	ip_proto
 #types	time	string	addr	port	addr	port	enum	string	interval	count	count	string	bool	bool	count	string	count	count	count	count	set[string]	count
-1767225600.000000	C1	10.0.0.1	40002	192.0.2.10	80	tcp	-	0.051440	89	2667	SF	-	-	0	ShADdFaf	6	-	5	-	-	6
-1767225600.200000	C2	2001:db8::1	40003	2001:db8::10	80	tcp	-	0.051320	90	1867	SF	-	-	0	ShADdFaf	6	-	5	-	-	6
+1767225600.000000	C1	10.0.0.1	40002	192.0.2.10	80	tcp	-	0.051440	89	2667	SF	-	-	0	ShADdFaf	6	409	5	2935	-	6
+1767225600.200000	C2	2001:db8::1	40003	2001:db8::10	80	tcp	-	0.051320	90	1867	SF	-	-	0	ShADdFaf	6	530	5	2235	-	6
 #close	2026-01-01-00-00-00

@@ -6,5 +6,5 @@
 #open	2026-01-01-00-01-30
 #fields	ts	uid	id.orig_h	id.orig_p	id.resp_h	id.resp_p	proto	service	duration	orig_bytes	resp_bytes	conn_state	local_orig	local_resp	missed_bytes	history	orig_pkts	orig_ip_bytes	resp_pkts	resp_ip_bytes	tunnel_parents	ip_proto
 #types	time	string	addr	port	addr	port	enum	string	interval	count	count	string	bool	bool	count	string	count	count	count	count	set[string]	count
-1767225690.000000	C1	10.0.0.7	51000	198.51.100.20	443	tcp	-	1.160280	600	5000	SF	-	-	0	^dADfFa	4	-	7	-	-	6
+1767225690.000000	C1	10.0.0.7	51000	198.51.100.20	443	tcp	-	1.160280	600	5000	SF	-	-	0	^dADfFa	4	808	7	5364	-	6
 #close	2026-01-01-00-01-31

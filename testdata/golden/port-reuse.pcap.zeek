@@ -6,7 +6,7 @@
 #open	2026-01-01-00-00-00
 #fields	ts	uid	id.orig_h	id.orig_p	id.resp_h	id.resp_p	proto	service	duration	orig_bytes	resp_bytes	conn_state	local_orig	local_resp	missed_bytes	history	orig_pkts	orig_ip_bytes	resp_pkts	resp_ip_bytes	tunnel_parents	ip_proto
 #types	time	string	addr	port	addr	port	enum	string	interval	count	count	string	bool	bool	count	string	count	count	count	count	set[string]	count
-1767225600.000000	C1	10.0.0.1	40006	192.0.2.10	80	tcp	-	0.240240	85	1067	SF	-	-	0	ShADdFf	7	-	4	-	-	6
-1767225602.000000	C2	10.0.0.1	40006	192.0.2.10	80	tcp	-	0.341360	85	1567	SF	-	-	0	ShADdFaf	8	-	6	-	-	6
-1767225604.000000	C3	10.0.0.1	40006	192.0.2.10	80	tcp	-	0.020160	85	2067	S1	-	-	0	ShADd	4	-	3	-	-	6
+1767225600.000000	C1	10.0.0.1	40006	192.0.2.10	80	tcp	-	0.240240	85	1067	SF	-	-	0	ShADdFf	7	457	4	1283	-	6
+1767225602.000000	C2	10.0.0.1	40006	192.0.2.10	80	tcp	-	0.341360	85	1567	SF	-	-	0	ShADdFaf	8	509	6	1887	-	6
+1767225604.000000	C3	10.0.0.1	40006	192.0.2.10	80	tcp	-	0.020160	85	2067	S1	-	-	0	ShADd	4	301	3	2231	-	6
 #close	2026-01-01-00-00-04

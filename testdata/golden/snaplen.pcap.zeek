@@ -6,5 +6,5 @@
 #open	2026-01-01-00-00-00
 #fields	ts	uid	id.orig_h	id.orig_p	id.resp_h	id.resp_p	proto	service	duration	orig_bytes	resp_bytes	conn_state	local_orig	local_resp	missed_bytes	history	orig_pkts	orig_ip_bytes	resp_pkts	resp_ip_bytes	tunnel_parents	ip_proto
 #types	time	string	addr	port	addr	port	enum	string	interval	count	count	string	bool	bool	count	string	count	count	count	count	set[string]	count
-1767225600.000000	C1	10.0.0.1	40000	192.0.2.10	80	tcp	-	0.081320	89	4067	SF	-	-	4156	ShADdGgFaf	6	-	6	-	-	6
+1767225600.000000	C1	10.0.0.1	40000	192.0.2.10	80	tcp	-	0.081320	89	4067	SF	-	-	4156	ShADdGgFaf	6	409	6	4387	-	6
 #close	2026-01-01-00-00-00
