@@ -129,9 +129,9 @@ type Segment struct {
 	// a TSO/GSO send that left it 0; header + TCP segment for a datagram
 	// reassembled from fragments). Zeek's conn.log sums it (ip_bytes).
 	IPLen uint32
-	DF       bool   // IPv4 Don't Fragment
-	IPv6     bool
-	Notes    Note
+	DF    bool // IPv4 Don't Fragment
+	IPv6  bool
+	Notes Note
 }
 
 // Captured is the number of payload bytes present in the capture.
