@@ -154,6 +154,10 @@ func (c *Conn) Dir(s *tcp.Segment) tcp.Dir {
 	return tcp.Server
 }
 
+// Matched reports whether one of the connection's segments so far matched
+// the selection's filter (Selection.Filter; always, without one).
+func (c *Conn) Matched() bool { return c.matched }
+
 // Closed reports whether the connection ended: FINs both ways or a RST.
 func (c *Conn) Closed() bool {
 	return (c.fins[tcp.Client] > 0 && c.fins[tcp.Server] > 0) || c.rsts[tcp.Client]+c.rsts[tcp.Server] > 0

@@ -17,6 +17,7 @@ type ExportOptions struct {
 	Out      string
 	Force    bool
 	Conns    string
+	Filter   string
 	IDs      idFlags // --reuse-idle, --stream
 	Progress string
 	Workers  int
@@ -36,7 +37,8 @@ Missing bytes are never invented: the index says where they would be.
 Existing files are not overwritten without --force, and names come only from
 addresses and ports, so nothing is written outside DIR.`,
 		Example: `  tcptrace export testdata/pcaps/handshake-data-close.pcap -o /tmp/flows
-  tcptrace export capture.pcap -o flows --conn 3,7`,
+  tcptrace export capture.pcap -o flows --conn 3,7
+  tcptrace export capture.pcap -o flows --filter "port 80"`,
 		Args: needsInputs("export needs a capture file (or - for stdin) and -o DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Files = inputArgs(cmd, args)
@@ -48,6 +50,7 @@ addresses and ports, so nothing is written outside DIR.`,
 	f.StringVarP(&o.Out, "output", "o", "", "directory to write the streams and index.json to (created if missing)")
 	f.BoolVar(&o.Force, "force", false, "overwrite files of an earlier export in the directory")
 	f.StringVar(&o.Conns, "conn", "", "export only these connection IDs, e.g. 3,7,10-12")
+	f.StringVar(&o.Filter, "filter", "", `export only connections with a segment matching this expression, e.g. "port 80" (docs/filter.md)`)
 	o.IDs.add(f, false)
 	readFlag(f)
 	progressFlag(f, &o.Progress)
@@ -64,17 +67,18 @@ func RunExport(o ExportOptions, stdio IO) error {
 	if o.Out == "" {
 		return &ExitError{Code: ExitUsage, Err: errors.New("export needs -o DIR")}
 	}
-	ids, err := o.IDs.ids(o.Conns)
-	if err != nil {
-		return err
-	}
 	cfg := analyze.DefaultConfig()
-	if err := o.IDs.apply(&cfg); err != nil {
+	q := connQuery{Filter: o.Filter, Conns: o.Conns, IDs: o.IDs}
+	sel, ids, err := q.prepare(&cfg)
+	if err != nil {
 		return err
 	}
 	w, err := export.New(o.Out, o.Force, ids)
 	if err != nil {
 		return &ExitError{Code: ExitOutput, Err: err}
+	}
+	if sel.Filter != nil {
+		w.Keep = (*analyze.Conn).Matched
 	}
 	if err := o.Budgets.apply(&cfg); err != nil {
 		return err
@@ -85,7 +89,7 @@ func RunExport(o ExportOptions, stdio IO) error {
 	}
 	cfg.Tap = w.Tap
 	eng := analyze.NewEngine(cfg)
-	eng.Select(analyze.Selection{IDs: ids})
+	eng.Select(sel)
 	// The writers send delivered bytes straight from the mapping of the
 	// capture, some way behind the reader: keep more of it resident.
 	defer capture.SetDropBehind(capture.SetDropBehind(exportDropBehind))

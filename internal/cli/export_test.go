@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -125,4 +126,109 @@ func TestExportConflicts(t *testing.T) {
 			t.Errorf("conflict %d: file offset %d holds %q", i, got[i].FileOffset, k)
 		}
 	}
+}
+
+// TestExportFilter: export --filter writes exactly the streams of the
+// connections analyze --filter reports (a connection is kept when one of
+// its segments matches, possibly its last), the same files, byte for byte,
+// as the whole export has for them, an index of those alone, and nothing
+// else in the directory.
+func TestExportFilter(t *testing.T) {
+	exportDir := func(in, filter string) (string, map[string]any) {
+		dir := t.TempDir()
+		var errb bytes.Buffer
+		if err := RunExport(ExportOptions{Files: []string{in}, Out: dir, Progress: "never", Filter: filter},
+			IO{Out: io.Discard, Err: &errb, Getenv: func(string) string { return "" }}); err != nil {
+			t.Fatalf("export %s --filter %q: %v (%s)", in, filter, err, errb.String())
+		}
+		var idx map[string]any
+		b, err := os.ReadFile(filepath.Join(dir, export.IndexName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &idx); err != nil {
+			t.Fatal(err)
+		}
+		return dir, idx
+	}
+	for _, tc := range []struct{ file, filter string }{
+		{"anomalies.pcap", "src port 80"}, // only connections whose server sent a segment
+		{"anomalies.pcap", "port 47004 or port 47013"},
+		{"streams.pcap", "port 48002"},
+		{"handshakes.pcap", "port 443"}, // none
+	} {
+		in := filepath.Join("../../testdata/pcaps", tc.file)
+		want := map[float64]bool{} // the IDs analyze --filter reports
+		for _, line := range bytes.Split(runAnalyzeOutOpts(t, AnalyzeOptions{Files: []string{in}, Format: "json", Filter: tc.filter}), []byte("\n")) {
+			var c struct {
+				Type string  `json:"type"`
+				ID   float64 `json:"id"`
+			}
+			if json.Unmarshal(line, &c) == nil && c.Type == "conn" {
+				want[c.ID] = true
+			}
+		}
+		allDir, all := exportDir(in, "")
+		dir, idx := exportDir(in, tc.filter)
+		var wantStreams []any
+		files := map[string]bool{export.IndexName: true}
+		for _, s := range all["streams"].([]any) {
+			e := s.(map[string]any)
+			if want[e["conn"].(float64)] {
+				wantStreams = append(wantStreams, e)
+				if f, ok := e["file"].(string); ok {
+					files[f] = true
+				}
+			}
+		}
+		got, _ := json.Marshal(idx["streams"])
+		exp, _ := json.Marshal(wantStreams)
+		if wantStreams == nil {
+			exp = []byte("[]")
+		}
+		if !bytes.Equal(got, exp) {
+			t.Errorf("%s --filter %q: index streams\n%s\nwant (the whole export's of connections %v)\n%s", tc.file, tc.filter, got, keysOf(want), exp)
+		}
+		if int(idx["connections"].(float64)) != len(want) || int(idx["files"].(float64)) != len(files)-1 {
+			t.Errorf("%s --filter %q: index says %v connections, %v files; want %d, %d", tc.file, tc.filter, idx["connections"], idx["files"], len(want), len(files)-1)
+		}
+		ents, _ := os.ReadDir(dir)
+		for _, e := range ents {
+			if !files[e.Name()] {
+				t.Errorf("%s --filter %q: %s is in the directory", tc.file, tc.filter, e.Name())
+				continue
+			}
+			if e.Name() == export.IndexName {
+				continue
+			}
+			a, _ := os.ReadFile(filepath.Join(allDir, e.Name()))
+			b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+			if !bytes.Equal(a, b) {
+				t.Errorf("%s --filter %q: %s differs from the whole export's", tc.file, tc.filter, e.Name())
+			}
+		}
+		if len(ents) != len(files) {
+			t.Errorf("%s --filter %q: %d entries in the directory, want %d", tc.file, tc.filter, len(ents), len(files))
+		}
+	}
+}
+
+func keysOf(m map[float64]bool) []float64 {
+	var k []float64
+	for x := range m {
+		k = append(k, x)
+	}
+	return k
+}
+
+// runAnalyzeOutOpts runs analyze with o (colors and progress off) and
+// returns its output.
+func runAnalyzeOutOpts(t *testing.T, o AnalyzeOptions) []byte {
+	t.Helper()
+	var out, errb bytes.Buffer
+	o.Color, o.Progress = "never", "never"
+	if err := RunAnalyze(o, IO{Out: &out, Err: &errb, Getenv: func(string) string { return "" }}); err != nil {
+		t.Fatalf("analyze %v: %v (%s)", o.Files, err, errb.String())
+	}
+	return out.Bytes()
 }

@@ -77,6 +77,13 @@ type Writer struct {
 	err   error
 
 	interrupted string // Interrupted: the index says so
+
+	// Keep, if set, says at its end whether a connection is exported
+	// (export --filter: one of its segments matched). The streams of one
+	// it rejects are written while it runs, as any other's, and removed
+	// at Close: dropped lists their staged files.
+	Keep    func(*analyze.Conn) bool
+	dropped []string
 }
 
 // job is one write for the writer goroutine: b (or the slices of vec) to
@@ -441,6 +448,11 @@ func (w *Writer) publish() error {
 			return err
 		}
 	}
+	for _, n := range w.dropped {
+		if err := os.Remove(filepath.Join(w.stage, n)); err != nil {
+			return err
+		}
+	}
 	return os.Remove(w.stage)
 }
 
@@ -642,6 +654,18 @@ func (k *conn) Close() {
 		return
 	}
 	delete(k.w.live, k)
+	if k.w.Keep != nil && !k.w.Keep(k.c) {
+		for d := range k.s {
+			s := &k.s[d]
+			k.flush(s)
+			if s.created {
+				k.w.dropped = append(k.w.dropped, s.name)
+				k.w.files--
+				k.w.bytes -= s.written
+			}
+		}
+		return
+	}
 	ends := [2][2]netip.AddrPort{{k.c.Client, k.c.Server}, {k.c.Server, k.c.Client}}
 	for d := range k.s {
 		s := &k.s[d]
