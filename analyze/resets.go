@@ -461,10 +461,13 @@ func linuxReason(c *Conn, r *statemachine.Reset, x *rstCtx, answersSYN bool) str
 		switch {
 		case unreadData(x, r.Sender):
 			return linuxAbortOnClose
-		case peerDataLast(x, r.Sender):
-			// It received data last and acknowledged it: read and then
-			// aborted (TCP_STATE), or never read (TCP_ABORT_ON_CLOSE): a
-			// growing window looks the same either way.
+		case peerSentData(x, r.Sender):
+			// It had received data: read it all and then aborted
+			// (TCP_STATE), or closed with some of it unread
+			// (TCP_ABORT_ON_CLOSE). The window does not tell: Linux grows
+			// it as data arrives while the buffer has room, read or not
+			// (a server that read 64 bytes of a 22 KB upload advertised
+			// 64 KB, then 79, 93 and 96 KB; bench capture, port 18091).
 			return ""
 		}
 		return linuxState
@@ -485,10 +488,11 @@ func unreadData(x *rstCtx, sender tcp.Dir) bool {
 	return shrunk || unanswered
 }
 
-// peerDataLast says whether the peer's data was the last data exchanged
-// before the RST.
-func peerDataLast(x *rstCtx, sender tcp.Dir) bool {
-	return x.lastData[sender.Peer()] > x.lastData[sender]
+// peerSentData says whether the sender of an abortive RST had received
+// data from its peer before it: data its application may or may not have
+// read.
+func peerSentData(x *rstCtx, sender tcp.Dir) bool {
+	return x.sinceData[sender.Peer()] >= 0
 }
 
 // keepAlivesUnanswered counts the keep-alive probes the sender sent since
@@ -793,10 +797,11 @@ func setAbortCause(r *statemachine.Reset, x *rstCtx, f rstFacts, out *report.Res
 			addEvidence(out, x.note.frame, "the %s's advertised window had shrunk from %d to %d: data waited unread", sender, x.win.max, x.win.last)
 		}
 		setCause(out, CauseAbort, "the %s reset an established connection instead of closing it with a FIN; it had received data its application had not read, so most likely it closed the socket with unread data (Linux sends a RST then)", sender)
-	case peerDataLast(x, r.Sender):
-		setCause(out, CauseAbort, "the %s reset an established connection instead of closing it with a FIN, after data from the %s that it acknowledged: it closed the socket with that data unread, or read it and closed with SO_LINGER 0 (or exited); the wire cannot tell which", sender, receiver)
+	case peerSentData(x, r.Sender):
+		addEvidence(out, x.lastData[r.Sender.Peer()], "the %s's last data to the %s", receiver, sender)
+		setCause(out, CauseAbort, "the %s reset an established connection instead of closing it with a FIN, after data from the %s: it closed the socket with some of that data unread (Linux: TCP_ABORT_ON_CLOSE), or read it all and closed with SO_LINGER 0 (TCP_STATE); the wire cannot tell which", sender, receiver)
 	default:
-		setCause(out, CauseAbort, "the %s reset an established connection instead of closing it with a FIN, with nothing left unread: an abortive close (SO_LINGER with timeout 0) or the process exited", sender)
+		setCause(out, CauseAbort, "the %s reset an established connection instead of closing it with a FIN, having received no data to leave unread: an abortive close (SO_LINGER with timeout 0)", sender)
 	}
 }
 
