@@ -121,7 +121,7 @@ func (j *KernelJoiner) Conn(rc *report.Conn) {
 		if x.Sender == "server" {
 			src, dst = sv, cl
 		}
-		sent[i] = kernelev.Frame{N: x.Frame, TS: x.TS, Src: src, Dst: dst}
+		sent[i] = kernelev.Frame{N: x.Frame, TS: x.TS, Src: src, Dst: dst, NoAck: x.NoAck}
 		got[i] = kernelev.Frame{N: x.Frame, TS: x.TS, Src: dst, Dst: src}
 	}
 	ends, peers := []netip.AddrPort{cl, sv}, []netip.AddrPort{sv, cl}

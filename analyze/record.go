@@ -311,7 +311,7 @@ func fillState(cr *connRecord, c *Conn, end, idle int64, lean bool) {
 			Sender: r.Sender.String(), SenderState: r.SenderState.String(),
 			ReceiverState: r.ReceiverState.String(), Verdict: verdict, Seq: uint32(r.Seq),
 			Expected: uint32(r.Expected), Window: r.Window, WindowKnown: r.WindowKnown,
-			ChallengeACK: r.ChallengeSeen, Len: r.Len,
+			ChallengeACK: r.ChallengeSeen, Len: r.Len, NoAck: !r.HasAck,
 		})
 	}
 }

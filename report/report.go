@@ -220,6 +220,7 @@ type Reset struct {
 	WindowKnown   bool   `json:"window_known"`
 	ChallengeACK  int64  `json:"challenge_ack_frame,omitempty"`
 	Len           int    `json:"len,omitempty"`
+	NoAck         bool   `json:"-"` // a bare RST, without ACK (no socket's own abort: those carry ACK)
 
 	// The diagnosis (tcptrace resets).
 	Time           string     `json:"time,omitempty"`

@@ -205,6 +205,10 @@ type Frame struct {
 	N        int64
 	TS       int64
 	Src, Dst netip.AddrPort
+	// NoAck: a bare RST, without ACK. A socket's own abort
+	// (tcp_send_active_reset: an Active event) always sets ACK, so such a
+	// frame is never its RST.
+	NoAck bool
 }
 
 // Window is how far apart in time an event and its frame may be.
@@ -256,7 +260,7 @@ func Join(events []Event, frames []Frame, offset int64) []int {
 			evBy[k] = append(evBy[k], i)
 		}
 		for i := range frames {
-			if !used[i] {
+			if !used[i] && (pass != 0 || !frames[i].NoAck) {
 				k := key{frames[i].Src, frames[i].Dst}
 				if pass == 2 {
 					k.dst = netip.AddrPort{}

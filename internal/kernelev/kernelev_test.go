@@ -68,6 +68,9 @@ func fr(n, ts int64, src, dst string) Frame {
 
 // TestJoin: in order per sender and peer, active resets first, listeners
 // by sender alone, nothing beyond the window, each frame once.
+// bare makes f a RST without ACK.
+func bare(f Frame) Frame { f.NoAck = true; return f }
+
 func TestJoin(t *testing.T) {
 	const c, s, s2 = "10.0.0.1:40000", "10.0.0.2:80", "10.0.0.3:41000"
 	for _, tc := range []struct {
@@ -87,6 +90,12 @@ func TestJoin(t *testing.T) {
 		// before its frame: they cross.
 		{"active before answering", []Event{ev(10e3, c, s, false), ev(15e3, c, s, true)},
 			[]Frame{fr(1, 10e3, c, s), fr(2, 34e3, c, s)}, []int{1, 0}},
+		// The answering reset logged 12 µs before its bare RST reached the
+		// capture, the active one 2 µs after its RST+ACK: nearest in time
+		// would give the active event the bare RST, which no socket's own
+		// abort sends (bench capture, frames 24980-24981).
+		{"an active reset's frame carries ACK", []Event{ev(280e3, c, s, false), ev(292e3, c, s, true)},
+			[]Frame{fr(1, 290e3, c, s), bare(fr(2, 292e3, c, s))}, []int{1, 0}},
 		{"a listener by sender alone", []Event{ev(0, s, "0.0.0.0:0", false)}, []Frame{fr(1, 50e3, s, c)}, []int{0}},
 		{"a lost frame leaves its event alone", []Event{ev(0, c, s, false), ev(4e6, c, s, false)},
 			[]Frame{fr(1, 4.1e6, c, s)}, []int{-1, 0}},
