@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tcptrace/tcptrace/internal/pcapgen"
 )
@@ -238,6 +239,58 @@ func TestAbortiveRSTLinuxReason(t *testing.T) {
 			x := r.Conns[0].Resets[0]
 			if x.Cause != CauseAbort || x.LinuxReason != tc.linux {
 				t.Errorf("cause %s, linux_reason %q (%s); want abort, %q", x.Cause, x.LinuxReason, x.Detail, tc.linux)
+			}
+		})
+	}
+}
+
+// TestClosingRace: a bare RST answering the peer's segment looks half-open,
+// unless the sender's own abort (a RST+ACK from its sequence space)
+// follows within 10 ms: then the sender was closing its socket with the
+// peer's data unread, and both RSTs are its abort (the bench capture's
+// kernel trace: NO_SOCKET, then TCP_ABORT_ON_CLOSE 3 µs later).
+func TestClosingRace(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		abortAfter       time.Duration // 0: no abort follows
+		causes           []string
+		linuxOfTheSecond string
+	}{
+		{"the abort follows", 3 * time.Microsecond, []string{CauseAbort, CauseAbort}, linuxAbortOnClose},
+		{"no abort", 0, []string{CauseHalfOpen}, ""},
+		{"a RST+ACK far later", time.Second, []string{CauseHalfOpen, CauseHalfOpen}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			capt := &pcapgen.Capture{}
+			c := pcapgen.NewConn(pcapgen.ConnConfig{Capture: capt, Client: netip.MustParseAddrPort("10.0.12.1:53000"),
+				Server: netip.MustParseAddrPort("192.0.2.120:80"), Start: pcapgen.Epoch})
+			c.Handshake()
+			c.ClientSend([]byte("GET /big HTTP/1.1\r\n\r\n"))
+			c.ServerSend(bytes.Repeat([]byte("x"), 4000))
+			// The client answers the server's last segment from its ACK
+			// field, as a stack without the connection does.
+			c.Raw(pcapgen.RawSegment{FromClient: true, Seq: c.NextSeq(true), Flags: pcapgen.RST, NoTimestamp: true})
+			if tc.abortAfter > 0 {
+				c.Advance(tc.abortAfter)
+				c.Raw(pcapgen.RawSegment{FromClient: true, Seq: c.NextSeq(true), Ack: c.NextSeq(false) - 4000 + 1460, Flags: pcapgen.RST | pcapgen.ACK, NoTimestamp: true})
+			}
+			var b bytes.Buffer
+			if err := capt.WritePcap(&b, pcapgen.LinkTypeEthernet, 0, false); err != nil {
+				t.Fatal(err)
+			}
+			r := analyzeBytes(b.Bytes(), "race.pcap", DefaultConfig())
+			if len(r.Conns) != 1 {
+				t.Fatalf("%d connections, want 1", len(r.Conns))
+			}
+			var causes []string
+			for _, x := range r.Conns[0].Resets {
+				causes = append(causes, x.Cause)
+			}
+			if fmt.Sprint(causes) != fmt.Sprint(tc.causes) {
+				t.Fatalf("causes %v, want %v (%+v)", causes, tc.causes, r.Conns[0].Resets)
+			}
+			if len(causes) == 2 && r.Conns[0].Resets[1].LinuxReason != tc.linuxOfTheSecond {
+				t.Errorf("the second RST's linux_reason %q, want %q (%s)", r.Conns[0].Resets[1].LinuxReason, tc.linuxOfTheSecond, r.Conns[0].Resets[1].Detail)
 			}
 		})
 	}
