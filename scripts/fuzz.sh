@@ -24,14 +24,29 @@ if [[ ${#TARGETS[@]} -eq 0 ]]; then
 	)
 fi
 LOG=$(mktemp -d)
-run() {
-	local pkg=${1%%:*} fn=${1##*:}
-	go test "$pkg" -run '^$' -fuzz "^$fn\$" -fuzztime "$FUZZTIME" -fuzzminimizetime "$MINTIME" -parallel 1 >"$LOG/$fn.log" 2>&1
-	local rc=$?
-	local last
-	last=$(grep -E 'execs: [0-9]+' "$LOG/$fn.log" | tail -1 | sed -E 's/.*execs: ([0-9]+).*/\1/')
-	printf '%-12s %-22s %12s execs  %s\n' "$fn" "$pkg" "${last:-?}" "$([[ $rc == 0 ]] && echo ok || echo "FAILED (see $LOG/$fn.log)")"
+# deadlineFlake: the run failed only with Go's fuzzing coordinator race at
+# the -fuzztime boundary ("context deadline exceeded", no input written, no
+# panic: golang/go#75804, fixed in Go 1.27). Such a run is made again once;
+# a real finding always writes its input to testdata/fuzz/.
+deadlineFlake() {
+	grep -aq 'context deadline exceeded' "$1" && ! grep -aqE 'Failing input written|panic:' "$1" &&
+		! grep -aqE '^\s+[a-z_]+_test\.go:[0-9]+:' "$1"
 }
-export -f run
+run() {
+	local pkg=${1%%:*} fn=${1##*:} rc note=""
+	for try in 1 2; do
+		go test "$pkg" -run '^$' -fuzz "^$fn\$" -fuzztime "$FUZZTIME" -fuzzminimizetime "$MINTIME" -parallel 1 >"$LOG/$fn.log" 2>&1
+		rc=$?
+		if [[ $rc == 0 ]] || ! deadlineFlake "$LOG/$fn.log" || [[ $try == 2 ]]; then
+			break
+		fi
+		cp "$LOG/$fn.log" "$LOG/$fn.flake.log"
+		note=" (again after Go's fuzztime deadline race, golang/go#75804: $LOG/$fn.flake.log)"
+	done
+	local last
+	last=$(grep -aE 'execs: [0-9]+' "$LOG/$fn.log" | tail -1 | sed -E 's/.*execs: ([0-9]+).*/\1/')
+	printf '%-12s %-22s %12s execs  %s%s\n' "$fn" "$pkg" "${last:-?}" "$([[ $rc == 0 ]] && echo ok || echo "FAILED (see $LOG/$fn.log)")" "$note"
+}
+export -f run deadlineFlake
 export FUZZTIME MINTIME LOG
 printf '%s\n' "${TARGETS[@]}" | xargs -P "$JOBS" -I{} bash -c 'run {}'
