@@ -228,6 +228,13 @@ const Window = 5e6 // 5 ms
 // not nearest first: first the active resets, then the answering ones.
 // Events that do not name the peer (a listener's) are then aligned, by
 // sender alone, with the frames left over.
+//
+// A tcp_receive_reset is different: a socket accepts one RST and is gone,
+// so its event belongs to the first RST that reached it, the earliest frame
+// before the event (within Window; RecvSlack after it, for the clocks'
+// jitter), not the nearest: a sender closing a socket sends its abort and
+// answers to what is in flight microseconds apart, and the receiver logs
+// the first one later, when its application releases the socket.
 func Join(events []Event, frames []Frame, offset int64) []int {
 	out := make([]int, len(events))
 	for i := range out {
@@ -269,10 +276,35 @@ func Join(events []Event, frames []Frame, offset int64) []int {
 			}
 		}
 		for _, k := range keys {
+			if events[evBy[k][0]].Kind == ReceiveReset {
+				earliest(events, frames, evBy[k], frBy[k], offset, out, used)
+				continue
+			}
 			align(events, frames, evBy[k], frBy[k], offset, out, used)
 		}
 	}
 	return out
+}
+
+// RecvSlack is how long after a tcp_receive_reset event its frame may have
+// been captured (the capture's and the trace's clocks differ by that much).
+const RecvSlack = 20e3 // 20 µs
+
+// earliest pairs each receive event of ev, in time order, with the
+// earliest unused frame of fr from Window before it to RecvSlack after.
+func earliest(events []Event, frames []Frame, ev, fr []int, offset int64, out []int, used []bool) {
+	ev, fr = slices.Clone(ev), slices.Clone(fr)
+	sort.SliceStable(ev, func(a, b int) bool { return events[ev[a]].TS < events[ev[b]].TS })
+	sort.SliceStable(fr, func(a, b int) bool { return frames[fr[a]].TS < frames[fr[b]].TS })
+	for _, i := range ev {
+		t := events[i].TS + offset
+		for _, f := range fr {
+			if !used[f] && frames[f].TS >= t-Window && frames[f].TS <= t+RecvSlack {
+				out[i], used[f] = f, true
+				break
+			}
+		}
+	}
 }
 
 // align pairs the events ev with the frames fr (indices, each in input

@@ -62,6 +62,12 @@ func ev(ts int64, src, dst string, active bool) Event {
 	return Event{Kind: SendReset, TS: ts, Src: netip.MustParseAddrPort(src), Dst: netip.MustParseAddrPort(dst), Active: active}
 }
 
+func recv(ts int64, src, dst string) Event {
+	e := ev(ts, src, dst, false)
+	e.Kind = ReceiveReset
+	return e
+}
+
 func fr(n, ts int64, src, dst string) Frame {
 	return Frame{N: n, TS: ts, Src: netip.MustParseAddrPort(src), Dst: netip.MustParseAddrPort(dst)}
 }
@@ -97,6 +103,13 @@ func TestJoin(t *testing.T) {
 		{"an active reset's frame carries ACK", []Event{ev(280e3, c, s, false), ev(292e3, c, s, true)},
 			[]Frame{fr(1, 290e3, c, s), bare(fr(2, 292e3, c, s))}, []int{1, 0}},
 		{"a listener by sender alone", []Event{ev(0, s, "0.0.0.0:0", false)}, []Frame{fr(1, 50e3, s, c)}, []int{0}},
+		// A socket accepts the first RST that reaches it and is gone; its
+		// event, logged 43 µs later from the backlog, is that RST's, not
+		// the nearest (bench capture, frames 8382 and 8384).
+		{"a receive event takes the first RST", []Event{recv(785e3, c, s)},
+			[]Frame{fr(1, 742e3, c, s), fr(2, 765e3, c, s)}, []int{0}},
+		{"a receive event never takes a later RST", []Event{recv(100e3, c, s)},
+			[]Frame{fr(1, 200e3, c, s)}, []int{-1}},
 		{"a lost frame leaves its event alone", []Event{ev(0, c, s, false), ev(4e6, c, s, false)},
 			[]Frame{fr(1, 4.1e6, c, s)}, []int{-1, 0}},
 	} {
