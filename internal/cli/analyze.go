@@ -128,39 +128,26 @@ func RunAnalyze(o AnalyzeOptions, stdio IO) error {
 	}
 	defer ws.abort()
 	stdio.Out = ws.output(stdio.Out)
-	cfg := analyze.DefaultConfig()
-	if err := o.Budgets.apply(&cfg); err != nil {
-		return err
+	tune := func(cfg *analyze.Config) error {
+		if err := o.Budgets.apply(cfg); err != nil {
+			return err
+		}
+		if o.Workers > 0 {
+			cfg.Workers = o.Workers
+		}
+		if o.MaxConns > 0 {
+			cfg.MaxConns = o.MaxConns
+		}
+		cfg.Checksums = o.Checksum
+		if o.Idle > 0 {
+			cfg.Idle = o.Idle
+		}
+		// JSON without --stats leaves the statistics and transitions out
+		// (render.JSONRecord): the records need not build them (unless
+		// --write-pcap comments on the transitions: ws.configure).
+		cfg.Lean = o.Format == "json" && !o.Stats
+		return nil
 	}
-	if o.Workers > 0 {
-		cfg.Workers = o.Workers
-	}
-	if o.MaxConns > 0 {
-		cfg.MaxConns = o.MaxConns
-	}
-	if err := o.IDs.apply(&cfg); err != nil {
-		return err
-	}
-	cfg.Checksums = o.Checksum
-	if o.Idle > 0 {
-		cfg.Idle = o.Idle
-	}
-	// JSON without --stats leaves the statistics and transitions out
-	// (render.JSONRecord): the records need not build them (unless --write-pcap
-	// comments on the transitions: ws.configure).
-	cfg.Lean = o.Format == "json" && !o.Stats
-	ws.configure(&cfg)
-	eng := analyze.NewEngine(cfg)
-	ids, err := o.IDs.ids(o.Conns)
-	if err != nil {
-		return err
-	}
-	sel, err := selection(o.Filter, ids, o.Where)
-	if err != nil {
-		return err
-	}
-	eng.Select(sel)
-
 	// Every format streams: each connection's record goes to the output
 	// when the connection is finished, so memory follows the connections
 	// open at once (and the bounded buffers of the text renderers).
@@ -174,7 +161,7 @@ func RunAnalyze(o AnalyzeOptions, stdio IO) error {
 	}
 	defer pq.abort()
 	var out connStream
-	opened := func(_ capture.Source, names []string) {
+	outputFor := func(names []string) func(*report.Conn, []*report.Anomaly) {
 		switch o.Format {
 		case "json":
 			js := render.NewJSONStream(stdio.Out)
@@ -191,17 +178,12 @@ func RunAnalyze(o AnalyzeOptions, stdio IO) error {
 			out = render.NewTextStream(stdio.Out, names, render.Options{Color: useColor, Anomalies: o.Anomalies, Summary: o.Summary,
 				Width: width, Columns: cols, Sort: o.Sort, Top: o.Top, Stats: o.Stats})
 		}
-		eng.Stream(names, ws.stream(eng, names, joinKernel(kj, out.Conn)))
+		return out.Conn
 	}
-	names, code, closeInputs, err := runInputsOpen(o.Files, stdio, eng, o.Progress, opened)
+	q := connQuery{Filter: o.Filter, Conns: o.Conns, Where: o.Where, IDs: o.IDs}
+	rep, ids, code, err := analyzeStreaming(o.Files, stdio, q, o.Progress, tune, ws, &o.Kernel, kj, outputFor)
 	if err != nil {
-		closeInputs()
 		return err
-	}
-	rep := eng.Report(names)
-	closeInputs()
-	if kj != nil {
-		rep.Summary.KernelEvents = kernelSummary(&o.Kernel, kj, stdio)
 	}
 	if err := out.Finish(&rep.Summary); err != nil {
 		return writeFailed(err)

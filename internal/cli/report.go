@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tcptrace/tcptrace/analyze"
-	"github.com/tcptrace/tcptrace/internal/capture"
 	"github.com/tcptrace/tcptrace/render/graph"
 	"github.com/tcptrace/tcptrace/render/htmlreport"
 	"github.com/tcptrace/tcptrace/report"
@@ -87,16 +86,6 @@ func writeReport(o ReportOptions, stdio IO) error {
 	if err != nil {
 		return err
 	}
-	cfg := analyze.DefaultConfig()
-	cfg.Rows = true
-	q := connQuery{Filter: o.Filter, Conns: o.Conns, Where: o.Where, IDs: o.IDs}
-	sel, ids, err := q.prepare(&cfg)
-	if err != nil {
-		return err
-	}
-	eng := analyze.NewEngine(cfg)
-	eng.Select(sel)
-
 	heavy := o.Details
 	if heavy == 0 {
 		heavy = -1
@@ -106,16 +95,12 @@ func writeReport(o ReportOptions, stdio IO) error {
 		Title: strings.Join(o.Files, ", "), Heavy: heavy, Graphs: reportGraphs,
 		Command: "tcptrace timeline " + inputs + " --conn {id}",
 	})
-	opened := func(_ capture.Source, names []string) { eng.Stream(names, joinKernel(kj, b.Conn)) }
-	names, code, closeInputs, err := runInputsOpen(o.Files, stdio, eng, o.Progress, opened)
+	q := connQuery{Filter: o.Filter, Conns: o.Conns, Where: o.Where, IDs: o.IDs}
+	rows := func(c *analyze.Config) error { c.Rows = true; return nil }
+	rep, ids, code, err := analyzeStreaming(o.Files, stdio, q, o.Progress, rows, nil, &o.Kernel, kj,
+		func([]string) func(*report.Conn, []*report.Anomaly) { return b.Conn })
 	if err != nil {
-		closeInputs()
 		return err
-	}
-	rep := eng.Report(names)
-	closeInputs()
-	if kj != nil {
-		rep.Summary.KernelEvents = kernelSummary(&o.Kernel, kj, stdio)
 	}
 	if err := b.Finish(&rep.Summary); err != nil {
 		return writeFailed(err)

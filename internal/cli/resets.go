@@ -133,12 +133,10 @@ func RunResets(o ResetsOptions, stdio IO) error {
 	// (render.ResetsStream).
 	out := render.NewResetsStream(stdio.Out, o.Format == "json", render.Options{Color: useColor, Summary: o.Summary, Causes: causes})
 	q := connQuery{Filter: o.Filter, Conns: o.Conns, Where: o.Where, IDs: o.IDs}
-	rep, ids, code, err := analyzeStreaming(o.Files, stdio, q, o.Progress, joinKernel(kj, out.Conn), ws)
+	rep, ids, code, err := analyzeStreaming(o.Files, stdio, q, o.Progress, nil, ws, &o.Kernel, kj,
+		func([]string) func(*report.Conn, []*report.Anomaly) { return out.Conn })
 	if err != nil {
 		return err
-	}
-	if kj != nil {
-		rep.Summary.KernelEvents = kernelSummary(&o.Kernel, kj, stdio)
 	}
 	if err := out.Finish(&rep.Summary); err != nil {
 		return writeFailed(err)
@@ -153,12 +151,21 @@ func RunResets(o ResetsOptions, stdio IO) error {
 }
 
 // analyzeStreaming runs the full analysis with a selection, handing each
-// connection to emit as it finishes, and returns the report (its summary:
-// the records went to emit), the IDs asked for and the worst exit code of
-// the inputs. ws, if not nil, collects the selected connections for
-// --write-pcap and --wireshark-filter.
-func analyzeStreaming(files []string, stdio IO, q connQuery, progress string, emit func(*report.Conn, []*report.Anomaly), ws *wiresharkRun) (*report.Report, map[int]bool, int, error) {
+// connection as it finishes to the output that emitFor makes once the
+// inputs are open (names: theirs), and returns the report (its summary: the
+// records went to the output, with the kernel join's account when kj is
+// set), the IDs asked for and the worst exit code of the inputs. tune, if
+// set, adjusts the configuration; ws, if not nil, collects the selected
+// connections for --write-pcap and --wireshark-filter; kj, if not nil,
+// joins each record to the kernel's events (k: their flags) first.
+func analyzeStreaming(files []string, stdio IO, q connQuery, progress string, tune func(*analyze.Config) error, ws *wiresharkRun,
+	k *kernelFlags, kj *analyze.KernelJoiner, emitFor func(names []string) func(*report.Conn, []*report.Anomaly)) (*report.Report, map[int]bool, int, error) {
 	cfg := analyze.DefaultConfig()
+	if tune != nil {
+		if err := tune(&cfg); err != nil {
+			return nil, nil, 0, err
+		}
+	}
 	ws.configure(&cfg)
 	sel, ids, err := q.prepare(&cfg)
 	if err != nil {
@@ -166,13 +173,19 @@ func analyzeStreaming(files []string, stdio IO, q connQuery, progress string, em
 	}
 	eng := analyze.NewEngine(cfg)
 	eng.Select(sel)
-	opened := func(_ capture.Source, names []string) { eng.Stream(names, ws.stream(eng, names, emit)) }
+	opened := func(_ capture.Source, names []string) {
+		eng.Stream(names, ws.stream(eng, names, joinKernel(kj, emitFor(names))))
+	}
 	names, code, closeInputs, err := runInputsOpen(files, stdio, eng, progress, opened)
 	defer closeInputs()
 	if err != nil {
 		return nil, nil, code, err
 	}
-	return eng.Report(names), ids, code, nil
+	rep := eng.Report(names)
+	if kj != nil {
+		rep.Summary.KernelEvents = kernelSummary(k, kj, stdio)
+	}
+	return rep, ids, code, nil
 }
 
 // analyzeForReport runs the full analysis with a selection and returns the
